@@ -1,0 +1,39 @@
+/**
+ * Every environment variable the relay reads, in one place.
+ * `functions/` and `shared/` read them through this constant; `infra/` (CDK) writes them
+ * with the same names, in the same call that grants the matching permission.
+ */
+export const ENV = {
+  /** Local API port (local runtime only). */
+  port: 'PORT',
+  /** Local state directory (dynalite files, sandbox data). */
+  relayDataDir: 'RELAY_DATA_DIR',
+  /** Client token created at start of the local runtime. */
+  relayToken: 'RELAY_TOKEN',
+  /** The real 1fichier key (local mode only; in AWS the key comes from Secrets Manager). */
+  fichierApiKey: 'ONEFICHIER_API_KEY',
+  /** 1fichier API base URL. */
+  fichierApiUrl: 'ONEFICHIER_API_URL',
+  /** Secrets Manager secret id/ARN holding the 1fichier key (AWS mode). */
+  fichierSecretId: 'ONEFICHIER_SECRET_ID',
+  /** Minimum spacing between two calls for one key. */
+  minIntervalMs: 'FICHIER_MIN_INTERVAL_MS',
+  /** First pause after a flood answer (then grows x2 up to a cap). */
+  floodPauseMs: 'FICHIER_FLOOD_PAUSE_MS',
+  /** Most URLs in one remote/request.cgi. */
+  batchMaxUrls: 'FICHIER_BATCH_MAX_URLS',
+  /** Local poller schedule, seconds. */
+  pollIntervalS: 'POLL_INTERVAL_S',
+  /** Local feeds schedule, seconds (feeds land in a later issue). */
+  feedsIntervalS: 'FEEDS_INTERVAL_S',
+  /** `1` lets outbound fetches reach loopback/private addresses (local testing). */
+  allowPrivateUrls: 'RELAY_ALLOW_PRIVATE_URLS',
+  /** DynamoDB table holding jobs, dedupe records, tokens, pacer state, reports. */
+  tableName: 'RELAY_TABLE_NAME',
+  /** SQS jobs queue URL. */
+  queueUrl: 'RELAY_QUEUE_URL',
+  /** Jobs still not terminal after this many seconds in `submitted` fail as stuck. */
+  stuckAfterS: 'RELAY_STUCK_AFTER_S',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

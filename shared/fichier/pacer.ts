@@ -1,0 +1,45 @@
+/**
+ * The pacer every 1fichier call goes through, for one key.
+ * Implementations: in-memory (`memory-pacer.ts`, one process) and DynamoDB (`shared/aws/dynamo-pacer.ts`,
+ * shared by all workers and the poller). `keyId` is a hash of the 1fichier key, never the key itself,
+ * so a changed key gets a fresh (closed) circuit.
+ */
+
+/** Why a slot was refused. */
+export type PacerRefusal = 'paused' | 'circuitOpen' | 'busy';
+
+export type SlotDecision =
+  | { granted: true }
+  | { granted: false; reason: PacerRefusal; /** when to try again */ retryAfterMs: number; detail?: string };
+
+export interface PacerState {
+  keyId: string;
+  /** Epoch ms of the last granted slot. */
+  lastCallAt: number;
+  /** Epoch ms until which every call is paused (flood), 0 when not paused. */
+  pausedUntil: number;
+  /** Consecutive flood answers; drives the growing pause. */
+  floodCount: number;
+  /** Auth circuit: open means no call with this key until the key changes or an operator resets it. */
+  circuitOpen: boolean;
+  circuitReason?: string;
+  circuitOpenedAt?: number;
+}
+
+export interface Pacer {
+  /**
+   * Takes one call slot. Waits for it when the wait is at most `maxWaitMs` (default: unbounded for
+   * in-process use); otherwise answers `granted: false` with `retryAfterMs`, so a Lambda can hand
+   * the work back to SQS instead of sleeping.
+   */
+  take(keyId: string, opts?: { maxWaitMs?: number }): Promise<SlotDecision>;
+  /** A flood answer: pause every call for this key (growing x2 up to a cap on repeated floods). */
+  recordFlood(keyId: string, retryAfterMs?: number): Promise<void>;
+  /** A successful answer: resets the flood streak. */
+  recordSuccess(keyId: string): Promise<void>;
+  /** An auth answer: opens the circuit. */
+  recordAuthFailure(keyId: string, reason: string): Promise<void>;
+  /** Operator reset of the circuit and pause. */
+  reset(keyId: string): Promise<void>;
+  state(keyId: string): Promise<PacerState>;
+}
