@@ -1,0 +1,60 @@
+/**
+ * The embedded AWS engines of the local runtime and the tests: dynalite (DynamoDB) and fauxqs (SQS),
+ * both in-process on 127.0.0.1, port 0 by default. The real AWS SDK reaches them over HTTP through
+ * the standard `AWS_ENDPOINT_URL_*` variables returned by `awsEnvFor`.
+ */
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import dynalite from 'dynalite';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
+
+export interface EnginesOptions {
+  /** Persist DynamoDB under this directory (omit for in-memory). */
+  dynamoPath?: string;
+  dynamoPort?: number;
+  sqsPort?: number;
+}
+
+export interface Engines {
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite and fauxqs on loopback. */
+export async function startEngines(opts: EnginesOptions = {}): Promise<Engines> {
+  if (opts.dynamoPath) mkdirSync(opts.dynamoPath, { recursive: true });
+  // Zero table delays: the SDK's table waiter would otherwise poll for 20 s per table (platform-notes.md).
+  const dyn = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: opts.dynamoPath });
+  await new Promise<void>((resolve, reject) => {
+    dyn.once('error', reject);
+    dyn.listen(opts.dynamoPort ?? 0, '127.0.0.1', () => resolve());
+  });
+  const dynPort = (dyn.address() as AddressInfo).port;
+  let sqs: FauxqsServer;
+  try {
+    sqs = await startFauxqs({ port: opts.sqsPort ?? 0, host: '127.0.0.1', logger: false });
+  } catch (err) {
+    await new Promise<void>((resolve) => dyn.close(() => resolve()));
+    throw err;
+  }
+  return {
+    dynamoEndpoint: `http://127.0.0.1:${dynPort}`,
+    sqsEndpoint: `http://127.0.0.1:${sqs.port}`,
+    async close() {
+      await sqs.stop();
+      await new Promise<void>((resolve) => dyn.close(() => resolve()));
+    },
+  };
+}
+
+/** Environment that points the AWS SDK v3 at the embedded engines (dummy credentials, fixed region). */
+export function awsEnvFor(engines: Pick<Engines, 'dynamoEndpoint' | 'sqsEndpoint'>): Record<string, string> {
+  return {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
+  };
+}
