@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DEFAULT_PACING, floodPauseFor, nextSlotAt, type PacingPolicy } from './backoff.js';
+import type { Pacer, PacerState, SlotDecision } from './pacer.js';
+
+/** Time source for pacers and the client; tests pass a fake one so nothing sleeps for real. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Wall clock: `Date.now()` and a real timer. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => (ms > 0 ? delay(ms) : Promise.resolve()),
+};
+
+/**
+ * Stable, short id for a 1fichier key: the first 16 hex chars of its sha256.
+ * Use it for pacer state, logs and metrics; never log or store the key itself.
+ */
+export function keyIdOf(apiKey: string): string {
+  return createHash('sha256').update(apiKey, 'utf8').digest('hex').slice(0, 16);
+}
+
+/** Options of {@link MemoryPacer}. */
+export interface MemoryPacerOptions {
+  /** @default DEFAULT_PACING */
+  policy?: PacingPolicy;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+function initialState(keyId: string): PacerState {
+  return { keyId, lastCallAt: 0, pausedUntil: 0, floodCount: 0, circuitOpen: false };
+}
+
+/**
+ * In-process {@link Pacer}: one state per key id, for a single Node process (local runtime, tests).
+ * Concurrent `take` calls are serialised by reserving each slot synchronously before waiting for it,
+ * so granted slots are never closer than `minIntervalMs`. A flood recorded while callers wait pushes
+ * them past the pause; an auth failure opens the circuit until {@link MemoryPacer.reset}.
+ */
+export class MemoryPacer implements Pacer {
+  readonly policy: PacingPolicy;
+  private readonly clock: Clock;
+  private readonly states = new Map<string, PacerState>();
+
+  constructor(opts: MemoryPacerOptions = {}) {
+    this.policy = opts.policy ?? DEFAULT_PACING;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  private get(keyId: string): PacerState {
+    let s = this.states.get(keyId);
+    if (!s) {
+      s = initialState(keyId);
+      this.states.set(keyId, s);
+    }
+    return s;
+  }
+
+  /**
+   * Grants a slot, waiting for it when the wait is at most `maxWaitMs` (unbounded by default).
+   * Refusals: `circuitOpen` (retryAfterMs is only a hint: `floodPauseMaxMs`, nothing reopens it but a
+   * reset), `paused` (a flood pause is the reason for the wait), `busy` (other callers hold the slots).
+   */
+  async take(keyId: string, opts: { maxWaitMs?: number } = {}): Promise<SlotDecision> {
+    const s = this.get(keyId);
+    const deadline =
+      opts.maxWaitMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + opts.maxWaitMs;
+    for (;;) {
+      if (s.circuitOpen) {
+        return {
+          granted: false,
+          reason: 'circuitOpen',
+          retryAfterMs: this.policy.floodPauseMaxMs,
+          detail: s.circuitReason,
+        };
+      }
+      const now = this.clock.now();
+      const slot = nextSlotAt(s, now, this.policy);
+      if (slot > deadline) {
+        const paused = s.pausedUntil >= slot;
+        return {
+          granted: false,
+          reason: paused ? 'paused' : 'busy',
+          retryAfterMs: slot - now,
+          detail: paused ? `flood pause (${s.floodCount} in a row)` : 'slots taken by other callers',
+        };
+      }
+      s.lastCallAt = slot;
+      if (slot > now) await this.clock.sleep(slot - now);
+      // A flood or auth failure recorded while we waited invalidates the reserved slot.
+      if (s.circuitOpen || s.pausedUntil > this.clock.now()) continue;
+      return { granted: true };
+    }
+  }
+
+  async recordFlood(keyId: string, retryAfterMs?: number): Promise<void> {
+    const s = this.get(keyId);
+    s.floodCount += 1;
+    const pause = Math.max(floodPauseFor(s.floodCount, this.policy), retryAfterMs ?? 0);
+    s.pausedUntil = Math.max(s.pausedUntil, this.clock.now() + pause);
+  }
+
+  async recordSuccess(keyId: string): Promise<void> {
+    this.get(keyId).floodCount = 0;
+  }
+
+  async recordAuthFailure(keyId: string, reason: string): Promise<void> {
+    const s = this.get(keyId);
+    s.circuitOpen = true;
+    s.circuitReason = reason;
+    s.circuitOpenedAt = this.clock.now();
+  }
+
+  async reset(keyId: string): Promise<void> {
+    const s = this.get(keyId);
+    s.circuitOpen = false;
+    s.circuitReason = undefined;
+    s.circuitOpenedAt = undefined;
+    s.pausedUntil = 0;
+    s.floodCount = 0;
+  }
+
+  async state(keyId: string): Promise<PacerState> {
+    return { ...this.get(keyId) };
+  }
+}
