@@ -3,10 +3,11 @@
  * both in-process on 127.0.0.1, port 0 by default. The real AWS SDK reaches them over HTTP through
  * the standard `AWS_ENDPOINT_URL_*` variables returned by `awsEnvFor`.
  */
-import type { AddressInfo } from 'node:net';
+
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
 
 export interface EnginesOptions {
   /** Persist DynamoDB under this directory (omit for in-memory). */
