@@ -1,0 +1,295 @@
+/**
+ * The sandbox's `/v1/<family>/<verb>.cgi` endpoints: request parsing and answers shaped like
+ * fichier-api.md §2 and `shared/fichier/types.ts`. Authentication, rate limits and faults happen before
+ * (in `server.ts`); handlers only see an authenticated account and a parsed JSON object.
+ */
+import type {
+  DownloadTokenResult,
+  FileInfoResult,
+  FolderListResult,
+  MkdirResult,
+  RemoteInfoResult,
+  RemoteListEntry,
+  RemoteRequestResult,
+  SubFolder,
+  UserInfoResult,
+} from '../../shared/fichier/types.js';
+import type { ResolvedSandboxOptions } from './config.js';
+import {
+  FILE_ID_LENGTH,
+  type RemoteUpload,
+  type SandboxAccount,
+  type SandboxFile,
+  type SandboxFolder,
+  type SandboxStore,
+} from './store.js';
+import { fichierDate, KoError, MESSAGES, NOT_EXECUTED } from './wire.js';
+
+/** What a handler gets. */
+export interface ApiContext {
+  store: SandboxStore;
+  account: SandboxAccount;
+  body: Record<string, unknown>;
+  opts: ResolvedSandboxOptions;
+  /** Starts fetching the URLs of a new remote request in the background. */
+  startRemote(account: SandboxAccount, job: RemoteUpload): void;
+  /** A one-shot direct download URL for a file. */
+  issueDownloadUrl(file: SandboxFile): string;
+}
+
+/** An answer: HTTP status and JSON body. */
+export interface ApiReply {
+  status: number;
+  body: unknown;
+}
+
+/** One endpoint. */
+export interface Endpoint {
+  /** Only premium keys may call it (free keys get `Must be a customer (Premium, Access) #200`). */
+  premium: boolean;
+  handle(ctx: ApiContext): ApiReply;
+}
+
+/** fichier-api.md §3.5 for name length; the URL cap is the sandbox's own (the real maximum is unknown, §6). */
+const MAX_FOLDER_NAME = 250;
+const MAX_URLS_PER_REQUEST = 100;
+
+const ok = (body: unknown): ApiReply => ({ status: 200, body });
+
+function intParam(body: Record<string, unknown>, name: string): number | undefined {
+  const v = body[name];
+  if (v === undefined || v === null || v === '') return undefined;
+  // Numbers may travel as strings (fichier-api.md §2.6: clients parse leniently; accept the same here).
+  const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+    throw new KoError(400, `Invalid parameter ${name}: an integer is expected`);
+  }
+  return n;
+}
+
+function requiredInt(body: Record<string, unknown>, name: string): number {
+  const n = intParam(body, name);
+  if (n === undefined) throw new KoError(400, `Missing parameter ${name}`);
+  return n;
+}
+
+function requiredString(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  if (typeof v !== 'string' || v === '') throw new KoError(400, `Missing parameter ${name}`);
+  return v;
+}
+
+function folderOf(account: SandboxAccount, id: number): SandboxFolder {
+  const folder = account.folders.get(id);
+  if (!folder) throw new KoError(404, MESSAGES.notFound);
+  return folder;
+}
+
+function folderPath(account: SandboxAccount, folder: SandboxFolder): string {
+  const names: string[] = [];
+  for (let f: SandboxFolder | undefined = folder; f && f.parentId !== null; ) {
+    names.unshift(f.name);
+    f = account.folders.get(f.parentId);
+  }
+  return `/${names.join('/')}`;
+}
+
+/** The file id of a link: accepts the sandbox's `http://127.0.0.1:P/<id>` and 1fichier's `…/?<id>` forms. */
+export function fileIdOf(url: string): string | undefined {
+  const m = url.trim().match(new RegExp(`[/?]([a-z0-9]{${FILE_ID_LENGTH}})(?:[&/].*)?$`));
+  return m?.[1];
+}
+
+function fileOf(account: SandboxAccount, url: string): SandboxFile {
+  const id = fileIdOf(url);
+  const file = id ? account.files.get(id) : undefined;
+  if (!file) throw new KoError(404, MESSAGES.notFound);
+  return file;
+}
+
+function fileInfo(account: SandboxAccount, file: SandboxFile): FileInfoResult {
+  return {
+    url: file.url,
+    filename: file.filename,
+    size: file.size,
+    date: fichierDate(file.createdAt),
+    folder_id: file.folderId,
+    path: folderPath(account, folderOf(account, file.folderId)),
+    checksum: file.checksum,
+    content_type: file.contentType,
+  };
+}
+
+function remoteRequest(ctx: ApiContext): ApiReply {
+  const { account, body, store } = ctx;
+  const urls = body.urls;
+  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === 'string' && u !== '')) {
+    throw new KoError(400, 'Invalid parameter urls: a non-empty array of URLs is expected');
+  }
+  if (urls.length > MAX_URLS_PER_REQUEST) {
+    throw new KoError(400, `Too many urls: at most ${MAX_URLS_PER_REQUEST} per request`);
+  }
+  const folderId = intParam(body, 'folder_id') ?? 0;
+  folderOf(account, folderId);
+  const rawHeaders = body.headers ?? {};
+  if (
+    typeof rawHeaders !== 'object' ||
+    rawHeaders === null ||
+    Array.isArray(rawHeaders) ||
+    !Object.values(rawHeaders).every((v) => typeof v === 'string')
+  ) {
+    throw new KoError(400, 'Invalid parameter headers: an object of strings is expected');
+  }
+  const headers = { ...(rawHeaders as Record<string, string>) };
+  const job: RemoteUpload = {
+    id: store.newRemoteId(),
+    requestedAt: new Date(),
+    urls: [...(urls as string[])],
+    headers,
+    folderId,
+    results: [],
+  };
+  account.remote.set(job.id, job);
+  store.stats.remoteRequests++;
+  for (const u of job.urls) store.count('submissions', u);
+  ctx.startRemote(account, job);
+  const answer: RemoteRequestResult = {
+    status: 'OK',
+    id: job.id,
+    date: fichierDate(job.requestedAt),
+    urls: job.urls,
+    headers,
+  };
+  return ok(answer);
+}
+
+function executionDate(job: RemoteUpload): string {
+  return job.executedAt ? fichierDate(job.executedAt) : NOT_EXECUTED;
+}
+
+function remoteList({ account }: ApiContext): ApiReply {
+  const data: RemoteListEntry[] = [...account.remote.values()].map((job) => ({
+    id: job.id,
+    request_date: fichierDate(job.requestedAt),
+    execution_date: executionDate(job),
+  }));
+  return ok({ status: 'OK', data });
+}
+
+function remoteInfo({ account, body }: ApiContext): ApiReply {
+  const job = account.remote.get(requiredInt(body, 'id'));
+  if (!job) throw new KoError(404, MESSAGES.notFound);
+  // No top-level status: the real answer may not carry one (fichier-api.md §2.1, §6 question 7).
+  const answer: RemoteInfoResult = {
+    id: job.id,
+    request_date: fichierDate(job.requestedAt),
+    execution_date: executionDate(job),
+    links: job.urls,
+    result: job.executedAt ? job.results : [],
+  };
+  return ok(answer);
+}
+
+function subFolders(account: SandboxAccount, parentId: number): SandboxFolder[] {
+  return [...account.folders.values()].filter((f) => f.parentId === parentId);
+}
+
+function folderList({ account, body }: ApiContext): ApiReply {
+  const folder = folderOf(account, intParam(body, 'folder_id') ?? 0);
+  const sub: SubFolder[] = subFolders(account, folder.id).map((f) => ({
+    id: f.id,
+    name: f.name,
+    create_date: fichierDate(f.createdAt),
+    pass: 0,
+  }));
+  const answer: FolderListResult = {
+    folder_id: folder.id,
+    name: folder.name,
+    create_date: fichierDate(folder.createdAt),
+    sub_folders: sub,
+  };
+  // fichier-api.md §2.3: `files: 1` asks for the file list.
+  if (intParam(body, 'files') === 1) {
+    answer.items = [...account.files.values()]
+      .filter((f) => f.folderId === folder.id)
+      .map((f) => fileInfo(account, f));
+  }
+  return ok(answer);
+}
+
+function folderMkdir({ account, body, store }: ApiContext): ApiReply {
+  const name = body.name;
+  // Real texts for bad or duplicate names are unknown (fichier-api.md §4.2); these are the sandbox's own.
+  if (typeof name !== 'string' || name.trim() === '' || [...name].length > MAX_FOLDER_NAME) {
+    throw new KoError(400, `Invalid folder name: 1 to ${MAX_FOLDER_NAME} characters expected`);
+  }
+  const parent = folderOf(account, intParam(body, 'folder_id') ?? 0);
+  if (subFolders(account, parent.id).some((f) => f.name === name)) {
+    throw new KoError(403, 'A folder with this name already exists in the destination folder');
+  }
+  const folder: SandboxFolder = { id: store.newFolderId(), name, parentId: parent.id, createdAt: new Date() };
+  account.folders.set(folder.id, folder);
+  const answer: MkdirResult = { status: 'OK', folder_id: folder.id, name };
+  return ok(answer);
+}
+
+function fileInfoHandler({ account, body }: ApiContext): ApiReply {
+  return ok(fileInfo(account, fileOf(account, requiredString(body, 'url'))));
+}
+
+function downloadToken(ctx: ApiContext): ApiReply {
+  const id = fileIdOf(requiredString(ctx.body, 'url'));
+  // Any public file may be downloaded by a premium key, not only the caller's own.
+  const file = id ? ctx.store.filesByToken.get(id) : undefined;
+  if (!file) throw new KoError(404, MESSAGES.notFound);
+  const answer: DownloadTokenResult = {
+    status: 'OK',
+    url: ctx.issueDownloadUrl(file),
+    message: 'One-shot direct link, valid 5 minutes',
+  };
+  return ok(answer);
+}
+
+function userInfo({ account, opts, store }: ApiContext): ApiReply {
+  const now = Date.now();
+  // Real limit: 1 call/min per IP and 1 per 5 min per user (fichier-api.md §2.6); here one interval per key.
+  if (account.lastUserInfoAt !== undefined && now - account.lastUserInfoAt < opts.userInfoMinIntervalMs) {
+    store.stats.floodAnswers++;
+    throw new KoError(403, MESSAGES.userFlood);
+  }
+  account.lastUserInfoAt = now;
+  const used = [...account.files.values()].reduce((sum, f) => sum + f.size, 0);
+  const premium = account.tier === 'premium';
+  const answer: UserInfoResult = {
+    status: 'OK',
+    email: account.email,
+    offer: premium ? 1 : 0,
+    '2fa': 0,
+    subscription_end: premium ? fichierDate(new Date(now + 365 * 86_400_000)) : '',
+    cdn: 0,
+    hot_storage: used,
+    cold_storage: 0,
+    available_cold_storage: 0,
+    allowed_cold_storage: 0,
+    available_storage: Math.max(0, 1e12 - used),
+    overquota: 0,
+    upload_forbidden: 0,
+    ru_report: 0,
+  };
+  return ok(answer);
+}
+
+/**
+ * The endpoints by `<family>/<verb>.cgi`. remote/request.cgi is premium-only because fichier-api.md §3.6
+ * says Premium/Access is assumed for the API (whether a free key may call it is unverified).
+ */
+export const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
+  ['remote/request.cgi', { premium: true, handle: remoteRequest }],
+  ['remote/ls.cgi', { premium: false, handle: remoteList }],
+  ['remote/info.cgi', { premium: false, handle: remoteInfo }],
+  ['folder/ls.cgi', { premium: false, handle: folderList }],
+  ['folder/mkdir.cgi', { premium: false, handle: folderMkdir }],
+  ['file/info.cgi', { premium: false, handle: fileInfoHandler }],
+  ['download/get_token.cgi', { premium: true, handle: downloadToken }],
+  ['user/info.cgi', { premium: false, handle: userInfo }],
+]);

@@ -1,0 +1,187 @@
+/**
+ * Fetches one remote-upload source URL to disk, the way 1fichier does for remote/request.cgi:
+ * follows redirects, refuses non-2xx answers and files over the size cap, and hashes what it stores.
+ * KO texts are the sandbox's own: the real ones are unknown (fichier-api.md §4.2, §6 question 5).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Agent, type Dispatcher, interceptors, request } from 'undici';
+
+/** What a fetch produced. */
+export type FetchOutcome =
+  | { ok: true; filename: string; size: number; checksum: string; contentType: string }
+  | { ok: false; message: string };
+
+export interface FetcherOptions {
+  maxFileBytes: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Fetches running at once; the others wait. */
+  concurrency?: number;
+}
+
+class TooLargeError extends Error {
+  override name = 'TooLargeError';
+}
+
+/** Counts and hashes the bytes going through, failing past the cap. */
+class CappedHash extends Transform {
+  // The real checksum is whirlpool (fichier-api.md §2.4), which node:crypto does not always provide;
+  // sha256 hex is used instead.
+  readonly hash = createHash('sha256');
+  size = 0;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.max) {
+      done(new TooLargeError());
+      return;
+    }
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+}
+
+function filenameFrom(url: URL, disposition: string | undefined): string {
+  const star = disposition?.match(/filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/);
+  const plain = disposition?.match(/filename\s*=\s*"?([^";]+)"?/);
+  let name = '';
+  try {
+    if (star?.[1]) name = decodeURIComponent(star[1]);
+    else if (plain?.[1]) name = plain[1];
+    else name = decodeURIComponent(url.pathname.split('/').pop() ?? '');
+  } catch {
+    name = url.pathname.split('/').pop() ?? '';
+  }
+  name = name.replace(/[/\\]/g, '_').trim();
+  return name === '' ? 'file' : name.slice(0, 250);
+}
+
+function describeNetworkError(err: unknown): string {
+  const code = (err as { code?: string; cause?: { code?: string } }).code;
+  const causeCode = (err as { cause?: { code?: string } }).cause?.code;
+  const c = causeCode ?? code ?? '';
+  if (/TIMEOUT/i.test(c)) return `Timeout while fetching the file (${c})`;
+  if (c === 'UND_ERR_ABORTED') return 'Fetch aborted';
+  if (c === 'UND_ERR_INVALID_ARG') return 'Invalid request headers';
+  return `Host unreachable${c ? ` (${c})` : ''}`;
+}
+
+/** Runs source fetches with a concurrency limit; `close()` aborts them all. */
+export class Fetcher {
+  private readonly agent: Agent;
+  private readonly dispatcher: Dispatcher;
+  private readonly abort = new AbortController();
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly opts: FetcherOptions) {
+    this.agent = new Agent({
+      connect: { timeout: opts.connectTimeoutMs },
+      headersTimeout: opts.idleTimeoutMs,
+      bodyTimeout: opts.idleTimeoutMs,
+    });
+    this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }));
+  }
+
+  /** Fetches `rawUrl` into `diskPath`; never throws (failures are KO outcomes), except when closed. */
+  async fetchToFile(
+    rawUrl: string,
+    headers: Record<string, string>,
+    diskPath: string,
+  ): Promise<FetchOutcome> {
+    await this.slot();
+    try {
+      return await this.run(rawUrl, headers, diskPath);
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  get closed(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    for (const wake of this.waiting.splice(0)) wake();
+    await this.agent.destroy().catch(() => {});
+  }
+
+  private async slot(): Promise<void> {
+    if (this.running < (this.opts.concurrency ?? 4) || this.closed) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+  }
+
+  private async run(
+    rawUrl: string,
+    headers: Record<string, string>,
+    diskPath: string,
+  ): Promise<FetchOutcome> {
+    let url: URL;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      return { ok: false, message: 'Invalid URL' };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return { ok: false, message: `Unsupported URL scheme ${url.protocol} (only http and https)` };
+    }
+    if (this.closed) return { ok: false, message: 'Fetch aborted' };
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: 'GET',
+        headers,
+        dispatcher: this.dispatcher,
+        signal: this.abort.signal,
+      });
+    } catch (err) {
+      return { ok: false, message: describeNetworkError(err) };
+    }
+    const max = this.opts.maxFileBytes;
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      await res.body.dump().catch(() => {});
+      return { ok: false, message: `The source answered HTTP ${res.statusCode}` };
+    }
+    const length = Number(res.headers['content-length']);
+    if (Number.isFinite(length) && length > max) {
+      res.body.destroy();
+      return { ok: false, message: `File too large: more than ${max} bytes` };
+    }
+    const header = (name: string): string | undefined => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const counter = new CappedHash(max);
+    const partPath = `${diskPath}.part`;
+    try {
+      await pipeline(res.body, counter, createWriteStream(partPath));
+      await rename(partPath, diskPath);
+    } catch (err) {
+      await rm(partPath, { force: true }).catch(() => {});
+      if (err instanceof TooLargeError)
+        return { ok: false, message: `File too large: more than ${max} bytes` };
+      return { ok: false, message: describeNetworkError(err) };
+    }
+    return {
+      ok: true,
+      filename: filenameFrom(url, header('content-disposition')),
+      size: counter.size,
+      checksum: counter.hash.digest('hex'),
+      contentType: header('content-type')?.split(';')[0]?.trim() || 'application/octet-stream',
+    };
+  }
+}

@@ -1,0 +1,422 @@
+/**
+ * The 1fichier sandbox: an HTTP server on 127.0.0.1 answering `/v1/<family>/<verb>.cgi` like the real API
+ * (fichier-api.md), with premium/free keys, the per-key and per-IP rate limit with flood locks, remote
+ * requests that really fetch their URLs, download links it serves itself, fault injection and counters.
+ *
+ * Sandbox-only routes (no key): `GET|POST|DELETE /_sandbox/faults`, `GET /_sandbox/stats`,
+ * `POST /_sandbox/reset-stats`. Files: `GET /<id>` (download links) and `GET /dl/<token>` (one-shot
+ * URLs from download/get_token.cgi).
+ *
+ * @example
+ * const sandbox = await startSandbox({ port: 0, rate: 100 });
+ * await fetch(`${sandbox.baseUrl}/remote/ls.cgi`, {
+ *   method: 'POST',
+ *   headers: { authorization: `Bearer ${sandbox.keys.premium}`, 'content-type': 'application/json' },
+ *   body: '{}',
+ * });
+ * await sandbox.close();
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { type ApiReply, ENDPOINTS } from './api.js';
+import { resolveSandboxOptions, type SandboxKey, type SandboxOptions } from './config.js';
+import { FaultState, type SandboxFaults } from './faults.js';
+import { Fetcher } from './fetcher.js';
+import { FloodGuard } from './flood-guard.js';
+import { RemoteRunner } from './remote-runner.js';
+import { emptyStats, randomId, type SandboxFile, type SandboxStats, SandboxStore } from './store.js';
+import { KoError, MESSAGES } from './wire.js';
+
+export type { SandboxKey, SandboxOptions, SandboxTier } from './config.js';
+export { generateSandboxKey, SANDBOX_ENV, SandboxConfigError, sandboxOptionsFromEnv } from './config.js';
+export type { SandboxFaults } from './faults.js';
+export type { SandboxStats } from './store.js';
+
+/** A running sandbox. */
+export interface SandboxHandle {
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  /** `origin + '/v1'`: what `ONEFICHIER_API_URL` should be set to. */
+  baseUrl: string;
+  port: number;
+  keys: {
+    /** The first premium key. */
+    premium: string;
+    /** The first free key, if any. */
+    free?: string;
+    all: SandboxKey[];
+  };
+  /** A snapshot of the counters. */
+  stats(): SandboxStats;
+  /** Zeroes the counters. */
+  resetStats(): void;
+  /** Merges faults into the current ones (`{}` resets); throws on an invalid patch. Returns the result. */
+  setFaults(faults: SandboxFaults): SandboxFaults;
+  resetFaults(): void;
+  /** Stops the server, aborts fetches and held requests, removes the data directory if it made it. */
+  close(): Promise<void>;
+}
+
+/** Largest accepted API request body. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** fichier-api.md §2.5: get_token URLs are valid 5 minutes. */
+const DOWNLOAD_TOKEN_TTL_MS = 5 * 60_000;
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+const ko = (message: string) => ({ status: 'KO', message });
+
+class BodyTooLargeError extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw new BodyTooLargeError();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function bearerKey(header: string | undefined): string | undefined {
+  const m = header?.match(/^\s*Bearer\s+(\S+)\s*$/i);
+  return m?.[1];
+}
+
+/** Starts a sandbox; resolves once it listens. Throws `SandboxConfigError` on invalid options. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxHandle> {
+  const opts = resolveSandboxOptions(options);
+  const ownsDataDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fichier-sandbox-')));
+  await mkdir(dataDir, { recursive: true });
+
+  const store = new SandboxStore(opts.keys);
+  const guard = new FloodGuard();
+  const faults = new FaultState();
+  const fetcher = new Fetcher({
+    maxFileBytes: opts.maxFileBytes,
+    connectTimeoutMs: opts.fetchConnectTimeoutMs,
+    idleTimeoutMs: opts.fetchIdleTimeoutMs,
+  });
+  let origin = '';
+  const runner = new RemoteRunner({
+    store,
+    fetcher,
+    dataDir,
+    execDelayMs: opts.execDelayMs,
+    origin: () => origin,
+    log: opts.log,
+  });
+  const downloadTokens = new Map<string, { file: SandboxFile; expiresAt: number }>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closing = false;
+
+  const later = (ms: number, fn: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+  const sleep = (ms: number) => new Promise<void>((resolve) => later(ms, resolve));
+
+  const floodAnswer = (res: ServerResponse): void => {
+    store.stats.floodAnswers++;
+    // 1fichier answers floods with 403, not 429 (changed in April 2020, fichier-api.md §3.2).
+    sendJson(res, 403, ko(MESSAGES.flood));
+  };
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, endpointName: string): Promise<void> {
+    const endpoint = ENDPOINTS.get(endpointName);
+    if (!endpoint) {
+      sendJson(res, 404, ko(MESSAGES.unknownEndpoint));
+      return;
+    }
+    // fichier-api.md §1: every /v1 call is a POST.
+    if (req.method !== 'POST') {
+      sendJson(res, 405, ko('Method not allowed: use POST'), { allow: 'POST' });
+      return;
+    }
+    store.count('requests', endpointName);
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        sendJson(res, 413, ko(`Request body too large (at most ${MAX_BODY_BYTES} bytes)`), {
+          connection: 'close',
+        });
+        res.once('finish', () => req.destroy());
+        return;
+      }
+      throw err;
+    }
+
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const key = bearerKey(req.headers.authorization);
+    const account = key === undefined ? undefined : store.accounts.get(key);
+    const subjects = account ? [`ip:${ip}`, `key:${account.key}`] : [`ip:${ip}`];
+    const lockMs = faults.floodLockMs ?? opts.floodLockMs;
+    const lock = (): void => {
+      guard.lock(subjects, lockMs);
+      store.stats.floodLocks++;
+      opts.log(`flood: locked ${account ? 'key and ' : ''}IP ${ip} for ${lockMs} ms`);
+    };
+
+    const latency = faults.latencyFor(endpointName);
+    if (latency > 0) await sleep(latency);
+    const fault = faults.pick(endpointName);
+    if (fault) {
+      store.stats.faultsInjected++;
+      opts.log(`fault ${fault} on ${endpointName}`);
+      if (fault === 'reset') {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      if (fault === 'timeout') {
+        const socket = req.socket;
+        later(faults.timeoutHoldMs, () => socket.destroy());
+        return;
+      }
+      if (fault === 'error') {
+        sendJson(res, faults.errorStatus(), ko('Service temporarily unavailable (sandbox fault)'));
+        return;
+      }
+      lock();
+      floodAnswer(res);
+      return;
+    }
+
+    if (guard.isLocked(subjects)) {
+      floodAnswer(res);
+      return;
+    }
+    if (!guard.admit(subjects, faults.rate ?? opts.rate)) {
+      lock();
+      floodAnswer(res);
+      return;
+    }
+    if (!account) {
+      sendJson(res, 401, ko(MESSAGES.notAuthenticated));
+      return;
+    }
+
+    let body: unknown = {};
+    const text = raw.toString('utf8').trim();
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        sendJson(res, 400, ko('Invalid JSON body'));
+        return;
+      }
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      sendJson(res, 400, ko('Invalid JSON body: an object is expected'));
+      return;
+    }
+    if (endpoint.premium && account.tier !== 'premium') {
+      sendJson(res, 403, ko(MESSAGES.notCustomer));
+      return;
+    }
+    let reply: ApiReply;
+    try {
+      reply = endpoint.handle({
+        store,
+        account,
+        body: body as Record<string, unknown>,
+        opts,
+        startRemote: (acc, job) => runner.start(acc, job),
+        issueDownloadUrl: (file) => {
+          const token = randomId(32);
+          downloadTokens.set(token, { file, expiresAt: Date.now() + DOWNLOAD_TOKEN_TTL_MS });
+          return `${origin}/dl/${token}`;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof KoError)) throw err;
+      reply = { status: err.httpStatus, body: ko(err.message) };
+    }
+    sendJson(res, reply.status, reply.body);
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const methodNotAllowed = (allow: string) =>
+      sendJson(res, 405, ko(`Method not allowed: use ${allow}`), { allow });
+    if (route === 'stats') {
+      if (method !== 'GET') return methodNotAllowed('GET');
+      return sendJson(res, 200, structuredClone(store.stats));
+    }
+    if (route === 'reset-stats') {
+      if (method !== 'POST') return methodNotAllowed('POST');
+      handle.resetStats();
+      return sendJson(res, 200, { status: 'OK' });
+    }
+    if (route === 'faults') {
+      if (method === 'GET') return sendJson(res, 200, faults.current());
+      if (method === 'DELETE') {
+        faults.reset();
+        return sendJson(res, 200, faults.current());
+      }
+      if (method !== 'POST') return methodNotAllowed('GET, POST, DELETE');
+      let patch: unknown;
+      try {
+        const text = (await readBody(req)).toString('utf8').trim();
+        patch = text === '' ? {} : JSON.parse(text);
+      } catch {
+        return sendJson(res, 400, ko('Invalid JSON body'));
+      }
+      try {
+        return sendJson(res, 200, faults.set(patch));
+      } catch (err) {
+        const message = err instanceof z.ZodError ? z.prettifyError(err) : String(err);
+        return sendJson(res, 400, ko(`Invalid faults: ${message}`));
+      }
+    }
+    sendJson(res, 404, ko(MESSAGES.unknownEndpoint));
+  }
+
+  function serveFile(req: IncomingMessage, res: ServerResponse, file: SandboxFile): void {
+    res.writeHead(200, {
+      'content-type': file.contentType,
+      'content-length': file.size,
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`,
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file.diskPath);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  function handleFile(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, ko('Method not allowed: use GET'), { allow: 'GET, HEAD' });
+      return;
+    }
+    const oneShot = url.pathname.match(/^\/dl\/([a-z0-9]+)$/);
+    if (oneShot?.[1]) {
+      const entry = downloadTokens.get(oneShot[1]);
+      if (entry && req.method === 'GET') downloadTokens.delete(oneShot[1]);
+      if (!entry || entry.expiresAt < Date.now()) {
+        sendJson(res, 404, ko(MESSAGES.notFound));
+        return;
+      }
+      serveFile(req, res, entry.file);
+      return;
+    }
+    // Download links: `/<id>`, and 1fichier's own shape `/?<id>`.
+    const id = url.pathname === '/' ? url.search.slice(1).split('&')[0] : url.pathname.slice(1);
+    const file = id ? store.filesByToken.get(id) : undefined;
+    if (!file) {
+      sendJson(res, 404, ko(MESSAGES.notFound));
+      return;
+    }
+    serveFile(req, res, file);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    if (path.startsWith('/v1/')) await handleApi(req, res, path.slice('/v1/'.length));
+    else if (path.startsWith('/_sandbox/')) await handleControl(req, res, path.slice('/_sandbox/'.length));
+    else handleFile(req, res, url);
+    if (path.startsWith('/v1/')) {
+      opts.log(`${req.method} ${path} -> ${res.headersSent ? res.statusCode : 'no answer'}`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    if (closing) {
+      sendJson(res, 503, ko('Sandbox is shutting down'), { connection: 'close' });
+      return;
+    }
+    onRequest(req, res).catch((err: unknown) => {
+      opts.log(
+        `internal error on ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`,
+      );
+      if (!res.headersSent) sendJson(res, 500, ko('Internal sandbox error'));
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (_err, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (err: unknown) => {
+    await fetcher.close();
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+  const premium = opts.keys.find((k) => k.tier === 'premium');
+  const free = opts.keys.find((k) => k.tier === 'free');
+  if (!premium) throw new Error('unreachable: options validation requires a premium key');
+
+  let closePromise: Promise<void> | undefined;
+  const handle: SandboxHandle = {
+    origin,
+    baseUrl: `${origin}/v1`,
+    port,
+    keys: {
+      premium: premium.key,
+      ...(free ? { free: free.key } : {}),
+      all: opts.keys.map((k) => ({ ...k })),
+    },
+    stats: () => structuredClone(store.stats),
+    resetStats: () => {
+      store.stats = emptyStats();
+    },
+    setFaults: (f) => faults.set(f),
+    resetFaults: () => faults.reset(),
+    close: () => {
+      closePromise ??= (async () => {
+        closing = true;
+        runner.close();
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await fetcher.close();
+        await closed;
+        if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+      })();
+      return closePromise;
+    },
+  };
+  opts.log(`1fichier sandbox listening on ${handle.baseUrl}`);
+  return handle;
+}

@@ -1,0 +1,135 @@
+/**
+ * The sandbox's in-memory state: one account per key (folders, files, remote requests, kept apart),
+ * the global file index behind the download links, and the counters tests read.
+ */
+import { randomInt } from 'node:crypto';
+import type { RemoteUrlResult } from '../../shared/fichier/types.js';
+import type { SandboxKey, SandboxTier } from './config.js';
+
+/** A folder of one account; id 0 is the root. */
+export interface SandboxFolder {
+  id: number;
+  name: string;
+  parentId: number | null;
+  createdAt: Date;
+}
+
+/** A file stored by a remote request. */
+export interface SandboxFile {
+  /** The id in the file link (`https://1fichier.com/?<id>` on the real service). */
+  token: string;
+  url: string;
+  filename: string;
+  size: number;
+  createdAt: Date;
+  folderId: number;
+  checksum: string;
+  contentType: string;
+  diskPath: string;
+  ownerKey: string;
+}
+
+/** A remote-upload request and, once executed, its per-URL results. */
+export interface RemoteUpload {
+  id: number;
+  requestedAt: Date;
+  /** Set when every URL has been processed and the minimum delay has passed. */
+  executedAt?: Date;
+  urls: string[];
+  headers: Record<string, string>;
+  folderId: number;
+  results: RemoteUrlResult[];
+}
+
+/** Everything one key owns. */
+export interface SandboxAccount {
+  key: string;
+  tier: SandboxTier;
+  email: string;
+  folders: Map<number, SandboxFolder>;
+  files: Map<string, SandboxFile>;
+  remote: Map<number, RemoteUpload>;
+  lastUserInfoAt?: number;
+}
+
+/** Counters of `GET /_sandbox/stats` and `handle.stats()`. */
+export interface SandboxStats {
+  /** API requests received per endpoint (`remote/request.cgi`), whatever the answer. */
+  requests: Record<string, number>;
+  /** Times each URL was accepted in a remote/request.cgi. */
+  submissions: Record<string, number>;
+  /** Flood locks started (one per flood, covering its key and its IP). */
+  floodLocks: number;
+  /** Flood 403 answers of any kind (rate, lock, forced, user/info). */
+  floodAnswers: number;
+  /** Remote requests created. */
+  remoteRequests: number;
+  /** Answers replaced by an injected fault (error, reset, timeout, forced flood); latency is not counted. */
+  faultsInjected: number;
+}
+
+/** Empty counters. */
+export function emptyStats(): SandboxStats {
+  return {
+    requests: {},
+    submissions: {},
+    floodLocks: 0,
+    floodAnswers: 0,
+    remoteRequests: 0,
+    faultsInjected: 0,
+  };
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A random lowercase alphanumeric id; real file ids are 5-20 alphanumerics (fichier-api.md §1). */
+export function randomId(length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return s;
+}
+
+/** Length of file ids in download links. */
+export const FILE_ID_LENGTH = 20;
+
+/** Accounts, id counters, and the file index. */
+export class SandboxStore {
+  readonly accounts = new Map<string, SandboxAccount>();
+  /** Every stored file by its link id, across accounts (download links are public). */
+  readonly filesByToken = new Map<string, SandboxFile>();
+  stats: SandboxStats = emptyStats();
+  private nextFolderId = 1;
+  private nextRemoteId = 1;
+
+  constructor(keys: readonly SandboxKey[]) {
+    keys.forEach(({ key, tier }, i) => {
+      const createdAt = new Date();
+      this.accounts.set(key, {
+        key,
+        tier,
+        email: `sandbox-${tier}-${i + 1}@sandbox.invalid`,
+        folders: new Map([[0, { id: 0, name: 'Root', parentId: null, createdAt }]]),
+        files: new Map(),
+        remote: new Map(),
+      });
+    });
+  }
+
+  newFolderId(): number {
+    return this.nextFolderId++;
+  }
+
+  newRemoteId(): number {
+    return this.nextRemoteId++;
+  }
+
+  /** Adds a stored file to its account and to the public index. */
+  addFile(account: SandboxAccount, file: SandboxFile): void {
+    account.files.set(file.token, file);
+    this.filesByToken.set(file.token, file);
+  }
+
+  count(field: 'requests' | 'submissions', name: string): void {
+    this.stats[field][name] = (this.stats[field][name] ?? 0) + 1;
+  }
+}
