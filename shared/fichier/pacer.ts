@@ -10,7 +10,13 @@ export type PacerRefusal = 'paused' | 'circuitOpen' | 'busy';
 
 export type SlotDecision =
   | { granted: true }
-  | { granted: false; reason: PacerRefusal; /** when to try again */ retryAfterMs: number; detail?: string };
+  | {
+      granted: false;
+      reason: PacerRefusal;
+      /** When to try again, in ms (for `circuitOpen` only a hint: nothing but a reset reopens it). */
+      retryAfterMs: number;
+      detail?: string;
+    };
 
 export interface PacerState {
   keyId: string;
