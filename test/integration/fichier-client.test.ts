@@ -289,6 +289,17 @@ describe('resolveFolder', () => {
     expect(calls('folder/mkdir.cgi').map((s) => s.body)).toEqual([{ name: 'Videos', folder_id: 10 }]);
   });
 
+  it('lists again when mkdir loses a race with another creator', async () => {
+    queue('folder/ls.cgi', { body: { folder_id: 0, name: 'Root', sub_folders: [] } });
+    queue('folder/mkdir.cgi', {
+      status: 403,
+      body: { status: 'KO', message: 'A folder with this name already exists in the destination folder' },
+    });
+    expect(await client().resolveFolder('Feeds')).toBe(10);
+    expect(calls('folder/ls.cgi')).toHaveLength(2);
+    expect(calls('folder/mkdir.cgi')).toHaveLength(1);
+  });
+
   it('resolves the empty path to the root without a call', async () => {
     expect(await client().resolveFolder('')).toBe(0);
     expect(seen).toHaveLength(0);
