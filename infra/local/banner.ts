@@ -1,0 +1,62 @@
+/**
+ * What `npm start` prints once the local stack is up: where it listens, the client token, the sandbox
+ * (when no real key is set) and two ready-to-paste curl lines; then one line per job change.
+ */
+import type { JobChange } from './job-events.js';
+
+export interface BannerInput {
+  baseUrl: string;
+  token: string;
+  /** Whether the token was generated at this start (then it is new) or came from `RELAY_TOKEN`. */
+  tokenGenerated: boolean;
+  dataDir: string;
+  /** URL of a file this runtime serves itself, used in the first curl line. */
+  sampleUrl: string;
+  pollIntervalMs: number;
+  sandbox?: { baseUrl: string; premiumKey: string };
+  /** 1fichier API URL when a real key is used. */
+  fichierApiUrl?: string;
+}
+
+/** Single-quotes a value for a POSIX shell. */
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The start banner, one string with a trailing newline. */
+export function formatBanner(b: BannerInput): string {
+  const body = JSON.stringify({ url: b.sampleUrl });
+  const lines = [
+    '',
+    'fichier-relay is running (local mode)',
+    `  API         ${b.baseUrl}`,
+    `  token       ${b.token}${b.tokenGenerated ? '   (generated; set RELAY_TOKEN to choose one)' : ''}`,
+    `  state       ${b.dataDir}`,
+    `  poll every  ${Math.round(b.pollIntervalMs / 100) / 10} s`,
+    b.sandbox
+      ? `  1fichier    sandbox at ${b.sandbox.baseUrl}   key ${b.sandbox.premiumKey}   (set ONEFICHIER_API_KEY to use the real 1fichier)`
+      : `  1fichier    ${b.fichierApiUrl ?? 'https://api.1fichier.com/v1'} with the key from ONEFICHIER_API_KEY`,
+    '',
+    'Try it:',
+    `  curl -sS -X POST ${b.baseUrl}/jobs -H ${shq(`Authorization: Bearer ${b.token}`)} -H 'Content-Type: application/json' -d ${shq(body)}`,
+    `  curl -sS ${b.baseUrl}/jobs -H ${shq(`Authorization: Bearer ${b.token}`)}`,
+    '',
+    'Job changes are printed below. Ctrl-C stops (state is kept).',
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** One console line for a job change, e.g. `14:03:07  a1b2c3d4  done       http://… -> https://…`. */
+export function formatJobChange(c: JobChange): string {
+  const time = new Date(c.at).toISOString().slice(11, 19);
+  const detail =
+    c.status === 'done' && c.fileUrl
+      ? ` -> ${c.fileUrl}`
+      : c.status === 'failed' && c.error
+        ? ` -> ${c.error.code}: ${c.error.message}`
+        : c.status === 'submitted' && c.remoteId !== undefined
+          ? ` (1fichier request ${c.remoteId})`
+          : '';
+  return `${time}  ${c.id.slice(0, 8)}  ${c.status.padEnd(10)} ${c.url}${detail}`;
+}

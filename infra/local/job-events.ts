@@ -1,0 +1,61 @@
+/**
+ * Job state changes as events, for the local console and the tests: a decorator over the job store that
+ * reports each successful create and transition. It never changes what the store does, and a listener
+ * that throws cannot break the pipeline.
+ */
+import type { JobError, JobStatus } from '../../shared/jobs/model.js';
+import type { JobRecord, JobStore } from '../../shared/jobs/store.js';
+
+/** One job reaching a state. */
+export interface JobChange {
+  id: string;
+  url: string;
+  status: JobStatus;
+  /** Epoch ms of the change, as the store recorded it. */
+  at: number;
+  remoteId?: number;
+  fileUrl?: string;
+  error?: JobError;
+}
+
+function changeOf(job: JobRecord, at: number): JobChange {
+  return {
+    id: job.id,
+    url: job.url,
+    status: job.status,
+    at,
+    ...(job.remoteId !== undefined ? { remoteId: job.remoteId } : {}),
+    ...(job.fileUrl ? { fileUrl: job.fileUrl } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
+}
+
+/** Wraps `store` so that `listener` hears every job created (`queued`) and every applied transition. */
+export function observeJobStore(store: JobStore, listener: (change: JobChange) => void): JobStore {
+  const emit = (job: JobRecord, at: number) => {
+    try {
+      listener(changeOf(job, at));
+    } catch {
+      // A console printer must never turn a stored transition into a failed one.
+    }
+  };
+  const createJob: JobStore['createJob'] = async (job, now) => {
+    const out = await store.createJob(job, now);
+    if (out.created) emit(out.job, now);
+    return out;
+  };
+  const transition: JobStore['transition'] = async (id, expected, patch, now) => {
+    const job = await store.transition(id, expected, patch, now);
+    emit(job, now);
+    return job;
+  };
+  // A Proxy rather than a class, so methods the store gains later are forwarded without edits here.
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'createJob') return createJob;
+      if (prop === 'transition') return transition;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
