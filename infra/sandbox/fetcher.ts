@@ -64,14 +64,16 @@ function filenameFrom(url: URL, disposition: string | undefined): string {
   return name === '' ? 'file' : name.slice(0, 250);
 }
 
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
 function describeNetworkError(err: unknown): string {
-  const code = (err as { code?: string; cause?: { code?: string } }).code;
-  const causeCode = (err as { cause?: { code?: string } }).cause?.code;
-  const c = causeCode ?? code ?? '';
-  if (/TIMEOUT/i.test(c)) return `Timeout while fetching the file (${c})`;
-  if (c === 'UND_ERR_ABORTED') return 'Fetch aborted';
-  if (c === 'UND_ERR_INVALID_ARG') return 'Invalid request headers';
-  return `Host unreachable${c ? ` (${c})` : ''}`;
+  const e = err as { code?: string; message?: string; cause?: { code?: string } };
+  const code = e.cause?.code ?? e.code ?? '';
+  if (UNREACHABLE.has(code)) return `Host unreachable (${code})`;
+  if (/TIMEOUT/i.test(code)) return `Timeout while fetching the file (${code})`;
+  if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'Fetch aborted';
+  if (code === 'UND_ERR_INVALID_ARG') return 'Invalid request headers';
+  return `Fetch failed (${code || e.message || 'unknown error'})`;
 }
 
 /** Runs source fetches with a concurrency limit; `close()` aborts them all. */

@@ -85,19 +85,23 @@ function sendJson(
 
 const ko = (message: string) => ({ status: 'KO', message });
 
+/** The body went past the drain limit; the connection is dropped instead of read to the end. */
 class BodyTooLargeError extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/** A body over `MAX_BODY_BYTES` is still read (and discarded) up to this, so the client sees the 413. */
+const MAX_DRAIN_BYTES = 16 * MAX_BODY_BYTES;
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw new BodyTooLargeError();
+  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) throw new BodyTooLargeError();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
-    chunks.push(chunk);
+    if (size > MAX_DRAIN_BYTES) throw new BodyTooLargeError();
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks);
 }
 
 function bearerKey(header: string | undefined): string | undefined {
@@ -160,18 +164,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     store.count('requests', endpointName);
-    let raw: Buffer;
+    const tooLarge = () =>
+      sendJson(res, 413, ko(`Request body too large (at most ${MAX_BODY_BYTES} bytes)`), {
+        connection: 'close',
+      });
+    let raw: Buffer | 'too-large';
     try {
       raw = await readBody(req);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        sendJson(res, 413, ko(`Request body too large (at most ${MAX_BODY_BYTES} bytes)`), {
-          connection: 'close',
-        });
-        res.once('finish', () => req.destroy());
-        return;
-      }
-      throw err;
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      tooLarge();
+      res.once('finish', () => req.destroy());
+      return;
+    }
+    if (raw === 'too-large') {
+      tooLarge();
+      return;
     }
 
     const ip = req.socket.remoteAddress ?? 'unknown';
@@ -223,6 +231,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
 
+    // The Content-Type is not checked: 1fichier wants application/json (fichier-api.md §1), but what it
+    // answers without it is unknown, and every client sends it anyway.
     let body: unknown = {};
     const text = raw.toString('utf8').trim();
     if (text !== '') {
@@ -284,7 +294,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (method !== 'POST') return methodNotAllowed('GET, POST, DELETE');
       let patch: unknown;
       try {
-        const text = (await readBody(req)).toString('utf8').trim();
+        const raw = await readBody(req);
+        if (raw === 'too-large') throw new BodyTooLargeError();
+        const text = raw.toString('utf8').trim();
         patch = text === '' ? {} : JSON.parse(text);
       } catch {
         return sendJson(res, 400, ko('Invalid JSON body'));

@@ -70,13 +70,13 @@ describe('fault injection', () => {
 
   it('resets the socket without an answer under resetRatio 1', async () => {
     sandbox.setFaults({ resetRatio: 1 });
-    await expect(api('remote/ls.cgi')).rejects.toThrow();
+    await expect(api('remote/ls.cgi')).rejects.toMatchObject({ cause: { code: 'ECONNRESET' } });
     expect(sandbox.stats().faultsInjected).toBe(1);
   });
 
   it('never answers under timeoutRatio 1 and closes the socket after timeoutHoldMs', async () => {
     sandbox.setFaults({ timeoutRatio: 1, timeoutHoldMs: 300 });
-    await expect(api('remote/ls.cgi')).rejects.toThrow();
+    await expect(api('remote/ls.cgi')).rejects.toMatchObject({ cause: { code: 'UND_ERR_SOCKET' } });
   });
 
   it('lets a client give up on a held request under timeoutRatio 1', async () => {
@@ -84,13 +84,17 @@ describe('fault injection', () => {
     const call = callApi(sandbox.baseUrl, 'remote/ls.cgi', {}, sandbox.keys.premium, {
       signal: AbortSignal.timeout(300),
     });
-    await expect(call).rejects.toThrow();
+    await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 
-  it('adds latency and still answers normally', async () => {
-    sandbox.setFaults({ latencyMs: 50 });
-    const res = await api('remote/ls.cgi');
-    expect(res.status).toBe(200);
+  it('delays the affected paths by latencyMs: a later unaffected request answers first', async () => {
+    sandbox.setFaults({ latencyMs: 800, paths: ['remote/ls.cgi'] });
+    const order: string[] = [];
+    const slow = api('remote/ls.cgi').then((r) => order.push(`ls ${r.status}`));
+    await new Promise((r) => setTimeout(r, 50));
+    await api('folder/ls.cgi').then((r) => order.push(`folder ${r.status}`));
+    await slow;
+    expect(order).toEqual(['folder 200', 'ls 200']);
     expect(sandbox.stats().faultsInjected).toBe(0);
   });
 
