@@ -1,0 +1,114 @@
+/**
+ * The relay's configuration, read once from the environment, validated, failing fast with the variable's name.
+ * Names come from `ENV`; which function reads which is declared in `FUNCTION_ENV`.
+ */
+import { ENV } from '../config/env-names.js';
+import { type PacingPolicy, pacingFromEnv } from '../fichier/backoff.js';
+
+/** Everything the use-cases and adapters need to know about their environment. */
+export interface RelayConfig {
+  /** DynamoDB table holding jobs, dedupe, tokens, pacer state and reports (`RELAY_TABLE_NAME`). */
+  tableName: string;
+  /** SQS jobs queue URL (`RELAY_QUEUE_URL`). */
+  queueUrl: string;
+  /** 1fichier API base URL (`ONEFICHIER_API_URL`). @default 'https://api.1fichier.com/v1' */
+  fichierApiUrl: string;
+  /** Secrets Manager id of the 1fichier key (`ONEFICHIER_SECRET_ID`, AWS). */
+  fichierSecretId?: string;
+  /** The 1fichier key itself (`ONEFICHIER_API_KEY`, local mode only). */
+  fichierApiKey?: string;
+  /** Most URLs in one remote/request.cgi (`FICHIER_BATCH_MAX_URLS`). @default 10 */
+  batchMaxUrls: number;
+  /** Pacing of 1fichier calls (`FICHIER_MIN_INTERVAL_MS`, `FICHIER_FLOOD_PAUSE_MS`). */
+  pacing: PacingPolicy;
+  /** A `submitted` job 1fichier has not finished after this long fails as stuck (`RELAY_STUCK_AFTER_S`). @default 21600 */
+  stuckAfterS: number;
+  /** How long a worker owns a `submitting` job before it is reconciled. @default 120 */
+  submittingLeaseS: number;
+  /** Longest wait for a pacer slot inside one invocation; longer waits go back to SQS. @default 1000 */
+  maxPacerWaitMs: number;
+  /** Claims of one job before a transient failure becomes final. @default 8 */
+  maxAttempts: number;
+  /** A `queued` job untouched this long is sent to the queue again by the poller. @default 600 */
+  requeueAfterS: number;
+  /** Terminal jobs (and with them their dedupe window) expire after this many days. @default 30 */
+  jobTtlDays: number;
+  /** Cache lifetime of the key read from Secrets Manager. @default 300 */
+  secretMaxAgeS: number;
+}
+
+/** Raised when a variable is missing or malformed; the message names it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DEFAULT_API_URL = 'https://api.1fichier.com/v1';
+
+function optionalString(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function requiredString(env: NodeJS.ProcessEnv, name: string): string {
+  const v = optionalString(env, name);
+  if (!v) throw new ConfigError(`${name} is required but not set`);
+  return v;
+}
+
+function intInRange(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = optionalString(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function httpUrl(name: string, value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got ${JSON.stringify(value)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * Reads and validates the configuration.
+ * @example
+ * const config = loadConfig(); // throws ConfigError('RELAY_TABLE_NAME is required but not set') when unset
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  let pacing: PacingPolicy;
+  try {
+    pacing = pacingFromEnv(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { cause: err });
+  }
+  return {
+    tableName: requiredString(env, ENV.tableName),
+    queueUrl: httpUrl(ENV.queueUrl, requiredString(env, ENV.queueUrl)),
+    fichierApiUrl: httpUrl(ENV.fichierApiUrl, optionalString(env, ENV.fichierApiUrl) ?? DEFAULT_API_URL),
+    fichierSecretId: optionalString(env, ENV.fichierSecretId),
+    fichierApiKey: optionalString(env, ENV.fichierApiKey),
+    batchMaxUrls: intInRange(env, ENV.batchMaxUrls, 10, 1, 100),
+    pacing,
+    stuckAfterS: intInRange(env, ENV.stuckAfterS, 6 * 3600, 60, 30 * 24 * 3600),
+    submittingLeaseS: 120,
+    maxPacerWaitMs: 1000,
+    maxAttempts: 8,
+    requeueAfterS: 600,
+    jobTtlDays: 30,
+    secretMaxAgeS: 300,
+  };
+}

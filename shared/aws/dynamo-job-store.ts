@@ -1,0 +1,354 @@
+/**
+ * {@link JobStore} on the single DynamoDB table (docs/pipeline.md). Single-item conditional writes only:
+ * dynalite has no transactions, and none are needed because every fact lives on one item.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isTerminal, type JobStatus } from '../jobs/model.js';
+import {
+  type Expected,
+  InvalidCursorError,
+  type JobPatch,
+  type JobRecord,
+  type JobStore,
+  type NewJob,
+  type Page,
+  type Report,
+  TransitionConflictError,
+} from '../jobs/store.js';
+import { STATUS_INDEX, TTL_ATTRIBUTE, USER_INDEX } from './table.js';
+
+type Item = Record<string, unknown>;
+
+const JOB_SK = 'JOB';
+const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: JOB_SK });
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Attributes that are table plumbing, not job fields. */
+const PLUMBING = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', TTL_ATTRIBUTE]);
+
+function toRecord(item: Item): JobRecord {
+  const out: Item = {};
+  for (const [k, v] of Object.entries(item)) if (!PLUMBING.has(k)) out[k] = v;
+  return out as unknown as JobRecord;
+}
+
+function encodeCursor(key: Item | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
+}
+
+function decodeCursor(cursor: string | undefined, expect: Record<string, string>): Item | undefined {
+  if (!cursor) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (err) {
+    throw new InvalidCursorError('cursor is not valid', { cause: err });
+  }
+  if (typeof key !== 'object' || key === null || Array.isArray(key))
+    throw new InvalidCursorError('cursor is not valid');
+  const k = key as Item;
+  if (!Object.values(k).every((v) => typeof v === 'string') || Object.keys(k).length > 4) {
+    throw new InvalidCursorError('cursor is not valid');
+  }
+  for (const [name, value] of Object.entries(expect)) {
+    if (k[name] !== value) throw new InvalidCursorError('cursor was not issued for this listing');
+  }
+  return k;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as Error)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+/** Options of {@link DynamoJobStore}. */
+export interface DynamoJobStoreOptions {
+  /** Terminal jobs expire (and free their dedupe key) after this many days. @default 30 */
+  jobTtlDays?: number;
+}
+
+/** The job store on DynamoDB through the DocumentClient. */
+export class DynamoJobStore implements JobStore {
+  private readonly ttlS: number;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    opts: DynamoJobStoreOptions = {},
+  ) {
+    this.ttlS = (opts.jobTtlDays ?? 30) * 86_400;
+  }
+
+  async createJob(job: NewJob, now: number): Promise<{ job: JobRecord; created: boolean }> {
+    const at = iso(now);
+    const record: JobRecord = {
+      id: job.id,
+      userId: job.userId,
+      url: job.url,
+      status: 'queued',
+      folder: job.folder,
+      source: job.source,
+      createdAt: at,
+      updatedAt: at,
+      attempts: 0,
+      ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}),
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...jobKey(job.id),
+            ...record,
+            gsi1pk: 'STATUS#queued',
+            gsi1sk: `${at}#${job.id}`,
+            gsi2pk: `USER#${job.userId}`,
+            gsi2sk: `${at}#${job.id}`,
+          },
+          // The id is hash(user, url, folder): an existing item is the duplicate.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { job: record, created: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const existing = await this.getJob(job.id);
+    // Only possible if the duplicate expired between the put and the read; the caller may retry.
+    if (!existing) throw new TransitionConflictError(job.id, { status: 'queued' });
+    return { job: existing, created: false };
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: jobKey(id), ConsistentRead: true }),
+    );
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
+    const unique = [...new Set(ids)];
+    const found: JobRecord[] = [];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Item[] | undefined = unique.slice(i, i + 100).map(jobKey);
+      for (let round = 0; keys?.length && round < 8; round++) {
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) found.push(toRecord(item));
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined;
+      }
+      if (keys?.length) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed`);
+    }
+    return found;
+  }
+
+  async transition(id: string, expected: Expected, patch: JobPatch, now: number): Promise<JobRecord> {
+    const at = iso(now);
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
+    const values: Item = { ':status': patch.status, ':updatedAt': at, ':from': expected.status };
+    const set = ['#status = :status', '#updatedAt = :updatedAt'];
+    const remove: string[] = [];
+    const put = (field: string, value: unknown) => {
+      names[`#${field}`] = field;
+      if (value === null) remove.push(`#${field}`);
+      else if (value !== undefined) {
+        values[`:${field}`] = value;
+        set.push(`#${field} = :${field}`);
+      }
+    };
+    put('claimToken', patch.claimToken);
+    put('leaseUntil', patch.leaseUntil);
+    put('submitAttemptAt', patch.submitAttemptAt);
+    put('submittedAt', patch.submittedAt);
+    put('remoteId', patch.remoteId);
+    put('fileUrl', patch.fileUrl);
+    put('error', patch.error);
+    if (patch.attemptsDelta) {
+      names['#attempts'] = 'attempts';
+      values[':delta'] = patch.attemptsDelta;
+      set.push('#attempts = #attempts + :delta');
+    }
+    if (isTerminal(patch.status)) {
+      // Terminal jobs leave the sparse status index and start their TTL.
+      names['#gsi1pk'] = 'gsi1pk';
+      names['#gsi1sk'] = 'gsi1sk';
+      remove.push('#gsi1pk', '#gsi1sk');
+      names['#ttl'] = TTL_ATTRIBUTE;
+      values[':ttl'] = Math.floor(now / 1000) + this.ttlS;
+      set.push('#ttl = :ttl');
+      if (patch.claimToken === undefined && !remove.includes('#claimToken')) remove.push('#claimToken');
+      if (patch.leaseUntil === undefined && !remove.includes('#leaseUntil')) remove.push('#leaseUntil');
+      names['#claimToken'] = 'claimToken';
+      names['#leaseUntil'] = 'leaseUntil';
+    } else {
+      names['#gsi1pk'] = 'gsi1pk';
+      names['#gsi1sk'] = 'gsi1sk';
+      values[':gsi1pk'] = `STATUS#${patch.status}`;
+      values[':gsi1sk'] = `${at}#${id}`;
+      set.push('#gsi1pk = :gsi1pk', '#gsi1sk = :gsi1sk');
+    }
+    let condition = '#status = :from';
+    if (expected.claimToken !== undefined) {
+      names['#expClaim'] = 'claimToken';
+      values[':expClaim'] = expected.claimToken;
+      condition += ' AND #expClaim = :expClaim';
+    }
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(id),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: `attribute_exists(pk) AND ${condition}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(out.Attributes ?? {});
+    } catch (err) {
+      if (isConditionFailure(err)) throw new TransitionConflictError(id, expected, { cause: err });
+      throw err;
+    }
+  }
+
+  async listByStatus(
+    status: 'queued' | 'submitting' | 'submitted',
+    opts: { limit?: number; cursor?: string; changedBefore?: number } = {},
+  ): Promise<Page<JobRecord>> {
+    const pk = `STATUS#${status}`;
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: STATUS_INDEX.name,
+      KeyConditionExpression: opts.changedBefore === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
+      ExpressionAttributeNames: {
+        '#pk': STATUS_INDEX.partitionKey,
+        ...(opts.changedBefore === undefined ? {} : { '#sk': STATUS_INDEX.sortKey }),
+      },
+      ExpressionAttributeValues: {
+        ':pk': pk,
+        ...(opts.changedBefore === undefined ? {} : { ':before': iso(opts.changedBefore) }),
+      },
+      Limit: opts.limit ?? 100,
+      ExclusiveStartKey: decodeCursor(opts.cursor, { [STATUS_INDEX.partitionKey]: pk }),
+    };
+    const out = await this.doc.send(new QueryCommand(input));
+    return { items: (out.Items ?? []).map(toRecord), next: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  async countByStatus(status: 'queued' | 'submitting' | 'submitted'): Promise<number> {
+    let count = 0;
+    let start: Item | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STATUS_INDEX.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': STATUS_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  async listForUser(
+    userId: string,
+    opts: { status?: JobStatus; limit: number; cursor?: string },
+  ): Promise<Page<JobRecord>> {
+    const pk = `USER#${userId}`;
+    let start = decodeCursor(opts.cursor, { [USER_INDEX.partitionKey]: pk });
+    const items: Item[] = [];
+    // A status filter is applied after the read, so keep reading pages until the page is full.
+    for (let round = 0; round < 20; round++) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: USER_INDEX.name,
+          KeyConditionExpression: '#pk = :pk',
+          ScanIndexForward: false,
+          ExpressionAttributeNames: {
+            '#pk': USER_INDEX.partitionKey,
+            ...(opts.status ? { '#status': 'status' } : {}),
+          },
+          ExpressionAttributeValues: { ':pk': pk, ...(opts.status ? { ':status': opts.status } : {}) },
+          ...(opts.status ? { FilterExpression: '#status = :status' } : {}),
+          Limit: opts.status ? Math.max(opts.limit, 100) : opts.limit + 1,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        items.push(item);
+        if (items.length > opts.limit) {
+          // One more than asked: there is a next page, starting after the last item we return.
+          const last = items[opts.limit - 1] as Item;
+          return { items: items.slice(0, opts.limit).map(toRecord), next: encodeCursor(indexKey(last)) };
+        }
+      }
+      start = out.LastEvaluatedKey;
+      if (!start) break;
+    }
+    const last = items[items.length - 1];
+    return {
+      items: items.map(toRecord),
+      next: start && last ? encodeCursor(indexKey(last)) : start ? encodeCursor(start) : undefined,
+    };
+  }
+
+  async putToken(tokenHash: string, userId: string, now: number): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `TOKEN#${tokenHash}`, sk: 'TOKEN', userId, createdAt: iso(now) },
+        ConditionExpression: 'attribute_not_exists(pk) OR userId = :u',
+        ExpressionAttributeValues: { ':u': userId },
+      }),
+    );
+  }
+
+  async userForToken(tokenHash: string): Promise<string | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' } }),
+    );
+    const userId = out.Item?.userId;
+    return typeof userId === 'string' ? userId : undefined;
+  }
+
+  async putReport(report: Report): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: 'REPORT', sk: 'LATEST', report } }),
+    );
+  }
+
+  async latestReport(): Promise<Report | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: 'REPORT', sk: 'LATEST' },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item?.report as Report | undefined;
+  }
+}
+
+function indexKey(item: Item): Item {
+  return { pk: item.pk, sk: item.sk, gsi2pk: item.gsi2pk, gsi2sk: item.gsi2sk };
+}

@@ -1,0 +1,216 @@
+/**
+ * {@link Pacer} shared by every worker and the poller: one DynamoDB item per key id. A slot is reserved
+ * by a conditional update of `lastCallAt` from the value just read, so N concurrent takers on any number
+ * of machines never get two slots closer than `minIntervalMs`; a loser re-reads and takes the next slot.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_PACING, floodPauseFor, nextSlotAt, type PacingPolicy } from '../fichier/backoff.js';
+import { type Clock, systemClock } from '../fichier/memory-pacer.js';
+import type { Pacer, PacerState, SlotDecision } from '../fichier/pacer.js';
+
+/** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
+export type DynamoSlotDecision = SlotDecision & { slotAt?: number };
+
+/** Options of {@link DynamoPacer}. */
+export interface DynamoPacerOptions {
+  /** @default DEFAULT_PACING */
+  policy?: PacingPolicy;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Conditional-write races lost before giving up with `busy`. @default 50 */
+  maxRaceRetries?: number;
+}
+
+const key = (keyId: string) => ({ pk: `PACER#${keyId}`, sk: 'PACER' });
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as Error)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+/** The DynamoDB-backed pacer. */
+export class DynamoPacer implements Pacer {
+  readonly policy: PacingPolicy;
+  private readonly clock: Clock;
+  private readonly maxRaceRetries: number;
+  /** Flood streak seen at the last read: lets `recordSuccess` skip a write in the common case. */
+  private readonly floodSeen = new Map<string, number>();
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    opts: DynamoPacerOptions = {},
+  ) {
+    this.policy = opts.policy ?? DEFAULT_PACING;
+    this.clock = opts.clock ?? systemClock;
+    this.maxRaceRetries = opts.maxRaceRetries ?? 50;
+  }
+
+  async state(keyId: string): Promise<PacerState> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key(keyId), ConsistentRead: true }),
+    );
+    const item = out.Item ?? {};
+    const s: PacerState = {
+      keyId,
+      lastCallAt: Number(item.lastCallAt ?? 0),
+      pausedUntil: Number(item.pausedUntil ?? 0),
+      floodCount: Number(item.floodCount ?? 0),
+      circuitOpen: item.circuitOpen === true,
+    };
+    if (typeof item.circuitReason === 'string') s.circuitReason = item.circuitReason;
+    if (typeof item.circuitOpenedAt === 'number') s.circuitOpenedAt = item.circuitOpenedAt;
+    this.floodSeen.set(keyId, s.floodCount);
+    return s;
+  }
+
+  async take(keyId: string, opts: { maxWaitMs?: number } = {}): Promise<DynamoSlotDecision> {
+    const maxWait = opts.maxWaitMs ?? Number.POSITIVE_INFINITY;
+    for (let race = 0; race < this.maxRaceRetries; race++) {
+      const s = await this.state(keyId);
+      if (s.circuitOpen) {
+        return {
+          granted: false,
+          reason: 'circuitOpen',
+          retryAfterMs: this.policy.floodPauseMaxMs,
+          detail: s.circuitReason,
+        };
+      }
+      const now = this.clock.now();
+      const slot = nextSlotAt(s, now, this.policy);
+      if (slot - now > maxWait) {
+        const paused = s.pausedUntil >= slot;
+        return {
+          granted: false,
+          reason: paused ? 'paused' : 'busy',
+          retryAfterMs: slot - now,
+          detail: paused ? `flood pause (${s.floodCount} in a row)` : 'slots taken by other callers',
+        };
+      }
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key(keyId),
+            UpdateExpression:
+              'SET lastCallAt = :slot, keyId = :k, pausedUntil = if_not_exists(pausedUntil, :zero), ' +
+              'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+            // Reserve only if nobody took a slot, paused or opened the circuit since our read.
+            ConditionExpression:
+              'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :false)',
+            ExpressionAttributeValues: {
+              ':slot': slot,
+              ':k': keyId,
+              ':zero': 0,
+              ':false': false,
+              ':old': s.lastCallAt,
+              ':oldPaused': s.pausedUntil,
+            },
+          }),
+        );
+      } catch (err) {
+        if (isConditionFailure(err)) continue;
+        throw err;
+      }
+      if (slot > now) {
+        await this.clock.sleep(slot - now);
+        // A flood or auth failure recorded while we waited invalidates the reserved slot.
+        const after = await this.state(keyId);
+        if (after.circuitOpen || after.pausedUntil > this.clock.now()) continue;
+      }
+      return { granted: true, slotAt: slot };
+    }
+    return {
+      granted: false,
+      reason: 'busy',
+      retryAfterMs: this.policy.minIntervalMs,
+      detail: 'lost too many races for a slot',
+    };
+  }
+
+  async recordFlood(keyId: string, retryAfterMs?: number): Promise<void> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(keyId),
+        UpdateExpression:
+          'ADD floodCount :one SET keyId = :k, lastCallAt = if_not_exists(lastCallAt, :zero), ' +
+          'pausedUntil = if_not_exists(pausedUntil, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+        ExpressionAttributeValues: { ':one': 1, ':k': keyId, ':zero': 0, ':false': false },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const count = Number(out.Attributes?.floodCount ?? 1);
+    this.floodSeen.set(keyId, count);
+    const until = this.clock.now() + Math.max(floodPauseFor(count, this.policy), retryAfterMs ?? 0);
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(keyId),
+          UpdateExpression: 'SET pausedUntil = :until',
+          ConditionExpression: 'pausedUntil < :until',
+          ExpressionAttributeValues: { ':until': until },
+        }),
+      );
+    } catch (err) {
+      // A concurrent flood already set a longer pause.
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async recordSuccess(keyId: string): Promise<void> {
+    if (this.floodSeen.get(keyId) === 0) return;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(keyId),
+          UpdateExpression: 'SET floodCount = :zero',
+          ConditionExpression: 'floodCount > :zero',
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    this.floodSeen.set(keyId, 0);
+  }
+
+  async recordAuthFailure(keyId: string, reason: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(keyId),
+        UpdateExpression:
+          'SET circuitOpen = :true, circuitReason = :reason, circuitOpenedAt = :now, keyId = :k, ' +
+          'lastCallAt = if_not_exists(lastCallAt, :zero), pausedUntil = if_not_exists(pausedUntil, :zero), ' +
+          'floodCount = if_not_exists(floodCount, :zero)',
+        ExpressionAttributeValues: {
+          ':true': true,
+          ':reason': reason.slice(0, 300),
+          ':now': this.clock.now(),
+          ':k': keyId,
+          ':zero': 0,
+        },
+      }),
+    );
+  }
+
+  async reset(keyId: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(keyId),
+        UpdateExpression:
+          'SET circuitOpen = :false, pausedUntil = :zero, floodCount = :zero, keyId = :k, ' +
+          'lastCallAt = if_not_exists(lastCallAt, :zero) REMOVE circuitReason, circuitOpenedAt',
+        ExpressionAttributeValues: { ':false': false, ':zero': 0, ':k': keyId },
+      }),
+    );
+    this.floodSeen.set(keyId, 0);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Parses a job-creation body in any of the shapes callers send (JSON object, `{urls}`, array,
+ * form-urlencoded, plain text; IFTTT sometimes sends no content type at all) into validated,
+ * normalised job requests. Everything is validated before anything is written.
+ */
+import { z } from 'zod';
+import type { JobRequest } from '../jobs/enqueue.js';
+import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
+import { HttpError } from './errors.js';
+
+/** Largest body accepted. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** Most URLs in one request. */
+export const MAX_URLS_PER_REQUEST = 500;
+
+const itemSchema = z.looseObject({
+  url: z.string().optional(),
+  urls: z.array(z.string()).optional(),
+  folder: z.string().nullish(),
+  callbackUrl: z.string().nullish(),
+});
+const bodySchema = z.union([itemSchema, z.array(z.union([itemSchema, z.string()])).min(1)]);
+
+interface RawRequest {
+  url: string;
+  folder?: string | null;
+  callbackUrl?: string | null;
+}
+
+function fromJson(text: string): RawRequest[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalidJson', 'body is not valid JSON');
+  }
+  const parsed = bodySchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new HttpError(
+      400,
+      'invalidBody',
+      `expected {"url"}, {"urls":[...]} or an array of them${where}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const items = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+  const out: RawRequest[] = [];
+  items.forEach((item, i) => {
+    if (typeof item === 'string') {
+      out.push({ url: item });
+      return;
+    }
+    if (item.url === undefined && item.urls === undefined) {
+      throw new HttpError(400, 'invalidBody', `item ${i}: "url" or "urls" is required`);
+    }
+    for (const url of [...(item.url === undefined ? [] : [item.url]), ...(item.urls ?? [])]) {
+      out.push({ url, folder: item.folder, callbackUrl: item.callbackUrl });
+    }
+  });
+  return out;
+}
+
+function fromForm(text: string): RawRequest[] {
+  const params = new URLSearchParams(text);
+  const folder = params.get('folder');
+  const callbackUrl = params.get('callbackUrl');
+  return [...params.getAll('url'), ...params.getAll('urls')].flatMap((v) =>
+    v
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((url) => ({ url, folder, callbackUrl })),
+  );
+}
+
+function fromText(text: string): RawRequest[] {
+  return text
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((url) => ({ url }));
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * Parses and validates a body. Throws {@link HttpError} 400/413/415 naming the first problem.
+ * @param bytes raw body length in bytes (checked against {@link MAX_BODY_BYTES})
+ */
+export function parseJobBody(contentType: string | undefined, text: string, bytes: number): JobRequest[] {
+  if (bytes > MAX_BODY_BYTES)
+    throw new HttpError(413, 'bodyTooLarge', `body is larger than ${MAX_BODY_BYTES} bytes`);
+  const type = mediaType(contentType);
+  let raw: RawRequest[];
+  if (type === 'application/json' || type.endsWith('+json')) raw = fromJson(text);
+  else if (type === 'application/x-www-form-urlencoded') raw = fromForm(text);
+  else if (type === 'text/plain') raw = fromText(text);
+  else if (type === '') {
+    // No content type (some IFTTT setups): JSON if it looks like JSON, otherwise one URL per line.
+    const t = text.trimStart();
+    raw = t.startsWith('{') || t.startsWith('[') ? fromJson(text) : fromText(text);
+  } else {
+    throw new HttpError(
+      415,
+      'unsupportedMediaType',
+      'use application/json, application/x-www-form-urlencoded or text/plain',
+    );
+  }
+  if (raw.length === 0) throw new HttpError(400, 'noUrl', 'no URL in the body');
+  if (raw.length > MAX_URLS_PER_REQUEST) {
+    throw new HttpError(413, 'tooManyUrls', `at most ${MAX_URLS_PER_REQUEST} URLs per request`);
+  }
+  return raw.map((r, i) => {
+    const label = raw.length === 1 ? 'url' : `url ${i + 1}`;
+    const req: JobRequest = {
+      url: check('invalidUrl', () => normaliseUrl(r.url, label)),
+      folder: check('invalidFolder', () => normaliseFolder(r.folder)),
+    };
+    if (r.callbackUrl) {
+      req.callbackUrl = check('invalidCallbackUrl', () =>
+        normaliseUrl(r.callbackUrl as string, `callbackUrl of ${label}`),
+      );
+    }
+    return req;
+  });
+}
+
+function check<T>(code: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new HttpError(400, code, err.message);
+    throw err;
+  }
+}
+
+/** Validates an `Idempotency-Key` header (printable ASCII, at most 255 characters). */
+export function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length === 0 || value.length > 255 || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new HttpError(
+      400,
+      'invalidIdempotencyKey',
+      'Idempotency-Key must be 1-255 printable ASCII characters',
+    );
+  }
+  return value;
+}

@@ -1,0 +1,259 @@
+/**
+ * Use-case of the scheduled poller/reporter. One remote/ls.cgi per cycle, remote/info.cgi only for
+ * tracked requests that have executed; jobs become `done` (file link) or `failed` (1fichier's message);
+ * `submitted` jobs older than `stuckAfterS` fail as stuck; `submitting` jobs past their lease are
+ * reconciled; `queued` jobs left without a message are sent again once the key may be used.
+ */
+import type { Deps } from '../app/deps.js';
+import { FichierError } from '../fichier/errors.js';
+import { keyIdOf } from '../fichier/memory-pacer.js';
+import type { PacerState } from '../fichier/pacer.js';
+import { isRemotePending } from '../fichier/types.js';
+import type { JobError } from './model.js';
+import { findRemoteRequests, infoOf, listOf, newRemoteView } from './reconcile.js';
+import { type JobRecord, type Report, TransitionConflictError } from './store.js';
+
+/** Most jobs of one status handled per cycle (the next cycle takes the rest). */
+export const POLL_MAX_JOBS = 1000;
+/** Most entries of `completed` / `failures` kept in the stored report. */
+export const REPORT_MAX_ENTRIES = 200;
+
+type PollDeps = Pick<
+  Deps,
+  'config' | 'store' | 'queue' | 'fichier' | 'pacer' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+>;
+
+async function all(
+  deps: PollDeps,
+  status: 'queued' | 'submitting' | 'submitted',
+  changedBefore?: number,
+): Promise<JobRecord[]> {
+  const out: JobRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listByStatus(status, {
+      limit: 100,
+      ...(cursor ? { cursor } : {}),
+      ...(changedBefore === undefined ? {} : { changedBefore }),
+    });
+    out.push(...page.items);
+    cursor = page.next;
+  } while (cursor && out.length < POLL_MAX_JOBS);
+  return out;
+}
+
+/** Runs one poll cycle, stores the report and logs it as one line. */
+export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
+  const { config, store, clock, logger, metrics } = deps;
+  const now = clock.now();
+  const previous = await store.latestReport();
+  const completed: Report['completed'] = [];
+  const failures: Report['failures'] = [];
+  let requeued = 0;
+  let reconciled = 0;
+  const view = newRemoteView();
+
+  let keyId: string | undefined;
+  let pacer: PacerState | null = null;
+  try {
+    keyId = keyIdOf(await deps.keyProvider.get());
+    pacer = await deps.pacer.state(keyId);
+  } catch (err) {
+    logger.error('poller cannot read the 1fichier key', { error: (err as Error).message });
+  }
+  const mayCall = pacer !== null && !pacer.circuitOpen;
+
+  const finish = async (job: JobRecord, patch: { fileUrl: string } | { error: JobError }) => {
+    const at = clock.now();
+    try {
+      if ('fileUrl' in patch) {
+        await store.transition(
+          job.id,
+          { status: 'submitted' },
+          { status: 'done', fileUrl: patch.fileUrl },
+          at,
+        );
+        completed.push({ id: job.id, url: job.url, fileUrl: patch.fileUrl });
+        logger.info('job done', { jobId: job.id, remoteId: job.remoteId });
+        metrics.count('JobsDone');
+      } else {
+        await store.transition(job.id, { status: 'submitted' }, { status: 'failed', error: patch.error }, at);
+        failures.push({ id: job.id, url: job.url, error: patch.error });
+        logger.info('job failed', {
+          jobId: job.id,
+          remoteId: job.remoteId,
+          code: patch.error.code,
+          error: patch.error.message,
+        });
+        metrics.count('JobsFailed');
+      }
+    } catch (err) {
+      if (!(err instanceof TransitionConflictError)) throw err;
+    }
+  };
+
+  const submitted = await all(deps, 'submitted');
+  const leaseEnded = (await all(deps, 'submitting', now - config.submittingLeaseS * 1000)).filter(
+    (j) => (j.leaseUntil ?? 0) <= now,
+  );
+  const resolved = new Set<string>();
+
+  if (mayCall && (submitted.length > 0 || leaseEnded.length > 0)) {
+    try {
+      if (submitted.length > 0) {
+        const list = await listOf(deps.fichier, view);
+        const byRemote = new Map<number, JobRecord[]>();
+        for (const job of submitted) {
+          if (job.remoteId === undefined) continue;
+          const arr = byRemote.get(job.remoteId) ?? [];
+          arr.push(job);
+          byRemote.set(job.remoteId, arr);
+        }
+        for (const entry of list) {
+          const jobs = byRemote.get(entry.id);
+          if (!jobs || isRemotePending(entry.execution_date)) continue;
+          const info = await infoOf(deps.fichier, view, entry.id);
+          for (const job of jobs) {
+            const idx = info.links?.indexOf(job.url) ?? -1;
+            const r =
+              info.result?.find((x) => x.url === job.url) ?? (idx >= 0 ? info.result?.[idx] : undefined);
+            if (!r) continue;
+            resolved.add(job.id);
+            if (r.status === 'OK' && r.download_link) await finish(job, { fileUrl: r.download_link });
+            else
+              await finish(job, {
+                error: { code: 'remoteFailed', message: r.message || '1fichier could not fetch this URL' },
+              });
+          }
+        }
+      }
+      if (leaseEnded.length > 0) {
+        const found = await findRemoteRequests(leaseEnded, deps.fichier, view);
+        const toQueue: string[] = [];
+        for (const job of leaseEnded) {
+          const remoteId = found.get(job.id);
+          const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
+          try {
+            if (remoteId !== undefined) {
+              await store.transition(
+                job.id,
+                expected,
+                {
+                  status: 'submitted',
+                  remoteId,
+                  submittedAt: clock.now(),
+                  claimToken: null,
+                  leaseUntil: null,
+                },
+                clock.now(),
+              );
+              logger.info('job reconciled: already accepted by 1fichier', { jobId: job.id, remoteId });
+            } else {
+              await store.transition(
+                job.id,
+                expected,
+                { status: 'queued', claimToken: null, leaseUntil: null },
+                clock.now(),
+              );
+              toQueue.push(job.id);
+              logger.info('job reconciled: not at 1fichier, queued again', { jobId: job.id });
+            }
+            reconciled += 1;
+          } catch (err) {
+            if (!(err instanceof TransitionConflictError)) throw err;
+          }
+        }
+        if (toQueue.length) {
+          await deps.queue.enqueue(toQueue);
+          requeued += toQueue.length;
+        }
+        metrics.count('JobsReconciled', reconciled);
+      }
+    } catch (err) {
+      if (!(err instanceof FichierError)) throw err;
+      logger.warn('poller could not reach 1fichier this cycle', { error: err.message });
+    }
+  }
+
+  // Stuck: accepted by 1fichier but never finished.
+  const stuckBefore = now - config.stuckAfterS * 1000;
+  for (const job of submitted) {
+    if (resolved.has(job.id) || (job.submittedAt ?? now) > stuckBefore) continue;
+    const hours = Math.round((config.stuckAfterS / 3600) * 10) / 10;
+    await finish(job, {
+      error: {
+        code: 'stuck',
+        message: `1fichier has not finished remote request ${job.remoteId ?? '?'} after ${hours} h; submit the URL again if it is still wanted`,
+      },
+    });
+  }
+
+  // Queued jobs whose message was dropped (circuit open, lost queue): send them again when calls may go.
+  if (mayCall && pacer && pacer.pausedUntil <= now) {
+    requeued += await requeueStaleJobs(deps, now - config.requeueAfterS * 1000);
+  }
+
+  const counts: Report['counts'] = {
+    queued: await store.countByStatus('queued'),
+    submitting: await store.countByStatus('submitting'),
+    submitted: await store.countByStatus('submitted'),
+    done: completed.length,
+    failed: failures.length,
+  };
+  const report: Report = {
+    period: { from: previous?.period.to ?? null, to: new Date(now).toISOString() },
+    counts,
+    completed: completed.slice(0, REPORT_MAX_ENTRIES),
+    failures: failures.slice(0, REPORT_MAX_ENTRIES),
+    pacer: keyId && mayCall ? await deps.pacer.state(keyId) : pacer,
+    calls: { ...view.calls },
+    requeued,
+    reconciled,
+  };
+  await store.putReport(report);
+  logger.info('poll report', {
+    period: report.period,
+    counts,
+    completed: report.completed.length,
+    failures: report.failures.length,
+    calls: report.calls,
+    requeued,
+    reconciled,
+    pacer: report.pacer,
+  });
+  return report;
+}
+
+/**
+ * Sends `queued` jobs unchanged since `changedBefore` to the queue again, refreshing their change time
+ * first so the next cycle does not send them again. The local runtime calls it at start with `now`
+ * (fauxqs keeps no messages across restarts).
+ */
+export async function requeueStaleJobs(
+  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'logger'>,
+  changedBefore: number,
+): Promise<number> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listByStatus('queued', {
+      limit: 100,
+      changedBefore,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const job of page.items) {
+      try {
+        await deps.store.transition(job.id, { status: 'queued' }, { status: 'queued' }, deps.clock.now());
+        ids.push(job.id);
+      } catch (err) {
+        if (!(err instanceof TransitionConflictError)) throw err;
+      }
+    }
+    cursor = page.next;
+  } while (cursor && ids.length < POLL_MAX_JOBS);
+  if (ids.length) {
+    await deps.queue.enqueue(ids);
+    deps.logger.info('queued jobs sent again', { count: ids.length });
+  }
+  return ids.length;
+}

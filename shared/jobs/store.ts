@@ -1,0 +1,123 @@
+/**
+ * What the use-cases need from the job store, independent of DynamoDB. Every transition is conditional on
+ * the expected previous state; a transition that lost a race raises {@link TransitionConflictError}.
+ */
+import type { PacerState } from '../fichier/pacer.js';
+import type { Job, JobError, JobStatus } from './model.js';
+
+/** A job with the fields the API does not show. */
+export interface JobRecord extends Job {
+  userId: string;
+  /** Random token of the worker invocation holding the job in `submitting`. */
+  claimToken?: string;
+  /** Epoch ms until which that worker owns the job; after it the job is reconciled. */
+  leaseUntil?: number;
+  /** Epoch ms of the latest claim, i.e. just before the latest remote/request.cgi attempt. */
+  submitAttemptAt?: number;
+  /** Epoch ms when 1fichier accepted the job. */
+  submittedAt?: number;
+}
+
+/** A job to create in `queued`. */
+export interface NewJob {
+  id: string;
+  userId: string;
+  url: string;
+  folder: string;
+  source: Job['source'];
+  callbackUrl?: string;
+}
+
+/** Who must hold the job for a transition to apply. */
+export interface Expected {
+  status: JobStatus;
+  /** Required for transitions out of `submitting`. */
+  claimToken?: string;
+}
+
+/** One page of a listing. `next` is an opaque cursor. */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
+
+/** The poller's report of one cycle (`GET /reports/latest`). */
+export interface Report {
+  period: { from: string | null; to: string };
+  /** Non-terminal jobs right now, and jobs that became terminal during the period. */
+  counts: Record<JobStatus, number>;
+  completed: { id: string; url: string; fileUrl: string }[];
+  failures: { id: string; url: string; error: JobError }[];
+  pacer: PacerState | null;
+  /** Calls made to 1fichier during the cycle. */
+  calls: { ls: number; info: number };
+  requeued: number;
+  reconciled: number;
+}
+
+/** Base of the store's errors. */
+export class JobStoreError extends Error {
+  override readonly name: string = 'JobStoreError';
+}
+
+/** The job was not in the expected state (a redelivery, a concurrent worker, a lost lease). */
+export class TransitionConflictError extends JobStoreError {
+  override readonly name = 'TransitionConflictError';
+  constructor(
+    readonly jobId: string,
+    readonly expected: Expected,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `job ${jobId} is no longer ${expected.status}${expected.claimToken ? ' under this claim' : ''}`,
+      options,
+    );
+  }
+}
+
+/** A cursor that was not issued for this caller or is malformed. */
+export class InvalidCursorError extends JobStoreError {
+  override readonly name = 'InvalidCursorError';
+}
+
+/** Changes a transition applies; `undefined` fields are left alone, `null` ones removed. */
+export type JobPatch = {
+  status: JobStatus;
+  claimToken?: string | null;
+  leaseUntil?: number | null;
+  submitAttemptAt?: number;
+  submittedAt?: number;
+  remoteId?: number;
+  fileUrl?: string;
+  error?: JobError | null;
+  /** Added to `attempts` (a claim adds 1; giving a claim back because of a flood takes it away again). */
+  attemptsDelta?: number;
+};
+
+/** The job store. */
+export interface JobStore {
+  /** Creates the job unless one with that id exists; then returns the existing one with `created: false`. */
+  createJob(job: NewJob, now: number): Promise<{ job: JobRecord; created: boolean }>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** Jobs for these ids (missing ones left out), strongly consistent. */
+  getJobs(ids: readonly string[]): Promise<JobRecord[]>;
+  /** Applies `patch` if the job is as `expected`; returns the new job. */
+  transition(id: string, expected: Expected, patch: JobPatch, now: number): Promise<JobRecord>;
+  /** Non-terminal jobs in `status`, least recently changed first; `changedBefore` (epoch ms) bounds them. */
+  listByStatus(
+    status: 'queued' | 'submitting' | 'submitted',
+    opts?: { limit?: number; cursor?: string; changedBefore?: number },
+  ): Promise<Page<JobRecord>>;
+  countByStatus(status: 'queued' | 'submitting' | 'submitted'): Promise<number>;
+  /** A user's jobs, newest first, optionally of one status. */
+  listForUser(
+    userId: string,
+    opts: { status?: JobStatus; limit: number; cursor?: string },
+  ): Promise<Page<JobRecord>>;
+  /** Stores a client token by its sha256 (hex); refuses to overwrite an existing one. */
+  putToken(tokenHash: string, userId: string, now: number): Promise<void>;
+  /** The user a token hash belongs to. */
+  userForToken(tokenHash: string): Promise<string | undefined>;
+  putReport(report: Report): Promise<void>;
+  latestReport(): Promise<Report | undefined>;
+}
