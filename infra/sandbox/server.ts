@@ -44,6 +44,8 @@ export interface SandboxHandle {
   /** `origin + '/v1'`: what `ONEFICHIER_API_URL` should be set to. */
   baseUrl: string;
   port: number;
+  /** Where fetched files are stored. */
+  dataDir: string;
   keys: {
     /** The first premium key. */
     premium: string;
