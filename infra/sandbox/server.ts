@@ -405,6 +405,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     origin,
     baseUrl: `${origin}/v1`,
     port,
+    dataDir,
     keys: {
       premium: premium.key,
       ...(free ? { free: free.key } : {}),
