@@ -79,6 +79,13 @@ describe('startSandbox options', () => {
     }
   });
 
+  it('removes the temporary dataDir it made on close', async () => {
+    const sandbox = await startSandbox({ port: 0 });
+    expect(await readdir(sandbox.dataDir)).toEqual([]);
+    await sandbox.close();
+    await expect(readdir(sandbox.dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('rejects invalid options naming the option', async () => {
     await expect(startSandbox({ port: 0, rate: 0 })).rejects.toThrow(/rate/);
   });
