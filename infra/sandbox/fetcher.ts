@@ -29,8 +29,8 @@ class TooLargeError extends Error {
 
 /** Counts and hashes the bytes going through, failing past the cap. */
 class CappedHash extends Transform {
-  // The real checksum is whirlpool (fichier-api.md §2.4), which node:crypto does not always provide;
-  // sha256 hex is used instead.
+  // The real checksum is whirlpool (fichier-api.md §2.4); Node 20's OpenSSL 3 only has it in the legacy
+  // provider, which is off by default, so sha256 hex stands in for it.
   readonly hash = createHash('sha256');
   size = 0;
 
