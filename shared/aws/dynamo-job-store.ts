@@ -161,15 +161,18 @@ export class DynamoJobStore implements JobStore {
     const set = ['#status = :status', '#updatedAt = :updatedAt'];
     const remove: string[] = [];
     const put = (field: string, value: unknown) => {
+      if (value === undefined) return;
       names[`#${field}`] = field;
       if (value === null) remove.push(`#${field}`);
-      else if (value !== undefined) {
+      else {
         values[`:${field}`] = value;
         set.push(`#${field} = :${field}`);
       }
     };
-    put('claimToken', patch.claimToken);
-    put('leaseUntil', patch.leaseUntil);
+    const terminal = isTerminal(patch.status);
+    // Terminal jobs drop any claim and lease.
+    put('claimToken', terminal && patch.claimToken === undefined ? null : patch.claimToken);
+    put('leaseUntil', terminal && patch.leaseUntil === undefined ? null : patch.leaseUntil);
     put('submitAttemptAt', patch.submitAttemptAt);
     put('submittedAt', patch.submittedAt);
     put('remoteId', patch.remoteId);
@@ -180,21 +183,15 @@ export class DynamoJobStore implements JobStore {
       values[':delta'] = patch.attemptsDelta;
       set.push('#attempts = #attempts + :delta');
     }
-    if (isTerminal(patch.status)) {
+    names['#gsi1pk'] = 'gsi1pk';
+    names['#gsi1sk'] = 'gsi1sk';
+    if (terminal) {
       // Terminal jobs leave the sparse status index and start their TTL.
-      names['#gsi1pk'] = 'gsi1pk';
-      names['#gsi1sk'] = 'gsi1sk';
       remove.push('#gsi1pk', '#gsi1sk');
       names['#ttl'] = TTL_ATTRIBUTE;
       values[':ttl'] = Math.floor(now / 1000) + this.ttlS;
       set.push('#ttl = :ttl');
-      if (patch.claimToken === undefined && !remove.includes('#claimToken')) remove.push('#claimToken');
-      if (patch.leaseUntil === undefined && !remove.includes('#leaseUntil')) remove.push('#leaseUntil');
-      names['#claimToken'] = 'claimToken';
-      names['#leaseUntil'] = 'leaseUntil';
     } else {
-      names['#gsi1pk'] = 'gsi1pk';
-      names['#gsi1sk'] = 'gsi1sk';
       values[':gsi1pk'] = `STATUS#${patch.status}`;
       values[':gsi1sk'] = `${at}#${id}`;
       set.push('#gsi1pk = :gsi1pk', '#gsi1sk = :gsi1sk');

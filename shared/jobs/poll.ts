@@ -6,9 +6,9 @@
  */
 import type { Deps } from '../app/deps.js';
 import { FichierError } from '../fichier/errors.js';
-import { keyIdOf } from '../fichier/memory-pacer.js';
 import type { PacerState } from '../fichier/pacer.js';
 import { isRemotePending } from '../fichier/types.js';
+import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
 import { findRemoteRequests, infoOf, listOf, newRemoteView } from './reconcile.js';
 import { type JobRecord, type Report, TransitionConflictError } from './store.js';
@@ -56,8 +56,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   let keyId: string | undefined;
   let pacer: PacerState | null = null;
   try {
-    keyId = keyIdOf(await deps.keyProvider.get());
-    pacer = await deps.pacer.state(keyId);
+    ({ keyId, state: pacer } = await currentKeyState(deps));
   } catch (err) {
     logger.error('poller cannot read the 1fichier key', { error: (err as Error).message });
   }

@@ -7,8 +7,8 @@
 import type { Deps } from '../app/deps.js';
 import { transientDelay } from '../fichier/backoff.js';
 import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
-import { keyIdOf } from '../fichier/memory-pacer.js';
 import { newClaimToken } from './ids.js';
+import { currentKeyState } from './key-state.js';
 import { findRemoteRequests, newRemoteView } from './reconcile.js';
 import { type JobRecord, TransitionConflictError } from './store.js';
 
@@ -65,8 +65,7 @@ export async function submitJobs(
     batch.map((m) => ({ messageId: m.messageId, ...(outcomes.get(m.jobId) ?? ack) }));
 
   const now = clock.now();
-  const keyId = keyIdOf(await deps.keyProvider.get());
-  const pacer = await deps.pacer.state(keyId);
+  const { keyId, state: pacer } = await currentKeyState(deps);
   const jobIds = [...new Set(batch.map((m) => m.jobId))];
   if (pacer.circuitOpen) {
     // Jobs stay queued in the table; the poller sends them again once the key works.

@@ -1,0 +1,306 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPollerHandler } from '../../functions/poller.js';
+import { createWorkerHandler } from '../../functions/worker.js';
+import type { RelayConfig } from '../../shared/app/config.js';
+import { FichierApiError, FichierPacedError } from '../../shared/fichier/errors.js';
+import { enqueueJobs } from '../../shared/jobs/enqueue.js';
+import { startTestAws, type TestAws } from '../support/engines.js';
+import { harness, receiveEvent } from '../support/engines-pipeline.js';
+
+let aws: TestAws;
+
+beforeAll(async () => {
+  aws = await startTestAws();
+});
+afterAll(async () => {
+  await aws?.close();
+});
+
+const urls = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `https://files.example/${prefix}/${i}.bin`);
+
+async function setup(overrides: Partial<RelayConfig> = {}) {
+  const config = await aws.fresh(overrides);
+  const h = harness(config);
+  const worker = createWorkerHandler(h.deps);
+  const poller = createPollerHandler(h.deps);
+  const enqueue = (list: string[], folder = '') =>
+    enqueueJobs({ userId: 'u1', source: 'api', requests: list.map((url) => ({ url, folder })) }, h.deps);
+  return { config, ...h, worker, poller, enqueue };
+}
+
+const floodError = () =>
+  new FichierApiError({
+    kind: 'flood',
+    retryable: true,
+    operation: 'remote/request.cgi',
+    httpStatus: 403,
+    apiMessage: 'Flood detected: IP Locked #412',
+    retryAfterMs: 120_000,
+  });
+
+describe('worker (submitJobs) with a fake 1fichier', () => {
+  it('groups jobs by folder and sends at most batchMaxUrls URLs per remote/request.cgi', async () => {
+    const t = await setup({ batchMaxUrls: 5 });
+    const a = await t.enqueue(urls('a', 12), 'Movies/2026');
+    const b = await t.enqueue(urls('b', 2), 'Music');
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 14);
+    expect(event.Records).toHaveLength(14);
+
+    const res = await t.worker(event);
+
+    expect(res.batchItemFailures).toEqual([]);
+    const sizes = t.fake.requests.map((r) => [r.body.folder_id, r.body.urls.length]);
+    const movies = t.fake.folders.get('Movies/2026');
+    const music = t.fake.folders.get('Music');
+    expect(sizes).toEqual([
+      [movies, 5],
+      [movies, 5],
+      [movies, 2],
+      [music, 2],
+    ]);
+    const jobs = await t.deps.store.getJobs([...a, ...b].map((j) => j.id));
+    expect(jobs.every((j) => j.status === 'submitted' && typeof j.remoteId === 'number')).toBe(true);
+    expect(jobs.every((j) => j.attempts === 1)).toBe(true);
+  });
+
+  it('acknowledges a redelivered message of a submitted job without sending it again', async () => {
+    const t = await setup();
+    await t.enqueue(urls('r', 3));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 3);
+    await t.worker(event);
+    const again = await t.worker(event);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(t.fake.requests).toHaveLength(1);
+  });
+
+  it('on a flood, puts the jobs back to queued and returns the messages with the pause as visibility delay', async () => {
+    const t = await setup();
+    const jobs = await t.enqueue(urls('f', 3));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 3);
+    t.fake.submitErrors = [floodError()];
+
+    const res = await t.worker(event);
+
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      event.Records.map((r) => r.messageId).sort(),
+    );
+    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.map((j) => [j.status, j.attempts])).toEqual([
+      ['queued', 0],
+      ['queued', 0],
+      ['queued', 0],
+    ]);
+    expect(t.metrics.counts.get('SubmitDeferredFlood')).toBe(1);
+    // The messages are invisible for the pause (120 s), not back at once.
+    const early = await receiveEvent(aws.sqs, t.config.queueUrl, 3, 1);
+    expect(early.Records).toHaveLength(0);
+  });
+
+  it('while the shared pacer is paused, hands messages back without claiming or calling 1fichier', async () => {
+    const t = await setup();
+    const jobs = await t.enqueue(urls('p', 2));
+    const keyId = (await import('../../shared/fichier/memory-pacer.js')).keyIdOf(
+      await t.deps.keyProvider.get(),
+    );
+    await t.deps.pacer.recordFlood(keyId);
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
+
+    const res = await t.worker(event);
+
+    expect(res.batchItemFailures).toHaveLength(2);
+    expect(t.fake.calls).toEqual([]);
+    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.every((j) => j.status === 'queued' && j.attempts === 0)).toBe(true);
+  });
+
+  it('on an auth error, puts the jobs back to queued, acknowledges the messages and says why', async () => {
+    const t = await setup();
+    const jobs = await t.enqueue(urls('auth', 2));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
+    t.fake.submitErrors = [
+      new FichierPacedError('remote/request.cgi', 'circuitOpen', 900_000, 'Not authenticated #247'),
+    ];
+
+    const res = await t.worker(event);
+
+    expect(res.batchItemFailures).toEqual([]);
+    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.every((j) => j.status === 'queued')).toBe(true);
+    expect(t.metrics.counts.get('SubmitBlockedAuth')).toBe(1);
+    expect(t.logger.lines.some((l) => l.level === 'warn' && /refused the key/.test(l.message))).toBe(true);
+  });
+
+  it('fails only the URL 1fichier rejects, with its message, and submits the others', async () => {
+    const t = await setup();
+    const jobs = await t.enqueue(urls('ko', 3));
+    const bad = jobs[1]?.url;
+    t.fake.rejectUrl = (u) =>
+      u === bad
+        ? new FichierApiError({
+            kind: 'rejected',
+            retryable: false,
+            operation: 'remote/request.cgi',
+            httpStatus: 403,
+            apiMessage: 'Invalid URL #599',
+          })
+        : undefined;
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 3);
+
+    const res = await t.worker(event);
+
+    expect(res.batchItemFailures).toEqual([]);
+    const after = new Map((await t.deps.store.getJobs(jobs.map((j) => j.id))).map((j) => [j.url, j]));
+    expect(after.get(bad ?? '')).toMatchObject({
+      status: 'failed',
+      error: { code: 'rejected', message: 'Invalid URL #599' },
+    });
+    expect([...after.values()].filter((j) => j.status === 'submitted')).toHaveLength(2);
+    expect(t.fake.requests.map((r) => r.body.urls.length)).toEqual([1, 1]);
+  });
+
+  it('after a crash between the accepted request and our write, reconciles instead of submitting twice', async () => {
+    const t = await setup();
+    let crashes = 1;
+    t.deps.hooks.afterRemoteAccepted = () => {
+      if (crashes-- > 0) throw new Error('simulated crash');
+    };
+    const jobs = await t.enqueue(urls('crash', 3));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 3);
+
+    const crashed = await t.worker(event);
+    expect(crashed.batchItemFailures).toHaveLength(3);
+    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'submitting')).toBe(
+      true,
+    );
+
+    // Redelivered while the lease holds: handed back until the lease ends, nothing sent.
+    const early = await t.worker(event);
+    expect(early.batchItemFailures).toHaveLength(3);
+    expect(t.fake.requests).toHaveLength(1);
+
+    t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+    const late = await t.worker(event);
+
+    expect(late.batchItemFailures).toEqual([]);
+    expect(t.fake.requests).toHaveLength(1);
+    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.every((j) => j.status === 'submitted' && j.remoteId === t.fake.requests[0]?.id)).toBe(true);
+    expect(t.fake.calls.filter((c) => c === 'ls')).toHaveLength(1);
+  });
+
+  it('after an unknown submit outcome, the poller reconciles: not at 1fichier → queued again, then sent once', async () => {
+    const t = await setup();
+    const jobs = await t.enqueue(urls('unknown', 2));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
+    t.fake.submitErrors = [
+      new FichierApiError({
+        kind: 'transient',
+        retryable: false,
+        operation: 'remote/request.cgi',
+        maybeSubmitted: true,
+      }),
+    ];
+    const res = await t.worker(event);
+    expect(res.batchItemFailures).toHaveLength(2);
+    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'submitting')).toBe(
+      true,
+    );
+
+    t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+    const report = await t.poller();
+    expect(report.reconciled).toBe(2);
+    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'queued')).toBe(
+      true,
+    );
+
+    const redelivered = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
+    expect(redelivered.Records).toHaveLength(2);
+    await t.worker(redelivered);
+    expect(t.fake.requests).toHaveLength(1);
+    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'submitted')).toBe(
+      true,
+    );
+  });
+});
+
+describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
+  it('marks jobs done with the file link or failed with 1fichier’s message, with one ls and info only for finished requests', async () => {
+    const t = await setup({ batchMaxUrls: 3 });
+    const jobs = await t.enqueue(urls('poll', 5));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 5));
+    const [first, second] = t.fake.requests;
+    const koUrl = first?.body.urls[2] ?? '';
+    t.fake.finish(first?.id ?? 0, { [koUrl]: 'Download failed: HTTP 404 #612' });
+    t.fake.calls.length = 0;
+
+    const report = await t.poller();
+
+    expect(t.fake.calls).toEqual(['ls', `info:${first?.id}`]);
+    const after = new Map((await t.deps.store.getJobs(jobs.map((j) => j.id))).map((j) => [j.url, j]));
+    for (const url of first?.body.urls.slice(0, 2) ?? []) {
+      expect(after.get(url)).toMatchObject({
+        status: 'done',
+        fileUrl: expect.stringMatching(/^https:\/\/1fichier\.com\/\?/),
+      });
+    }
+    expect(after.get(koUrl)).toMatchObject({
+      status: 'failed',
+      error: { code: 'remoteFailed', message: 'Download failed: HTTP 404 #612' },
+    });
+    for (const url of second?.body.urls ?? []) expect(after.get(url)?.status).toBe('submitted');
+    expect(report.counts).toMatchObject({ submitted: 2, done: 2, failed: 1 });
+    expect(report.completed).toHaveLength(2);
+    expect(report.failures).toEqual([
+      { id: after.get(koUrl)?.id, url: koUrl, error: after.get(koUrl)?.error },
+    ]);
+    expect(report.calls).toEqual({ ls: 1, info: 1 });
+    expect(await t.deps.store.latestReport()).toEqual(report);
+    expect(t.logger.lines.filter((l) => l.message === 'poll report')).toHaveLength(1);
+  });
+
+  it('fails jobs 1fichier has not finished after stuckAfterS with a clear reason', async () => {
+    const t = await setup({ stuckAfterS: 3600 });
+    const jobs = await t.enqueue(urls('stuck', 1));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 1));
+    t.clock.advance(3600 * 1000 + 1);
+
+    await t.poller();
+
+    const [job] = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'stuck' } });
+    expect(job?.error?.message).toMatch(/has not finished remote request \d+ after 1 h/);
+  });
+
+  it('re-sends queued jobs left without a message only once the key may be used again', async () => {
+    const keys = ['revoked-key-0000000000000000000', 'rotated-key-0000000000000000000'];
+    let current = keys[0] as string;
+    const config = await aws.fresh();
+    const h = harness(config, { keyProvider: { get: async () => current, refresh: async () => current } });
+    const worker = createWorkerHandler(h.deps);
+    const poller = createPollerHandler(h.deps);
+    const jobs = await enqueueJobs(
+      { userId: 'u1', source: 'api', requests: urls('circuit', 2).map((url) => ({ url, folder: '' })) },
+      h.deps,
+    );
+    const { keyIdOf } = await import('../../shared/fichier/memory-pacer.js');
+    await h.deps.pacer.recordAuthFailure(keyIdOf(keys[0] as string), 'Not authenticated #247');
+    const res = await worker(await receiveEvent(aws.sqs, config.queueUrl, 2));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(h.fake.calls).toEqual([]);
+
+    h.clock.advance(config.requeueAfterS * 1000 + 1);
+    const blocked = await poller();
+    expect(blocked.requeued).toBe(0);
+    expect(blocked.pacer?.circuitOpen).toBe(true);
+
+    current = keys[1] as string;
+    h.clock.advance(61_000);
+    const resumed = await poller();
+    expect(resumed.requeued).toBe(2);
+    const event = await receiveEvent(aws.sqs, config.queueUrl, 2);
+    await worker(event);
+    const after = await h.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.every((j) => j.status === 'submitted')).toBe(true);
+  });
+});

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
+import { DEFAULT_PACING, floodPauseFor } from '../../shared/fichier/backoff.js';
+import { startTestAws, type TestAws } from '../support/engines.js';
+import { ManualClock } from '../unit/jobs/fakes.js';
+
+let aws: TestAws;
+let tableName: string;
+const policy = { ...DEFAULT_PACING, minIntervalMs: 1000, floodPauseMs: 60_000 };
+
+beforeAll(async () => {
+  aws = await startTestAws();
+  tableName = (await aws.fresh()).tableName;
+});
+afterAll(async () => {
+  await aws?.close();
+});
+
+describe('DynamoPacer', () => {
+  it('never grants two slots closer than minInterval to concurrent takers on separate pacers', async () => {
+    const clock = new ManualClock();
+    // Eight pacer objects stand for eight Lambda instances sharing the table.
+    const pacers = Array.from({ length: 8 }, () => new DynamoPacer(aws.doc, tableName, { policy, clock }));
+    const decisions = await Promise.all(
+      pacers.flatMap((p) => [p.take('k-concurrent'), p.take('k-concurrent')]),
+    );
+    expect(decisions.every((d) => d.granted)).toBe(true);
+    const slots = decisions.map((d) => d.slotAt ?? Number.NaN).sort((a, b) => a - b);
+    expect(new Set(slots).size).toBe(16);
+    for (let i = 1; i < slots.length; i++) {
+      expect((slots[i] ?? 0) - (slots[i - 1] ?? 0)).toBeGreaterThanOrEqual(policy.minIntervalMs);
+    }
+    expect(slots[0]).toBe(clock.now());
+  });
+
+  it('refuses with busy and the wait when the next slot is further than maxWaitMs', async () => {
+    const clock = new ManualClock();
+    const pacer = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    expect((await pacer.take('k-busy', { maxWaitMs: 1000 })).granted).toBe(true);
+    expect((await pacer.take('k-busy', { maxWaitMs: 1000 })).granted).toBe(true);
+    const third = await pacer.take('k-busy', { maxWaitMs: 1000 });
+    expect(third).toMatchObject({ granted: false, reason: 'busy', retryAfterMs: 2000 });
+    expect((await pacer.state('k-busy')).lastCallAt).toBe(clock.now() + 1000);
+  });
+
+  it('pauses every call after a flood, growing the pause on repeated floods, and resets on success', async () => {
+    const clock = new ManualClock();
+    const pacer = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    await pacer.recordFlood('k-flood');
+    let s = await pacer.state('k-flood');
+    expect(s).toMatchObject({ floodCount: 1, pausedUntil: clock.now() + floodPauseFor(1, policy) });
+    const refused = await pacer.take('k-flood', { maxWaitMs: 1000 });
+    expect(refused).toMatchObject({ granted: false, reason: 'paused', retryAfterMs: 60_000 });
+    await pacer.recordFlood('k-flood');
+    s = await pacer.state('k-flood');
+    expect(s).toMatchObject({ floodCount: 2, pausedUntil: clock.now() + 120_000 });
+    clock.advance(120_000);
+    const granted = await pacer.take('k-flood', { maxWaitMs: 1000 });
+    expect(granted).toMatchObject({ granted: true, slotAt: clock.now() });
+    await pacer.recordSuccess('k-flood');
+    expect((await pacer.state('k-flood')).floodCount).toBe(0);
+  });
+
+  it('opens the circuit on an auth failure for every pacer of that key until reset', async () => {
+    const clock = new ManualClock();
+    const a = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    const b = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    await a.recordAuthFailure('k-auth', 'Not authenticated #247');
+    const refused = await b.take('k-auth', { maxWaitMs: 1000 });
+    expect(refused).toMatchObject({
+      granted: false,
+      reason: 'circuitOpen',
+      detail: 'Not authenticated #247',
+    });
+    expect((await b.take('k-other', { maxWaitMs: 1000 })).granted).toBe(true);
+    await b.reset('k-auth');
+    expect(await a.state('k-auth')).toMatchObject({ circuitOpen: false, pausedUntil: 0, floodCount: 0 });
+    expect((await a.take('k-auth', { maxWaitMs: 1000 })).granted).toBe(true);
+  });
+});

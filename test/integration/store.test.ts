@@ -1,0 +1,217 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RelayConfig } from '../../shared/app/config.js';
+import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
+import { SqsJobQueue } from '../../shared/aws/queue.js';
+import { TTL_ATTRIBUTE } from '../../shared/aws/table.js';
+import { jobIdFor } from '../../shared/jobs/ids.js';
+import { InvalidCursorError, TransitionConflictError } from '../../shared/jobs/store.js';
+import { startTestAws, type TestAws } from '../support/engines.js';
+
+let aws: TestAws;
+let config: RelayConfig;
+let store: DynamoJobStore;
+const T0 = Date.UTC(2026, 10, 27, 12);
+
+const newJob = (user: string, url: string, folder = '') => ({
+  id: jobIdFor(user, url, folder),
+  userId: user,
+  url,
+  folder,
+  source: 'api' as const,
+});
+
+beforeAll(async () => {
+  aws = await startTestAws();
+  config = await aws.fresh();
+  store = new DynamoJobStore(aws.doc, config.tableName);
+});
+afterAll(async () => {
+  await aws?.close();
+});
+
+describe('DynamoJobStore', () => {
+  it('creates a job once and returns the existing job for a duplicate', async () => {
+    const a = await store.createJob(newJob('u1', 'https://example.com/a.iso'), T0);
+    const b = await store.createJob(newJob('u1', 'https://example.com/a.iso'), T0 + 5000);
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.job.id).toBe(a.job.id);
+    expect(b.job.createdAt).toBe(new Date(T0).toISOString());
+    const otherFolder = await store.createJob(newJob('u1', 'https://example.com/a.iso', 'Music'), T0);
+    const otherUser = await store.createJob(newJob('u2', 'https://example.com/a.iso'), T0);
+    expect(otherFolder.created).toBe(true);
+    expect(otherUser.created).toBe(true);
+  });
+
+  it('applies a transition only from the expected state and claim (a second apply is refused)', async () => {
+    const { job } = await store.createJob(newJob('u1', 'https://example.com/t.bin'), T0);
+    const claimed = await store.transition(
+      job.id,
+      { status: 'queued' },
+      {
+        status: 'submitting',
+        claimToken: 'c1',
+        leaseUntil: T0 + 120_000,
+        submitAttemptAt: T0,
+        attemptsDelta: 1,
+      },
+      T0 + 1,
+    );
+    expect(claimed.status).toBe('submitting');
+    expect(claimed.attempts).toBe(1);
+    await expect(
+      store.transition(job.id, { status: 'queued' }, { status: 'submitting', claimToken: 'c2' }, T0 + 2),
+    ).rejects.toBeInstanceOf(TransitionConflictError);
+    await expect(
+      store.transition(
+        job.id,
+        { status: 'submitting', claimToken: 'c2' },
+        { status: 'submitted', remoteId: 1 },
+        T0 + 3,
+      ),
+    ).rejects.toBeInstanceOf(TransitionConflictError);
+    const submitted = await store.transition(
+      job.id,
+      { status: 'submitting', claimToken: 'c1' },
+      { status: 'submitted', remoteId: 42, claimToken: null, leaseUntil: null },
+      T0 + 4,
+    );
+    expect(submitted).toMatchObject({ status: 'submitted', remoteId: 42 });
+    expect(submitted.claimToken).toBeUndefined();
+    await expect(
+      store.transition(
+        job.id,
+        { status: 'submitting', claimToken: 'c1' },
+        { status: 'submitted', remoteId: 43 },
+        T0 + 5,
+      ),
+    ).rejects.toBeInstanceOf(TransitionConflictError);
+    expect((await store.getJob(job.id))?.remoteId).toBe(42);
+  });
+
+  it('takes terminal jobs out of the status index and sets their TTL', async () => {
+    const { job } = await store.createJob(newJob('u3', 'https://example.com/ttl.bin'), T0);
+    await store.transition(
+      job.id,
+      { status: 'queued' },
+      { status: 'failed', error: { code: 'x', message: 'y' } },
+      T0 + 10,
+    );
+    const raw = await aws.doc.send(
+      new GetCommand({ TableName: config.tableName, Key: { pk: `JOB#${job.id}`, sk: 'JOB' } }),
+    );
+    expect(raw.Item?.gsi1pk).toBeUndefined();
+    expect(raw.Item?.[TTL_ATTRIBUTE]).toBe(Math.floor((T0 + 10) / 1000) + 30 * 86_400);
+    const queued = await store.listByStatus('queued', { limit: 100 });
+    expect(queued.items.map((j) => j.id)).not.toContain(job.id);
+    expect(JSON.stringify(raw.Item).length).toBeLessThan(1024);
+  });
+
+  it('lists jobs by status least recently changed first, bounded by changedBefore', async () => {
+    const cfg = await aws.fresh();
+    const s = new DynamoJobStore(aws.doc, cfg.tableName);
+    for (let i = 0; i < 5; i++) await s.createJob(newJob('u', `https://example.com/s${i}`), T0 + i * 1000);
+    const all = await s.listByStatus('queued', { limit: 2 });
+    expect(all.items.map((j) => j.url)).toEqual(['https://example.com/s0', 'https://example.com/s1']);
+    const rest = await s.listByStatus('queued', { limit: 10, cursor: all.next });
+    expect(rest.items.map((j) => j.url)).toEqual([
+      'https://example.com/s2',
+      'https://example.com/s3',
+      'https://example.com/s4',
+    ]);
+    const old = await s.listByStatus('queued', { limit: 10, changedBefore: T0 + 2000 });
+    expect(old.items).toHaveLength(2);
+    expect(await s.countByStatus('queued')).toBe(5);
+  });
+
+  it("lists a user's jobs newest first with an opaque cursor, a status filter, and refuses a foreign cursor", async () => {
+    const cfg = await aws.fresh();
+    const s = new DynamoJobStore(aws.doc, cfg.tableName);
+    for (let i = 0; i < 7; i++) {
+      const { job } = await s.createJob(newJob('alice', `https://example.com/n${i}`), T0 + i * 1000);
+      if (i % 2 === 0)
+        await s.transition(
+          job.id,
+          { status: 'queued' },
+          { status: 'failed', error: { code: 'c', message: 'm' } },
+          T0 + i * 1000 + 1,
+        );
+    }
+    await s.createJob(newJob('bob', 'https://example.com/bob'), T0);
+    const p1 = await s.listForUser('alice', { limit: 3 });
+    expect(p1.items.map((j) => j.url)).toEqual([
+      'https://example.com/n6',
+      'https://example.com/n5',
+      'https://example.com/n4',
+    ]);
+    expect(p1.next).toBeTypeOf('string');
+    const p2 = await s.listForUser('alice', { limit: 3, cursor: p1.next });
+    expect(p2.items.map((j) => j.url)).toEqual([
+      'https://example.com/n3',
+      'https://example.com/n2',
+      'https://example.com/n1',
+    ]);
+    const p3 = await s.listForUser('alice', { limit: 3, cursor: p2.next });
+    expect(p3.items.map((j) => j.url)).toEqual(['https://example.com/n0']);
+    expect(p3.next).toBeUndefined();
+    const failed1 = await s.listForUser('alice', { limit: 2, status: 'failed' });
+    expect(failed1.items.map((j) => j.url)).toEqual(['https://example.com/n6', 'https://example.com/n4']);
+    const failed2 = await s.listForUser('alice', { limit: 2, status: 'failed', cursor: failed1.next });
+    expect(failed2.items.map((j) => j.url)).toEqual(['https://example.com/n2', 'https://example.com/n0']);
+    await expect(s.listForUser('bob', { limit: 3, cursor: p1.next })).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
+    await expect(s.listForUser('alice', { limit: 3, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
+  });
+
+  it('stores tokens by hash and the latest report', async () => {
+    await store.putToken('abc123', 'u9', T0);
+    expect(await store.userForToken('abc123')).toBe('u9');
+    expect(await store.userForToken('nope')).toBeUndefined();
+    await expect(store.putToken('abc123', 'someone-else', T0)).rejects.toThrow();
+    const report = {
+      period: { from: null, to: new Date(T0).toISOString() },
+      counts: { queued: 1, submitting: 0, submitted: 2, done: 3, failed: 0 },
+      completed: [],
+      failures: [],
+      pacer: null,
+      calls: { ls: 1, info: 0 },
+      requeued: 0,
+      reconciled: 0,
+    };
+    await store.putReport(report);
+    expect(await store.latestReport()).toEqual(report);
+  });
+});
+
+describe('SqsJobQueue', () => {
+  it('sends job ids in batches of ten and delays received messages', async () => {
+    const cfg = await aws.fresh();
+    const queue = new SqsJobQueue(aws.sqs, cfg.queueUrl);
+    const ids = Array.from({ length: 23 }, (_, i) => `job-${i}`);
+    await queue.enqueue(ids);
+    const got: { body: string; receipt: string }[] = [];
+    for (let i = 0; i < 10 && got.length < 23; i++) {
+      const out = await aws.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: cfg.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of out.Messages ?? []) got.push({ body: m.Body ?? '', receipt: m.ReceiptHandle ?? '' });
+    }
+    expect(got.map((m) => JSON.parse(m.body).jobId).sort()).toEqual([...ids].sort());
+    // Delay one for 1 hour and make another visible at once.
+    await queue.delay([
+      { receiptHandle: got[0]?.receipt ?? '', delayS: 3600 },
+      { receiptHandle: got[1]?.receipt ?? '', delayS: 0 },
+    ]);
+    const again = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: cfg.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    const bodies = (again.Messages ?? []).map((m) => m.Body);
+    expect(bodies).toContain(got[1]?.body);
+    expect(bodies).not.toContain(got[0]?.body);
+  });
+});
