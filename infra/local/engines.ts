@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 
 export interface EnginesOptions {
   /** Persist DynamoDB under this directory (omit for in-memory). */
@@ -32,18 +32,25 @@ export async function startEngines(opts: EnginesOptions = {}): Promise<Engines> 
     dyn.listen(opts.dynamoPort ?? 0, '127.0.0.1', () => resolve());
   });
   const dynPort = (dyn.address() as AddressInfo).port;
-  let sqs: FauxqsServer;
+  // fauxqs' buildApp rather than startFauxqs: startFauxqs always binds 0.0.0.0, and its `host` option is not
+  // the bind address but the host named in queue URLs (`sqs.<region>.<host>`): with '127.0.0.1' those URLs
+  // (`sqs.us-east-1.127.0.0.1:P`) are not even valid URLs. Left unset, they name `sqs.<region>.localhost`,
+  // which does not resolve either, so SQS clients use `useQueueUrlAsEndpoint: false` (platform-notes.md).
+  const sqs = buildApp({ logger: false });
+  let sqsPort: number;
   try {
-    sqs = await startFauxqs({ port: opts.sqsPort ?? 0, host: '127.0.0.1', logger: false });
+    await sqs.listen({ port: opts.sqsPort ?? 0, host: '127.0.0.1' });
+    sqsPort = (sqs.server.address() as AddressInfo).port;
   } catch (err) {
+    await sqs.close().catch(() => undefined);
     await new Promise<void>((resolve) => dyn.close(() => resolve()));
     throw err;
   }
   return {
     dynamoEndpoint: `http://127.0.0.1:${dynPort}`,
-    sqsEndpoint: `http://127.0.0.1:${sqs.port}`,
+    sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
     async close() {
-      await sqs.stop();
+      await sqs.close();
       await new Promise<void>((resolve) => dyn.close(() => resolve()));
     },
   };
