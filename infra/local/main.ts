@@ -1,0 +1,62 @@
+/**
+ * `npm start`: the local stack in one process (docs/local.md). Reads the environment, starts the runtime,
+ * prints where everything is plus a ready-to-paste curl line, then one line per job state change.
+ * Ctrl-C or SIGTERM stops cleanly (exit 0); state persists in `RELAY_DATA_DIR`.
+ */
+import { formatBanner, formatJobChange } from './banner.js';
+import { runtimeOptionsFromEnv, startRuntime } from './runtime.js';
+import { sampleUrl } from './sample.js';
+
+async function main(): Promise<void> {
+  const options = runtimeOptionsFromEnv(process.env);
+  const runtime = await startRuntime({
+    ...options,
+    onJobChange: (c) => process.stdout.write(`${formatJobChange(c)}\n`),
+  });
+  process.stdout.write(
+    formatBanner({
+      baseUrl: runtime.baseUrl,
+      token: runtime.token,
+      tokenGenerated: runtime.tokenGenerated,
+      dataDir: runtime.dataDir,
+      sampleUrl: sampleUrl(runtime.baseUrl),
+      pollIntervalMs: runtime.pollIntervalMs,
+      fichierApiUrl: runtime.fichierApiUrl,
+      ...(runtime.sandbox
+        ? { sandbox: { baseUrl: runtime.sandbox.baseUrl, premiumKey: runtime.sandbox.keys.premium } }
+        : {}),
+    }),
+  );
+  const requeued = runtime.stats().requeuedAtStart;
+  if (requeued > 0) process.stdout.write(`Re-queued ${requeued} job(s) left queued by the previous run.\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      // A second Ctrl-C means "now".
+      process.stdout.write('Forced exit.\n');
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping (finishing in-flight work)...\n`);
+    runtime.close().then(
+      () => {
+        process.stdout.write(`Stopped. State kept in ${runtime.dataDir}\n`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`Error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `fichier-relay could not start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});

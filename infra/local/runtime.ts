@@ -1,0 +1,401 @@
+/**
+ * The local runtime: the relay's Lambda handlers in one Node process on embedded engines.
+ *
+ * dynalite (persisted under `<dataDir>/dynamo`) stands in for DynamoDB, fauxqs for SQS, the 1fichier sandbox
+ * for 1fichier when no key is given; the API app is served over HTTP, an SQS loop feeds the worker handler
+ * real `SQSEvent`s, and a schedule runs the poller. Used by `npm start` (main.ts), the end-to-end tests,
+ * the benchmarks and the chaos runs.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApiApp } from '../../functions/api.js';
+import { createPollerHandler } from '../../functions/poller.js';
+import { createWorkerHandler } from '../../functions/worker.js';
+import { loadConfig, type RelayConfig } from '../../shared/app/config.js';
+import { createDeps, type Deps, type Hooks, type RelayLogger } from '../../shared/app/deps.js';
+import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
+import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
+import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
+import { ensureTable } from '../../shared/aws/table.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { generateToken, hashToken } from '../../shared/jobs/ids.js';
+import type { Report } from '../../shared/jobs/store.js';
+import {
+  type SandboxHandle,
+  type SandboxOptions,
+  type SandboxStats,
+  startSandbox,
+} from '../sandbox/server.js';
+import { type Engines, startEngines } from './engines.js';
+import { type JobChange, observeJobStore } from './job-events.js';
+import { serveSample } from './sample.js';
+import { type Schedule, startSchedule } from './schedule.js';
+import { type SqsLoop, type SqsLoopStats, startSqsLoop } from './sqs-loop.js';
+
+/** The one user of the local runtime: every local token maps to it. */
+export const LOCAL_USER_ID = 'local';
+/** Table and queue names inside the embedded engines. */
+export const LOCAL_TABLE_NAME = 'fichier-relay';
+export const LOCAL_QUEUE_NAME = 'fichier-relay-jobs';
+/** Same redrive limit as the CDK stack's default (infra/cdk/config.ts). */
+const LOCAL_MAX_RECEIVE_COUNT = 10;
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Options of {@link startRuntime}; every field is optional. `runtimeOptionsFromEnv` reads them from env. */
+export interface RuntimeOptions {
+  /** API port on 127.0.0.1; 0 picks a free one. @default 3000 */
+  port?: number;
+  /** Local state: dynalite files and the generated token. @default './.relay' */
+  dataDir?: string;
+  /** Client token to create at start. @default the one generated at the first start (kept in `<dataDir>/token`) */
+  token?: string;
+  /** The real 1fichier key; unset means the sandbox. */
+  fichierApiKey?: string;
+  /** 1fichier API base URL. @default the sandbox's URL when sandboxed, else https://api.1fichier.com/v1 */
+  fichierApiUrl?: string;
+  /**
+   * A running sandbox to use (tests keep one across runtime restarts). Without it and without a key, the
+   * runtime starts its own with `sandboxOptions` and closes it on `close()`.
+   */
+  sandbox?: SandboxHandle;
+  /** Options of the sandbox the runtime starts. @default { port: 3001 } */
+  sandboxOptions?: SandboxOptions;
+  /** Poller schedule. @default 30000 */
+  pollIntervalMs?: number;
+  /** First poll after start (reconciles what a previous run left). @default min(pollIntervalMs, 1000) */
+  firstPollDelayMs?: number;
+  /**
+   * Bring the next poll to this delay after a job is `submitted`, so a sandboxed first job finishes in
+   * seconds rather than one poll interval. Costs one remote/ls.cgi per burst of submissions.
+   * @default 1500 when sandboxed, off with a real key
+   */
+  pollSoonAfterSubmitMs?: number;
+  /** `FICHIER_MIN_INTERVAL_MS`. @default 1000 */
+  minIntervalMs?: number;
+  /** `FICHIER_FLOOD_PAUSE_MS`. @default 60000 */
+  floodPauseMs?: number;
+  /** `FICHIER_BATCH_MAX_URLS`. @default 10 */
+  batchMaxUrls?: number;
+  /** Other relay variables for `loadConfig` (e.g. `RELAY_STUCK_AFTER_S`); typed options above win. */
+  env?: NodeJS.ProcessEnv;
+  /** Config fields without a variable (lease, requeue delay...), applied after `loadConfig`. */
+  config?: Partial<RelayConfig>;
+  /** Fault-injection seams passed to `createDeps` (crash tests). */
+  hooks?: Hooks;
+  /** Parallel SQS receive→worker lanes. @default 1 (one pacer serialises the calls anyway) */
+  workerConcurrency?: number;
+  /** Long-poll wait of each receive, seconds. @default 20 */
+  receiveWaitSeconds?: number;
+  /** Structured logger of the handlers. @default Powertools Logger at `POWERTOOLS_LOG_LEVEL` or WARN */
+  logger?: RelayLogger;
+  /** Hears every job creation and transition (the console printer, tests). */
+  onJobChange?: (change: JobChange) => void;
+  /** Hears every poller report. */
+  onReport?: (report: Report) => void;
+}
+
+/** Counters of a running runtime. */
+export interface RuntimeStats {
+  worker: SqsLoopStats;
+  polls: number;
+  /** Jobs re-enqueued at start because fauxqs had lost their messages. */
+  requeuedAtStart: number;
+  sandbox?: SandboxStats;
+}
+
+/** A running local runtime. */
+export interface RuntimeHandle {
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string;
+  port: number;
+  /** The client token created (or confirmed) at start. */
+  token: string;
+  /** Whether `token` was generated by this runtime rather than given. */
+  tokenGenerated: boolean;
+  dataDir: string;
+  /** The sandbox in use, when sandboxed (started here or given). */
+  sandbox?: SandboxHandle;
+  /** The 1fichier API URL in use. */
+  fichierApiUrl: string;
+  pollIntervalMs: number;
+  deps: Deps;
+  stats(): RuntimeStats;
+  /** Runs the poller now (after any run in progress) and returns its report. */
+  pollNow(): Promise<Report>;
+  /** Stops the loops (letting in-flight batches and polls finish), the servers, the sandbox if started here, and the engines. */
+  close(): Promise<void>;
+}
+
+/** Maps the documented environment (docs/local.md) to runtime options. */
+export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
+  const str = (name: string) => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const int = (name: string, min: number): number | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < min) {
+      throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    }
+    return Number(v);
+  };
+  const pollS = int(ENV.pollIntervalS, 1);
+  const sandboxPort = int('SANDBOX_PORT', 0);
+  return {
+    port: int(ENV.port, 0),
+    dataDir: str(ENV.relayDataDir),
+    token: str(ENV.relayToken),
+    fichierApiKey: str(ENV.fichierApiKey),
+    fichierApiUrl: str(ENV.fichierApiUrl),
+    pollIntervalMs: pollS === undefined ? undefined : pollS * 1000,
+    // FICHIER_* and RELAY_STUCK_AFTER_S are validated by loadConfig, naming the variable.
+    env,
+    sandboxOptions: sandboxPort === undefined ? {} : { port: sandboxPort },
+  };
+}
+
+/** Starts everything; on a failure part-way, stops what was started and rethrows. */
+export async function startRuntime(opts: RuntimeOptions = {}): Promise<RuntimeHandle> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // Keep closing the rest; the first failure is what the caller sees.
+      }
+    }
+  };
+  try {
+    return await start(opts, cleanups, cleanup);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function start(
+  opts: RuntimeOptions,
+  cleanups: (() => Promise<void> | void)[],
+  cleanup: () => Promise<void>,
+): Promise<RuntimeHandle> {
+  const dataDir = resolvePath(opts.dataDir ?? './.relay');
+  mkdirSync(dataDir, { recursive: true });
+  const pollIntervalMs = opts.pollIntervalMs ?? 30_000;
+
+  // Engines. DynamoDB persists (the table is the source of truth); fauxqs 1.x does not (rebuilt below).
+  const engines: Engines = await startEngines({ dynamoPath: resolvePath(dataDir, 'dynamo') });
+  cleanups.push(() => engines.close());
+  // Explicit endpoints rather than AWS_ENDPOINT_URL_* in process.env: several runtimes (tests, restarts)
+  // can live in one process. fauxqs queue URLs name an unresolvable host, hence useQueueUrlAsEndpoint.
+  const ddb = new DynamoDBClient({
+    endpoint: engines.dynamoEndpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+  });
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  const sqs = new SQSClient({
+    endpoint: engines.sqsEndpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    useQueueUrlAsEndpoint: false,
+  });
+  cleanups.push(() => {
+    ddb.destroy();
+    sqs.destroy();
+  });
+  await ensureTable(ddb, LOCAL_TABLE_NAME);
+  const dlqUrl = await ensureQueue(sqs, `${LOCAL_QUEUE_NAME}-dlq`);
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
+  const queueUrl = await ensureQueue(sqs, LOCAL_QUEUE_NAME, {
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: LOCAL_MAX_RECEIVE_COUNT }),
+  });
+
+  // 1fichier: the real API with a key, else a sandbox (given, or started here).
+  let sandbox = opts.sandbox;
+  if (!sandbox && !opts.fichierApiKey) {
+    sandbox = await startSandbox({ port: 3001, ...opts.sandboxOptions });
+    const started = sandbox;
+    cleanups.push(() => started.close());
+  }
+  const fichierApiUrl = opts.fichierApiUrl ?? sandbox?.baseUrl;
+  const fichierApiKey = opts.fichierApiKey ?? sandbox?.keys.premium;
+
+  const configEnv: NodeJS.ProcessEnv = {
+    ...pick(opts.env ?? {}, [ENV.minIntervalMs, ENV.floodPauseMs, ENV.batchMaxUrls, ENV.stuckAfterS]),
+    [ENV.tableName]: LOCAL_TABLE_NAME,
+    [ENV.queueUrl]: queueUrl,
+    ...(fichierApiUrl ? { [ENV.fichierApiUrl]: fichierApiUrl } : {}),
+    ...(fichierApiKey ? { [ENV.fichierApiKey]: fichierApiKey } : {}),
+    ...(opts.minIntervalMs !== undefined ? { [ENV.minIntervalMs]: String(opts.minIntervalMs) } : {}),
+    ...(opts.floodPauseMs !== undefined ? { [ENV.floodPauseMs]: String(opts.floodPauseMs) } : {}),
+    ...(opts.batchMaxUrls !== undefined ? { [ENV.batchMaxUrls]: String(opts.batchMaxUrls) } : {}),
+  };
+  const config: RelayConfig = { ...loadConfig(configEnv), ...opts.config };
+
+  const logger =
+    opts.logger ??
+    new Logger({
+      serviceName: 'fichier-relay',
+      logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN',
+    });
+  let schedule: Schedule<Report> | undefined;
+  const pollSoonMs = opts.pollSoonAfterSubmitMs ?? (sandbox ? 1500 : undefined);
+  const onJobChange = (change: JobChange) => {
+    if (change.status === 'submitted' && pollSoonMs !== undefined) schedule?.nudge(pollSoonMs);
+    opts.onJobChange?.(change);
+  };
+  const store = observeJobStore(
+    new DynamoJobStore(doc, config.tableName, { jobTtlDays: config.jobTtlDays }),
+    onJobChange,
+  );
+  const deps = createDeps(config, {
+    store,
+    queue: new SqsJobQueue(sqs, config.queueUrl),
+    pacer: new DynamoPacer(doc, config.tableName, { policy: config.pacing }),
+    logger,
+    hooks: opts.hooks ?? {},
+  });
+
+  // The client token, stored only as its hash. A generated one is kept in the data dir so it stays valid
+  // and the same across restarts.
+  const { token, generated: tokenGenerated } = localToken(dataDir, opts.token);
+  const tokenHash = hashToken(token);
+  if ((await deps.store.userForToken(tokenHash)) === undefined) {
+    await deps.store.putToken(tokenHash, LOCAL_USER_ID, Date.now());
+  }
+
+  // fauxqs lost every message of the previous run: send the jobs still `queued` again. Jobs left in
+  // `submitting` are reconciled by the poller once their lease ends (never blindly resubmitted).
+  const requeuedAtStart = await requeueQueuedJobs(deps);
+
+  // HTTP: the API app plus the sample file, on loopback only.
+  const app = createApiApp(deps);
+  const server = createAdaptorServer({
+    fetch: (req: Request) => serveSample(req) ?? app.fetch(req),
+  }) as Server;
+  const port = await listen(server, opts.port ?? 3000);
+  cleanups.push(() => closeServer(server));
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  // Worker: SQS → handler, like Lambda's event source mapping with ReportBatchItemFailures.
+  const worker = createWorkerHandler(deps);
+  const loop: SqsLoop = await startSqsLoop({
+    client: sqs,
+    queueUrl: config.queueUrl,
+    handler: worker,
+    batchSize: 10,
+    waitTimeSeconds: opts.receiveWaitSeconds ?? 20,
+    concurrency: opts.workerConcurrency ?? 1,
+    region: REGION,
+    logger: { warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
+  });
+  cleanups.push(() => loop.stop());
+
+  // Poller: on a schedule, never overlapping itself.
+  const poller = createPollerHandler(deps);
+  schedule = startSchedule<Report>({
+    name: 'poller',
+    task: () => poller(),
+    intervalMs: pollIntervalMs,
+    firstDelayMs: opts.firstPollDelayMs ?? Math.min(pollIntervalMs, 1000),
+    logger: { error: (m, e) => logger.error(m, e ?? {}) },
+    ...(opts.onReport ? { onResult: opts.onReport } : {}),
+  });
+  const sched = schedule;
+  cleanups.push(() => sched.stop());
+
+  let closing: Promise<void> | undefined;
+  return {
+    baseUrl,
+    port,
+    token,
+    tokenGenerated,
+    dataDir,
+    ...(sandbox ? { sandbox } : {}),
+    fichierApiUrl: config.fichierApiUrl,
+    pollIntervalMs,
+    deps,
+    stats: () => ({
+      worker: loop.stats(),
+      polls: sched.runs(),
+      requeuedAtStart,
+      ...(sandbox ? { sandbox: sandbox.stats() } : {}),
+    }),
+    pollNow: () => sched.runNow(),
+    close() {
+      // Order (reverse of start): poller and worker finish their current run, then the HTTP server,
+      // the sandbox if started here, the SDK clients and the engines.
+      closing ??= cleanup();
+      return closing;
+    },
+  };
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const n of names) if (env[n] !== undefined) out[n] = env[n];
+  return out;
+}
+
+function localToken(dataDir: string, given: string | undefined): { token: string; generated: boolean } {
+  if (given) return { token: given, generated: false };
+  const file = resolvePath(dataDir, 'token');
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (saved) return { token: saved, generated: true };
+  }
+  const token = generateToken();
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token, generated: true };
+}
+
+async function requeueQueuedJobs(deps: Deps): Promise<number> {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listByStatus('queued', { limit: 100, ...(cursor ? { cursor } : {}) });
+    if (page.items.length > 0) await deps.queue.enqueue(page.items.map((j) => j.id));
+    count += page.items.length;
+    cursor = page.next;
+  } while (cursor);
+  return count;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} on 127.0.0.1 is in use; set PORT to another port`, { cause: err })
+          : err,
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Keep-alive connections would hold close() open; idle ones can go now, busy ones after a grace.
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 2_000).unref();
+  });
+}
