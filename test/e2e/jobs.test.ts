@@ -1,0 +1,99 @@
+/**
+ * The local runtime driven over HTTP: one URL to `done` with the right bytes, the sample file of the
+ * start banner, 50 URLs in few remote/request.cgi calls, duplicates, and an unreachable source.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_TEXT, sampleUrl } from '../../infra/local/sample.js';
+import type { SandboxHandle } from '../../infra/sandbox/server.js';
+import {
+  closedPort,
+  download,
+  type FileServer,
+  removeDir,
+  startFileServer,
+  startTestRuntime,
+  startTestSandbox,
+  statusesOf,
+  type TestRuntime,
+  tempDir,
+  untilTerminal,
+} from '../support/runtime.js';
+
+let sandbox: SandboxHandle;
+let files: FileServer;
+let runtime: TestRuntime;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = tempDir();
+  sandbox = await startTestSandbox();
+  files = await startFileServer();
+  runtime = await startTestRuntime({ dataDir, sandbox });
+});
+
+afterAll(async () => {
+  await runtime?.close();
+  await files?.close();
+  await sandbox?.close();
+  if (dataDir) removeDir(dataDir);
+});
+
+describe('local runtime end to end', () => {
+  it('takes a URL from queued through submitted to done, with a file link serving the same bytes', async () => {
+    const url = files.url('one.bin');
+    const posted = await runtime.client.postJobs({ url });
+    expect(posted.jobs).toHaveLength(1);
+    const [created] = posted.jobs;
+    expect(created).toMatchObject({ url, status: 'queued', duplicate: false });
+
+    const [job] = await untilTerminal(runtime.client, [created!.id]);
+    expect(job).toMatchObject({ id: created!.id, status: 'done' });
+    expect(job!.remoteId).toEqual(expect.any(Number));
+    expect(statusesOf(runtime.changes, created!.id)).toEqual(['queued', 'submitting', 'submitted', 'done']);
+    expect(await download(job!.fileUrl!)).toEqual(files.bytesOf('one.bin'));
+  });
+
+  it('the sample URL of the start banner becomes a done job with the sample text', async () => {
+    const posted = await runtime.client.postJobs({ url: sampleUrl(runtime.baseUrl) });
+    const [job] = await untilTerminal(runtime.client, [posted.jobs[0]!.id]);
+    expect(job!.status).toBe('done');
+    expect((await download(job!.fileUrl!)).toString('utf8')).toBe(SAMPLE_TEXT);
+  });
+
+  it('sends 50 URLs of one request to 1fichier in at most ceil(50 / batch) remote/request.cgi calls', async () => {
+    const before = sandbox.stats().requests['remote/request.cgi'] ?? 0;
+    const urls = Array.from({ length: 50 }, (_, i) => files.url(`batch-${i}.bin`));
+    const posted = await runtime.client.postJobs({ urls });
+    expect(posted.jobs).toHaveLength(50);
+
+    const jobs = await untilTerminal(
+      runtime.client,
+      posted.jobs.map((j) => j.id),
+    );
+    expect(jobs.filter((j) => j.status !== 'done')).toEqual([]);
+    const calls = (sandbox.stats().requests['remote/request.cgi'] ?? 0) - before;
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThanOrEqual(Math.ceil(50 / runtime.deps.config.batchMaxUrls));
+    const submissions = sandbox.stats().submissions;
+    for (const url of urls) expect(submissions[url]).toBe(1);
+  });
+
+  it('answers a duplicate POST with the same job id and duplicate: true', async () => {
+    const url = files.url('dup.bin?sig=abc');
+    const first = await runtime.client.postJobs({ url });
+    const second = await runtime.client.postJobs({ url });
+    expect(second.jobs[0]).toMatchObject({ id: first.jobs[0]!.id, duplicate: true });
+    expect(first.jobs[0]!.duplicate).toBe(false);
+    await untilTerminal(runtime.client, [first.jobs[0]!.id]);
+    expect(sandbox.stats().submissions[url]).toBe(1);
+  });
+
+  it('fails a job whose source is unreachable, with the sandbox reason in error.message', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/gone.bin`;
+    const posted = await runtime.client.postJobs({ url });
+    const [job] = await untilTerminal(runtime.client, [posted.jobs[0]!.id]);
+    expect(job!.status).toBe('failed');
+    expect(job!.error?.message).toMatch(/ECONNREFUSED/);
+    expect(job!.fileUrl).toBeUndefined();
+  });
+});
