@@ -1,0 +1,165 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { FunctionName } from '../../shared/config/function-env.js';
+import { RelayAlarms } from './alarms.js';
+import { RelayHttpApi } from './api.js';
+import type { RelayConfig } from './config.js';
+import { RelayDashboard } from './dashboard.js';
+import {
+  useBatching,
+  usePacing,
+  useQueueForConsume,
+  useQueueForSend,
+  useSecret,
+  useStuckThreshold,
+  useTable,
+} from './grants.js';
+import { RelayFunction, type RelayFunctionProps } from './lambda-defaults.js';
+import { acknowledge } from './nag.js';
+import { JobsQueue } from './queue.js';
+import { PollSchedule } from './schedules.js';
+import { FichierKeySecret } from './secret.js';
+import { RelayTable } from './table.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Per-function sizing. The worker's timeout also sets the queue's visibility timeout (x6). */
+export const FUNCTION_SIZING: Record<FunctionName, Pick<RelayFunctionProps, 'timeout' | 'memorySize'>> = {
+  // API Gateway HTTP APIs give up after 30 s; a healthy ingest answers in well under a second.
+  // More memory buys CPU for a faster cold start on the request path.
+  api: { timeout: Duration.seconds(10), memorySize: 512 },
+  // One remote/request.cgi call plus DynamoDB writes; pacer waits longer than ~1 s go back to SQS.
+  worker: { timeout: Duration.seconds(60), memorySize: 256 },
+  // remote/ls.cgi once, remote/info.cgi per finished request, all paced; it stops at its deadline
+  // and the next run continues.
+  poller: { timeout: Duration.seconds(60), memorySize: 256 },
+};
+
+/** Settings for {@link RelayStack}. */
+export interface RelayStackProps extends StackProps {
+  readonly config: RelayConfig;
+}
+
+/**
+ * The whole relay in one stack: HTTP API -> api function -> DynamoDB + SQS -> worker -> 1fichier;
+ * an EventBridge rule runs the poller/reporter; alarms notify an SNS topic.
+ */
+export class RelayStack extends Stack {
+  readonly functions: Record<FunctionName, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: RelayStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    const { table } = new RelayTable(this, 'Table', { deletionProtection: config.deletionProtection });
+    const { queue, deadLetterQueue } = new JobsQueue(this, 'Queue', {
+      consumerTimeout: FUNCTION_SIZING.worker.timeout,
+      maxReceiveCount: config.maxReceiveCount,
+    });
+    const { secret } = new FichierKeySecret(this, 'FichierKey');
+
+    const makeFunction = (name: FunctionName, description: string) => {
+      const relayFn = new RelayFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}Handler`, {
+        entry: join(repoRoot, 'functions', `${name}.ts`),
+        description: `fichier-relay ${name}: ${description}`,
+        logRetention,
+        ...FUNCTION_SIZING[name],
+      });
+      // Tracing.ACTIVE makes CDK add xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's
+      // default policy; that statement is the only wildcard resource the stack grants.
+      acknowledge(
+        relayFn.role.node.findChild('DefaultPolicy'),
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires Resource "*" (added by Tracing.ACTIVE).',
+      );
+      return relayFn.fn;
+    };
+
+    const api = makeFunction('api', 'HTTP API (create and read jobs, reports, health)');
+    useTable(api, table);
+    useQueueForSend(api, queue);
+
+    const worker = makeFunction('worker', 'submits queued jobs to 1fichier remote/request.cgi');
+    useTable(worker, table);
+    useQueueForConsume(worker, queue);
+    useSecret(worker, secret);
+    usePacing(worker, config);
+    useBatching(worker, config);
+    worker.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: config.workerBatchSize,
+        maxBatchingWindow: Duration.seconds(config.workerMaxBatchingWindowSeconds),
+        // The handler returns batchItemFailures: only failed records come back.
+        reportBatchItemFailures: true,
+        // Few concurrent workers: every call for the key shares one pacer and 1fichier locks
+        // the key and IP on floods; more workers would only wait on each other.
+        maxConcurrency: config.workerMaxConcurrency,
+      }),
+    );
+
+    const poller = makeFunction('poller', 'polls 1fichier for finished uploads, re-enqueues, reports');
+    useTable(poller, table);
+    useQueueForSend(poller, queue);
+    useSecret(poller, secret);
+    usePacing(poller, config);
+    useStuckThreshold(poller, config);
+    new PollSchedule(this, 'PollSchedule', { poller, rateMinutes: config.pollRateMinutes });
+
+    for (const fn of [api, worker, poller]) {
+      // grantReadWriteData covers the table's GSIs as `<table arn>/index/*`.
+      acknowledge(
+        fn.role!.node.findChild('DefaultPolicy'),
+        `AwsSolutions-IAM5[Resource::<${this.getLogicalId(table.node.defaultChild as never)}.Arn>/index/*]`,
+        'Queries the GSIs of this same table (status and per-user listings); the wildcard covers only its indexes.',
+      );
+    }
+
+    const httpApi = new RelayHttpApi(this, 'HttpApi', {
+      handler: api,
+      throttleRateLimit: config.apiThrottleRateLimit,
+      throttleBurstLimit: config.apiThrottleBurstLimit,
+      logRetention,
+    });
+
+    const alarms = new RelayAlarms(this, 'Alarms', {
+      queue,
+      deadLetterQueue,
+      worker,
+      poller,
+      alarmEmail: config.alarmEmail,
+      // Several flood pauses in a row plus the batching window stay well under an hour.
+      maxQueueAge: Duration.hours(1),
+    });
+
+    new RelayDashboard(this, 'Dashboard', {
+      dashboardName: `fichier-relay-${config.stage}`,
+      httpApi: httpApi.httpApi,
+      queue,
+      deadLetterQueue,
+      table,
+      functions: { api, worker, poller },
+      alarms: alarms.alarms,
+    });
+
+    this.functions = { api, worker, poller };
+
+    new CfnOutput(this, 'ApiUrl', { value: httpApi.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'SecretName', {
+      value: secret.secretName,
+      description: 'Secrets Manager secret to store the 1fichier API key in (put-secret-value)',
+    });
+    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table' });
+    new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl, description: 'SQS jobs queue' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl, description: 'SQS DLQ' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: alarms.topic.topicArn,
+      description: 'Subscribe to get alarms',
+    });
+  }
+}
