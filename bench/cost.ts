@@ -1,0 +1,182 @@
+/**
+ * Cost model: the AWS requests counted during the pipeline and ingest runs, turned into USD per
+ * 1 million URLs at list prices (`lib/prices.ts`), against the naive design — one worker Lambda
+ * invocation per URL (SQS batch size 1, unbatched send), rclone's 400 ms spacing slept inside the
+ * Lambda, and per-job polling of remote/info.cgi from a scheduled Lambda that also sleeps its spacing.
+ *
+ * Assumptions (also in docs/performance.md): one URL per API request (webhooks send one); the API
+ * Lambda is billed its measured p50 latency; worker and poller their measured invocation durations;
+ * DynamoDB write units = the engine's base-table units + index writes by AWS's rules; Secrets Manager is
+ * read once per 5 minutes per function (the key provider's cache), i.e. nothing per URL.
+ */
+import type { IngestSide } from './ingest.js';
+import { PRICES } from './lib/prices.js';
+import type { Row } from './lib/report.js';
+import type { PipelineOutcome } from './pipeline.js';
+import { RCLONE_MIN_SLEEP_MS } from './pipeline.js';
+
+/** Memory of each function, MB (`infra/cdk/relay-stack.ts` FUNCTION_SIZING). */
+export interface FunctionMemory {
+  api: number;
+  worker: number;
+  poller: number;
+}
+
+/** Per-URL quantities of one design. */
+export interface PerUrl {
+  apiRequests: number;
+  lambdaInvocations: number;
+  lambdaGbSeconds: number;
+  sqsRequests: number;
+  writeUnits: number;
+  readUnits: number;
+  secretsCalls: number;
+  fichierCalls: number;
+}
+
+function usdPerMillion(q: PerUrl): Record<string, number> {
+  const m = 1e6;
+  const parts = {
+    apiGateway: q.apiRequests * PRICES.apiGatewayHttpRequest * m,
+    lambdaRequests: q.lambdaInvocations * PRICES.lambdaRequest * m,
+    lambdaDuration: q.lambdaGbSeconds * PRICES.lambdaGbSecondArm * m,
+    sqs: q.sqsRequests * PRICES.sqsRequest * m,
+    dynamoWrites: q.writeUnits * PRICES.dynamoWriteUnit * m,
+    dynamoReads: q.readUnits * PRICES.dynamoReadUnit * m,
+    secrets: q.secretsCalls * PRICES.secretsManagerCall * m,
+  };
+  return { ...parts, total: Object.values(parts).reduce((a, b) => a + b, 0) };
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const sqsOps = (ops: Record<string, number>, names: string[]) => sum(names.map((n) => ops[`SQS.${n}`] ?? 0));
+
+/** Builds the per-URL quantities and the rows. */
+export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefined, memory: FunctionMemory) {
+  const n = pipeline.params.n;
+  const child = pipeline.child;
+  const cap = child.capacity;
+  const gb = (mb: number) => mb / 1024;
+
+  // API side, per request of one URL (from the ingest run when there was one).
+  const ingestReqs = ingest ? Math.max(1, ingest.total) : 1;
+  const apiOps = ingest?.awsOps ?? {};
+  const apiGetItem = (apiOps['DynamoDB.GetItem'] ?? 1) / ingestReqs;
+  const apiSqs = ingest ? sqsOps(apiOps, ['SendMessageBatch', 'SendMessage']) / ingestReqs : 1;
+  const apiSeconds = (ingest?.p50Ms ?? 20) / 1000;
+  // A new job: one PutItem (1 unit, items < 1 KB) and its two index entries (gsi1 status, gsi2 user).
+  const createUnits = 3;
+
+  // Worker + poller side, from the pipeline run, without what its (batched) ingest cost.
+  const jobPuts = cap?.opsByKind['PutItemCommand JOB'] ?? n;
+  const tokenReads = cap?.opsByKind['GetItemCommand TOKEN'] ?? 0;
+  const writeUnits = cap ? cap.writeUnitsTable + cap.writeUnitsIndexes - jobPuts * createUnits : Number.NaN;
+  const readUnits = cap ? cap.readUnits - tokenReads : Number.NaN;
+  const sqsBack =
+    sqsOps(child.awsOps, [
+      'ReceiveMessage',
+      'DeleteMessageBatch',
+      'DeleteMessage',
+      'ChangeMessageVisibilityBatch',
+      'ChangeMessageVisibility',
+      'SendMessageBatch',
+    ]) - Math.ceil(pipeline.apiRequests * Math.ceil(pipeline.params.urlsPerPost / 10));
+  const workerS = sum(child.invocations.worker) / 1000;
+  const pollerS = sum(child.invocations.poller) / 1000;
+  const fichierCalls = sum(Object.values(pipeline.sandboxRequests)) / n;
+
+  const ours: PerUrl = {
+    apiRequests: 1,
+    lambdaInvocations: 1 + (child.invocations.worker.length + child.invocations.poller.length) / n,
+    lambdaGbSeconds:
+      apiSeconds * gb(memory.api) + (workerS * gb(memory.worker) + pollerS * gb(memory.poller)) / n,
+    sqsRequests: apiSqs + Math.max(0, sqsBack) / n,
+    writeUnits: createUnits + writeUnits / n,
+    readUnits: apiGetItem + readUnits / n,
+    secretsCalls: 0,
+    fichierCalls,
+  };
+
+  // Naive: per URL one unbatched send, one receive and one delete, one worker invocation that sleeps
+  // the 400 ms spacing and does our mean invocation's work; per-job polling sleeps 400 ms per info call.
+  const naive = pipeline.naive;
+  const infoPerUrl = (naive.calls['remote/info.cgi'] ?? 0) / naive.n;
+  const meanWorkerS = child.invocations.worker.length ? workerS / child.invocations.worker.length : 0.05;
+  const pacingS = RCLONE_MIN_SLEEP_MS / 1000;
+  const naiveQ: PerUrl = {
+    apiRequests: 1,
+    lambdaInvocations: 1 + 1 + infoPerUrl / 10,
+    lambdaGbSeconds:
+      apiSeconds * gb(memory.api) +
+      (meanWorkerS + pacingS) * gb(memory.worker) +
+      infoPerUrl * pacingS * gb(memory.poller),
+    sqsRequests: 3,
+    // Same job store: create, submitted, done (no claim step), each with its index writes.
+    writeUnits: createUnits + 2 * 3,
+    readUnits: apiGetItem + 1 + infoPerUrl,
+    secretsCalls: 0,
+    fichierCalls: sum(Object.values(naive.calls)) / naive.n,
+  };
+
+  const oursUsd = usdPerMillion(ours);
+  const naiveUsd = usdPerMillion(naiveQ);
+  const label = 'naive design: 1 invocation/URL, per-job info polling';
+  const row = (metric: string, unit: string, value: number, baseline: number, note?: string): Row => ({
+    section: 'cost',
+    metric,
+    unit,
+    value,
+    baseline,
+    baselineLabel: label,
+    better: 'lower',
+    ...(note ? { note } : {}),
+  });
+  const rows: Row[] = [
+    row('Lambda invocations per URL', 'invocations', ours.lambdaInvocations, naiveQ.lambdaInvocations),
+    row('worker invocations per URL', 'invocations', child.invocations.worker.length / n, 1),
+    row('Lambda GB-s per URL', 'GB-s', ours.lambdaGbSeconds, naiveQ.lambdaGbSeconds),
+    row('SQS requests per URL', 'requests', ours.sqsRequests, naiveQ.sqsRequests),
+    row('DynamoDB write units per URL (table + indexes)', 'WRU', ours.writeUnits, naiveQ.writeUnits),
+    row(
+      'DynamoDB write units per URL (table only)',
+      'WRU',
+      1 + (cap ? cap.writeUnitsTable - jobPuts : Number.NaN) / n,
+      3,
+    ),
+    row('DynamoDB read units per URL', 'RRU', ours.readUnits, naiveQ.readUnits),
+    row('USD per 1M URLs: API Gateway', 'USD', oursUsd.apiGateway ?? 0, naiveUsd.apiGateway ?? 0),
+    row(
+      'USD per 1M URLs: Lambda (requests + duration)',
+      'USD',
+      (oursUsd.lambdaRequests ?? 0) + (oursUsd.lambdaDuration ?? 0),
+      (naiveUsd.lambdaRequests ?? 0) + (naiveUsd.lambdaDuration ?? 0),
+    ),
+    row('USD per 1M URLs: SQS', 'USD', oursUsd.sqs ?? 0, naiveUsd.sqs ?? 0),
+    row(
+      'USD per 1M URLs: DynamoDB',
+      'USD',
+      (oursUsd.dynamoWrites ?? 0) + (oursUsd.dynamoReads ?? 0),
+      (naiveUsd.dynamoWrites ?? 0) + (naiveUsd.dynamoReads ?? 0),
+    ),
+    row(
+      'USD per 1M URLs: total',
+      'USD',
+      oursUsd.total ?? 0,
+      naiveUsd.total ?? 0,
+      `list prices ${PRICES.region} checked ${PRICES.checkedOn}`,
+    ),
+  ];
+  return {
+    rows,
+    details: {
+      prices: PRICES,
+      memoryMb: memory,
+      ours,
+      naive: naiveQ,
+      oursUsd,
+      naiveUsd,
+      capacity: cap,
+      awsOps: child.awsOps,
+    },
+  };
+}

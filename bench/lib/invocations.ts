@@ -1,0 +1,68 @@
+/**
+ * Times the worker and poller invocations of a local runtime from the outside, to bill them like
+ * Lambda (duration × memory). Both handlers read `deps.store` and `deps.metrics` when they run, so
+ * wrapping those two fields is enough: a worker invocation starts with `store.getJobs` and ends with
+ * its `metrics.flush()`; a poller cycle starts with `store.latestReport` and ends with its `putReport`.
+ * (The runtime offers no per-invocation hook; see the report of issue 4.)
+ */
+import type { Deps } from '../../shared/app/deps.js';
+
+/** Durations in ms, one per invocation. */
+export interface InvocationTimes {
+  worker: number[];
+  poller: number[];
+}
+
+/** Wraps `deps` in place; returns a reader of the durations so far. */
+export function timeInvocations(deps: Deps): { times(): InvocationTimes } {
+  const times: InvocationTimes = { worker: [], poller: [] };
+  let workerStart: number | undefined;
+  let pollerStart: number | undefined;
+  let pollerFlushPending = false;
+  const store = deps.store;
+  deps.store = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (prop === 'getJobs') {
+        return (...args: unknown[]) => {
+          workerStart ??= performance.now();
+          return value.apply(target, args);
+        };
+      }
+      if (prop === 'latestReport') {
+        return (...args: unknown[]) => {
+          pollerStart ??= performance.now();
+          return value.apply(target, args);
+        };
+      }
+      if (prop === 'putReport') {
+        return async (...args: unknown[]) => {
+          try {
+            return await value.apply(target, args);
+          } finally {
+            if (pollerStart !== undefined) times.poller.push(performance.now() - pollerStart);
+            pollerStart = undefined;
+            pollerFlushPending = true;
+          }
+        };
+      }
+      return value.bind(target);
+    },
+  });
+  const metrics = deps.metrics;
+  deps.metrics = {
+    count: (name, value) => metrics.count(name, value),
+    flush: () => {
+      metrics.flush();
+      if (pollerFlushPending) {
+        pollerFlushPending = false;
+        return;
+      }
+      // A worker invocation that stopped before reading jobs (circuit open, flood pause) still ran.
+      times.worker.push(workerStart === undefined ? 1 : performance.now() - workerStart);
+      workerStart = undefined;
+    },
+  };
+  return { times: () => structuredClone(times) };
+}

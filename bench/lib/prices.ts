@@ -1,0 +1,23 @@
+/**
+ * AWS list prices used by the cost model: us-east-1, on-demand, after free tiers, as published on the
+ * AWS pricing pages and last checked for this table on 2026-11-27 (the machine that runs the benchmark
+ * has no network: re-check them before quoting a figure). Lambda on arm64, which the stack deploys.
+ */
+export const PRICES = {
+  checkedOn: '2026-11-27',
+  region: 'us-east-1',
+  /** API Gateway HTTP API, per request (first 300 M/month): $1.00 per million. */
+  apiGatewayHttpRequest: 1.0 / 1e6,
+  /** Lambda requests: $0.20 per million. */
+  lambdaRequest: 0.2 / 1e6,
+  /** Lambda duration, arm64: $0.0000133334 per GB-second. */
+  lambdaGbSecondArm: 0.0000133334,
+  /** SQS standard queue: $0.40 per million requests (each 64 KiB chunk of a payload is one request). */
+  sqsRequest: 0.4 / 1e6,
+  /** DynamoDB on-demand write request unit: $0.625 per million (design.md uses the same figure). */
+  dynamoWriteUnit: 0.625 / 1e6,
+  /** DynamoDB on-demand read request unit: $0.125 per million. */
+  dynamoReadUnit: 0.125 / 1e6,
+  /** Secrets Manager API calls: $0.05 per 10,000. */
+  secretsManagerCall: 0.05 / 1e4,
+} as const;

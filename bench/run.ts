@@ -1,0 +1,120 @@
+/**
+ * `npm run bench [-- --quick] [-- --only pipeline,ingest,cold-start]`: runs the benchmarks, writes
+ * `bench/results.json` and prints one table in which every figure sits next to a baseline measured in
+ * the same run. Benchmarks report; they never fail on a figure.
+ *
+ * Environment overrides: BENCH_N (URLs through the pipeline, default 2000; quick 200), BENCH_RATE
+ * (sandbox requests/s, default 20), BENCH_BATCH (URLs per remote/request.cgi, default 10),
+ * BENCH_NAIVE_N (URLs through the naive loop, default 200; quick 30), BENCH_POLL_MS (poller schedule,
+ * default 5000), BENCH_INGEST_S (autocannon seconds per side, default 10; quick 3),
+ * BENCH_CONNECTIONS (default 10), BENCH_COLD_RUNS (imports per bundle, default 7; quick 5),
+ * BENCH_DEADLINE_S (pipeline give-up, default 480).
+ */
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FUNCTION_SIZING } from '../infra/cdk/relay-stack.js';
+import { runColdStart } from './cold-start.js';
+import { costModel } from './cost.js';
+import { type IngestSide, runIngest } from './ingest.js';
+import { formatTable, type Results, type Row, writeResults } from './lib/report.js';
+import { runPipeline } from './pipeline.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg
+  ? new Set(
+      (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1])?.split(',') ?? [],
+    )
+  : undefined;
+const wants = (s: string) => !only || only.has(s);
+
+function envInt(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${raw}`);
+  return n;
+}
+
+const log = (line: string) => console.log(line);
+const params = {
+  n: envInt('BENCH_N', quick ? 200 : 2000),
+  rate: envInt('BENCH_RATE', 20),
+  batch: envInt('BENCH_BATCH', 10),
+  naiveN: envInt('BENCH_NAIVE_N', quick ? 30 : 200),
+  pollIntervalMs: envInt('BENCH_POLL_MS', 5000),
+  urlsPerPost: 100,
+  deadlineMs: envInt('BENCH_DEADLINE_S', 480) * 1000,
+  ingestS: envInt('BENCH_INGEST_S', quick ? 3 : 10),
+  connections: envInt('BENCH_CONNECTIONS', 10),
+  coldRuns: envInt('BENCH_COLD_RUNS', quick ? 5 : 7, 5),
+};
+
+const startedAt = new Date().toISOString();
+const rows: Row[] = [];
+const details: Record<string, unknown> = {};
+log(`fichier-relay benchmarks (${quick ? 'quick' : 'full'}): ${JSON.stringify(params)}`);
+
+let ingestRelay: IngestSide | undefined;
+if (wants('ingest')) {
+  log('ingest: autocannon POST /jobs');
+  const r = await runIngest({ durationS: params.ingestS, connections: params.connections }, log);
+  rows.push(...r.rows);
+  details.ingest = r.details;
+  ingestRelay = r.relay;
+}
+if (wants('pipeline')) {
+  log(`pipeline: ${params.n} URLs at ${params.rate} req/s, batches of ${params.batch}`);
+  const p = await runPipeline(
+    {
+      n: params.n,
+      rate: params.rate,
+      batch: params.batch,
+      pollIntervalMs: params.pollIntervalMs,
+      naiveN: Math.min(params.naiveN, params.n),
+      urlsPerPost: params.urlsPerPost,
+      deadlineMs: params.deadlineMs,
+    },
+    log,
+  );
+  rows.push(...p.rows);
+  details.pipeline = p.details;
+  const c = costModel(p, ingestRelay, {
+    api: FUNCTION_SIZING.api.memorySize,
+    worker: FUNCTION_SIZING.worker.memorySize,
+    poller: FUNCTION_SIZING.poller.memorySize,
+  });
+  rows.push(...c.rows);
+  details.cost = c.details;
+}
+if (wants('cold-start')) {
+  log('cold start: esbuild bundles like the CDK, fresh node imports');
+  const c = await runColdStart(params.coldRuns, log);
+  rows.push(...c.rows);
+  details.coldStart = c.details;
+}
+
+const results: Results = {
+  startedAt,
+  finishedAt: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  machine: {
+    node: process.version,
+    cpus: cpus().length,
+    platform: process.platform,
+    totalMemGiB: Math.round(totalmem() / 2 ** 30),
+  },
+  params,
+  rows,
+  details,
+};
+const out = join(here, 'results.json');
+writeResults(out, results);
+log('');
+log(formatTable(rows));
+log('');
+for (const r of rows.filter((x) => x.note)) log(`note: ${r.section} / ${r.metric}: ${r.note}`);
+log(`results written to ${out}`);
