@@ -37,7 +37,13 @@ export function testLogger(): RelayLogger & { lines: { level: string; message: s
     (message: unknown, ...extra: unknown[]): void => {
       lines.push({ level, message: String(message) });
       if (level === 'error' && process.env.E2E_VERBOSE !== '0') {
-        console.error('[relay error]', String(message), ...extra.map((e) => JSON.stringify(e)));
+        console.error(
+          '[relay error]',
+          String(message),
+          ...extra.map((e) =>
+            JSON.stringify(e, (_k, v) => (v instanceof Error ? `${v.name}: ${v.message}` : v)),
+          ),
+        );
       }
     };
   return {
