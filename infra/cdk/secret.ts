@@ -23,8 +23,8 @@ export class FichierKeySecret extends Construct {
     acknowledge(
       this.secret,
       'AwsSolutions-SMG4',
-      'The secret is a third-party 1fichier API key: AWS cannot rotate it (1fichier has no API to issue keys); ' +
-        'the owner rotates it in the 1fichier console and stores it with put-secret-value.',
+      'The secret is a third-party 1fichier API key: AWS cannot rotate it, because 1fichier issues keys only in ' +
+        'its web console (console/params.pl); the owner rotates it there and stores it with put-secret-value.',
     );
   }
 }
