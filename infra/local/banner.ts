@@ -2,6 +2,7 @@
  * What `npm start` prints once the local stack is up: where it listens, the client token, the sandbox
  * (when no real key is set) and two ready-to-paste curl lines; then one line per job change.
  */
+import type { PacerState } from '../../shared/fichier/pacer.js';
 import type { JobChange } from './job-events.js';
 
 export interface BannerInput {
@@ -59,4 +60,24 @@ export function formatJobChange(c: JobChange): string {
           ? ` (1fichier request ${c.remoteId})`
           : '';
   return `${time}  ${c.id.slice(0, 8)}  ${c.status.padEnd(10)} ${c.url}${detail}`;
+}
+
+/**
+ * A console line when the 1fichier pacer state changes in a way a person must know about (circuit opened or
+ * closed, flood pause started), else `undefined`. Compares with the previous report's state.
+ */
+export function formatPacerChange(
+  prev: PacerState | null | undefined,
+  next: PacerState | null,
+  now: number,
+): string | undefined {
+  if (!next) return undefined;
+  if (next.circuitOpen && !prev?.circuitOpen) {
+    return `1fichier refused the key (${next.circuitReason ?? 'auth error'}): all calls stopped, jobs wait as queued. Fix ONEFICHIER_API_KEY and restart.`;
+  }
+  if (!next.circuitOpen && prev?.circuitOpen) return '1fichier circuit closed: calls resume.';
+  if (next.pausedUntil > now && next.pausedUntil !== prev?.pausedUntil) {
+    return `1fichier flood answer: all calls paused for ${Math.ceil((next.pausedUntil - now) / 1000)} s (flood #${next.floodCount}).`;
+  }
+  return undefined;
 }

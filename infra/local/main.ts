@@ -3,15 +3,22 @@
  * prints where everything is plus a ready-to-paste curl line, then one line per job state change.
  * Ctrl-C or SIGTERM stops cleanly (exit 0); state persists in `RELAY_DATA_DIR`.
  */
-import { formatBanner, formatJobChange } from './banner.js';
+import type { PacerState } from '../../shared/fichier/pacer.js';
+import { formatBanner, formatJobChange, formatPacerChange } from './banner.js';
 import { runtimeOptionsFromEnv, startRuntime } from './runtime.js';
 import { sampleUrl } from './sample.js';
 
 async function main(): Promise<void> {
   const options = runtimeOptionsFromEnv(process.env);
+  let pacer: PacerState | null = null;
   const runtime = await startRuntime({
     ...options,
     onJobChange: (c) => process.stdout.write(`${formatJobChange(c)}\n`),
+    onReport: (report) => {
+      const line = formatPacerChange(pacer, report.pacer, Date.now());
+      if (line) process.stdout.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
+      pacer = report.pacer;
+    },
   });
   process.stdout.write(
     formatBanner({

@@ -31,6 +31,7 @@ import {
   type SandboxHandle,
   type SandboxOptions,
   type SandboxStats,
+  sandboxOptionsFromEnv,
   startSandbox,
 } from '../sandbox/server.js';
 import { type Engines, startEngines } from './engines.js';
@@ -149,7 +150,6 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
     return Number(v);
   };
   const pollS = int(ENV.pollIntervalS, 1);
-  const sandboxPort = int('SANDBOX_PORT', 0);
   return {
     port: int(ENV.port, 0),
     dataDir: str(ENV.relayDataDir),
@@ -159,7 +159,8 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
     pollIntervalMs: pollS === undefined ? undefined : pollS * 1000,
     // FICHIER_* and RELAY_STUCK_AFTER_S are validated by loadConfig, naming the variable.
     env,
-    sandboxOptions: sandboxPort === undefined ? {} : { port: sandboxPort },
+    // SANDBOX_PORT, SANDBOX_KEYS, SANDBOX_RATE... as for `npm run sandbox`.
+    sandboxOptions: sandboxOptionsFromEnv(env),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBanner, formatJobChange } from '../../../infra/local/banner.js';
+import { formatBanner, formatJobChange, formatPacerChange } from '../../../infra/local/banner.js';
 import { SAMPLE_TEXT, sampleUrl, serveSample } from '../../../infra/local/sample.js';
 
 describe('start banner', () => {
@@ -64,5 +64,19 @@ describe('sample file', () => {
     expect(await res?.text()).toBe(SAMPLE_TEXT);
     expect(serveSample(new Request('http://127.0.0.1:3000/jobs'))).toBeUndefined();
     expect(serveSample(new Request('http://127.0.0.1:3000/sample/other'))).toBeUndefined();
+  });
+});
+
+describe('pacer change line', () => {
+  const base = { keyId: 'k', lastCallAt: 0, pausedUntil: 0, floodCount: 0, circuitOpen: false };
+  it('tells when the circuit opens and when a flood pause starts, once', () => {
+    const open = { ...base, circuitOpen: true, circuitReason: 'Not authenticated #247' };
+    expect(formatPacerChange(base, open, 0)).toMatch(
+      /refused the key \(Not authenticated #247\).*ONEFICHIER_API_KEY/,
+    );
+    expect(formatPacerChange(open, open, 0)).toBeUndefined();
+    const paused = { ...base, pausedUntil: 61_000, floodCount: 1 };
+    expect(formatPacerChange(base, paused, 1_000)).toMatch(/paused for 60 s/);
+    expect(formatPacerChange(paused, paused, 2_000)).toBeUndefined();
   });
 });
