@@ -133,6 +133,11 @@ export interface RuntimeHandle {
   pollNow(): Promise<Report>;
   /** Stops the loops (letting in-flight batches and polls finish), the servers, the sandbox if started here, and the engines. */
   close(): Promise<void>;
+  /**
+   * Stops everything at once without waiting for in-flight work, like a killed process (crash and chaos
+   * tests): a worker batch or poll in progress is cut off from the engines and its writes fail.
+   */
+  kill(): Promise<void>;
 }
 
 /** Maps the documented environment (docs/local.md) to runtime options. */
@@ -166,11 +171,11 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
 
 /** Starts everything; on a failure part-way, stops what was started and rethrows. */
 export async function startRuntime(opts: RuntimeOptions = {}): Promise<RuntimeHandle> {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const cleanup = async () => {
+  const cleanups: Cleanup[] = [];
+  const cleanup = async (kill = false) => {
     for (const fn of cleanups.reverse()) {
       try {
-        await fn();
+        await fn(kill);
       } catch {
         // Keep closing the rest; the first failure is what the caller sees.
       }
@@ -184,10 +189,13 @@ export async function startRuntime(opts: RuntimeOptions = {}): Promise<RuntimeHa
   }
 }
 
+/** One stop step; `kill` means "do not wait for in-flight work". */
+type Cleanup = (kill: boolean) => Promise<void> | void;
+
 async function start(
   opts: RuntimeOptions,
-  cleanups: (() => Promise<void> | void)[],
-  cleanup: () => Promise<void>,
+  cleanups: Cleanup[],
+  cleanup: (kill?: boolean) => Promise<void>,
 ): Promise<RuntimeHandle> {
   const dataDir = resolvePath(opts.dataDir ?? './.relay');
   mkdirSync(dataDir, { recursive: true });
@@ -287,7 +295,7 @@ async function start(
     fetch: (req: Request) => serveSample(req) ?? app.fetch(req),
   }) as Server;
   const port = await listen(server, opts.port ?? 3000);
-  cleanups.push(() => closeServer(server));
+  cleanups.push((kill) => closeServer(server, kill));
   const baseUrl = `http://127.0.0.1:${port}`;
 
   // Worker: SQS → handler, like Lambda's event source mapping with ReportBatchItemFailures.
@@ -302,7 +310,10 @@ async function start(
     region: REGION,
     logger: { warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
   });
-  cleanups.push(() => loop.stop());
+  cleanups.push((kill) => {
+    const stopped = loop.stop();
+    return kill ? undefined : stopped;
+  });
 
   // Poller: on a schedule, never overlapping itself.
   const poller = createPollerHandler(deps);
@@ -315,7 +326,10 @@ async function start(
     ...(opts.onReport ? { onResult: opts.onReport } : {}),
   });
   const sched = schedule;
-  cleanups.push(() => sched.stop());
+  cleanups.push((kill) => {
+    const stopped = sched.stop();
+    return kill ? undefined : stopped;
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -339,6 +353,10 @@ async function start(
       // Order (reverse of start): poller and worker finish their current run, then the HTTP server,
       // the sandbox if started here, the SDK clients and the engines.
       closing ??= cleanup();
+      return closing;
+    },
+    kill() {
+      closing ??= cleanup(true);
       return closing;
     },
   };
@@ -392,9 +410,10 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server, now = false): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
+    if (now) server.closeAllConnections();
     // Keep-alive connections would hold close() open; idle ones can go now, busy ones after a grace.
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 2_000).unref();

@@ -19,24 +19,31 @@ import {
 let sandbox: SandboxHandle;
 let files: FileServer;
 let runtime: TestRuntime | undefined;
-let dataDir: string;
+const dataDirs: string[] = [];
+let releaseZombie: (() => void) | undefined;
 
 beforeAll(async () => {
-  dataDir = tempDir();
   sandbox = await startTestSandbox();
   files = await startFileServer();
 });
 
 afterAll(async () => {
   await runtime?.close();
+  releaseZombie?.();
   await files?.close();
   await sandbox?.close();
-  if (dataDir) removeDir(dataDir);
+  for (const dir of dataDirs) removeDir(dir);
 });
+
+function newDataDir(): string {
+  const dir = tempDir();
+  dataDirs.push(dir);
+  return dir;
+}
 
 it('a restart in the middle of a run leaves every job terminal and no URL submitted twice', async () => {
   // Slow pacing so the restart lands while most jobs are still queued.
-  const slow = { dataDir, sandbox, minIntervalMs: 400, batchMaxUrls: 5 };
+  const slow = { dataDir: newDataDir(), sandbox, minIntervalMs: 400, batchMaxUrls: 5 };
   runtime = await startTestRuntime(slow);
   const urls = Array.from({ length: 30 }, (_, i) => files.url(`restart-${i}.bin`));
   const posted = await runtime.client.postJobs({ urls });
@@ -51,6 +58,40 @@ it('a restart in the middle of a run leaves every job terminal and no URL submit
   const jobs = await untilTerminal(runtime.client, ids, 50_000);
 
   expect(jobs.filter((j) => j.status !== 'done')).toEqual([]);
+  const submissions = sandbox.stats().submissions;
+  for (const url of urls) expect(submissions[url]).toBe(1);
+});
+
+it('a killed runtime with jobs in submitting (1fichier already accepted them) restarts without resubmitting', async () => {
+  const dataDir = newDataDir();
+  let entered: string[] | undefined;
+  const gate = new Promise<void>((resolve) => {
+    releaseZombie = resolve;
+  });
+  runtime = await startTestRuntime({
+    dataDir,
+    sandbox,
+    hooks: {
+      // Holds the first accepted batch between 1fichier's OK and our write, then the process "dies".
+      async afterRemoteAccepted(jobIds) {
+        if (entered) return;
+        entered = jobIds;
+        await gate;
+      },
+    },
+  });
+  const urls = Array.from({ length: 4 }, (_, i) => files.url(`killed-${i}.bin`));
+  const posted = await runtime.client.postJobs({ urls });
+  const ids = posted.jobs.map((j) => j.id);
+  await until(() => entered, 'a batch accepted by 1fichier');
+  const held = (await runtime.client.getJobs(entered!)).map((j) => j.status);
+  expect(held.every((s) => s === 'submitting')).toBe(true);
+
+  await runtime.kill();
+  runtime = await startTestRuntime({ dataDir, sandbox });
+  const jobs = await untilTerminal(runtime.client, ids);
+
+  expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'done'));
   const submissions = sandbox.stats().submissions;
   for (const url of urls) expect(submissions[url]).toBe(1);
 });
