@@ -1,0 +1,79 @@
+/**
+ * Found by `npm run chaos` (1,000 jobs, seed 42: 50 URLs submitted twice): a worker that crashes after
+ * 1fichier accepted its request leaves the jobs `submitting`; reconciliation (`findRemoteRequests` in
+ * shared/jobs/reconcile.ts) looks at only the 20 newest remote requests made since the attempt, so when
+ * more than 20 requests followed it, the accepted request is not found and the jobs are submitted again.
+ * Reproduced here with the real client against the sandbox.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SourceServer, startSourceServer } from '../../bench/lib/source-server.js';
+import { type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
+import { DEFAULT_PACING } from '../../shared/fichier/backoff.js';
+import { createFichierClient, type FichierClient, staticKeyProvider } from '../../shared/fichier/client.js';
+import { MemoryPacer } from '../../shared/fichier/memory-pacer.js';
+import { findRemoteRequests, newRemoteView } from '../../shared/jobs/reconcile.js';
+import type { JobRecord } from '../../shared/jobs/store.js';
+
+let sandbox: SandboxHandle;
+let source: SourceServer;
+let client: FichierClient;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, rate: 1000 });
+  source = await startSourceServer();
+  const policy = { ...DEFAULT_PACING, minIntervalMs: 0 };
+  client = createFichierClient({
+    baseUrl: sandbox.baseUrl,
+    keyProvider: staticKeyProvider(sandbox.keys.premium),
+    pacer: new MemoryPacer({ policy }),
+    policy,
+  });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await source?.close();
+  await sandbox?.close();
+});
+
+function submittingJob(url: string, submitAttemptAt: number): JobRecord {
+  const at = new Date(submitAttemptAt).toISOString();
+  return {
+    id: 'job-crashed',
+    userId: 'local',
+    url,
+    status: 'submitting',
+    folder: '',
+    source: 'api',
+    createdAt: at,
+    updatedAt: at,
+    attempts: 1,
+    claimToken: 'claim',
+    leaseUntil: submitAttemptAt + 3_000,
+    submitAttemptAt,
+  };
+}
+
+describe('reconciliation after a crash between 1fichier OK and our write', () => {
+  it('finds the accepted request when fewer than 20 requests followed it', async () => {
+    const attemptAt = Date.now() - 1_000;
+    const url = source.fileUrl('few-after');
+    const { id } = await client.remoteRequest({ urls: [url] });
+    for (let i = 0; i < 5; i++) await client.remoteRequest({ urls: [source.fileUrl(`few-${i}`)] });
+
+    const found = await findRemoteRequests([submittingJob(url, attemptAt)], client, newRemoteView());
+
+    expect(found.get('job-crashed')).toBe(id);
+  });
+
+  it.fails('finds the accepted request when 25 requests followed it (BUG: only the 20 newest are read, the job is resubmitted; owner of shared/jobs/reconcile.ts not yet fixed)', async () => {
+    const attemptAt = Date.now() - 1_000;
+    const url = source.fileUrl('many-after');
+    const { id } = await client.remoteRequest({ urls: [url] });
+    for (let i = 0; i < 25; i++) await client.remoteRequest({ urls: [source.fileUrl(`many-${i}`)] });
+
+    const found = await findRemoteRequests([submittingJob(url, attemptAt)], client, newRemoteView());
+
+    expect(found.get('job-crashed')).toBe(id);
+  });
+});
