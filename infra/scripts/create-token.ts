@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const tableName = process.env[ENV.tableName]?.trim();
   if (!tableName) throw new Error(`${ENV.tableName} is required (the table name from the stack outputs)`);
   const userId = process.argv[2]?.trim() || 'default';
-  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(userId)) throw new Error('userId: 1-64 characters of A-Z a-z 0-9 . _ @ -');
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(userId))
+    throw new Error('userId: 1-64 characters of A-Z a-z 0-9 . _ @ -');
   const client = new DynamoDBClient({});
   try {
     const store = new DynamoJobStore(DynamoDBDocumentClient.from(client), tableName);
