@@ -6,6 +6,9 @@ import type { Deps } from '../app/deps.js';
 import { jobIdFor } from './ids.js';
 import type { JobSource, JobStatus } from './model.js';
 
+/** Conditional puts in flight at once for one request (up to 500 URLs must fit in API Gateway's 30 s). */
+const CREATE_CONCURRENCY = 16;
+
 /** One requested job, already validated and normalised. */
 export interface JobRequest {
   url: string;
@@ -37,31 +40,44 @@ export async function enqueueJobs(
   const results: EnqueuedJob[] = [];
   const created: string[] = [];
   const seen = new Map<string, EnqueuedJob>();
-  for (const r of input.requests) {
+  // Same job twice in one request: the later ones are duplicates of the first, without a second write.
+  const unique = new Map<string, JobRequest>();
+  const order = input.requests.map((r) => {
     const id = jobIdFor(input.userId, r.url, r.folder);
-    const earlier = seen.get(id);
-    if (earlier) {
-      results.push({ ...earlier, duplicate: true });
-      continue;
-    }
-    const { job, created: isNew } = await deps.store.createJob(
-      {
-        id,
-        userId: input.userId,
-        url: r.url,
-        folder: r.folder,
-        source: input.source,
-        callbackUrl: r.callbackUrl,
-      },
-      now,
+    if (!unique.has(id)) unique.set(id, r);
+    return id;
+  });
+  const entries = [...unique.entries()];
+  for (let i = 0; i < entries.length; i += CREATE_CONCURRENCY) {
+    const part = entries.slice(i, i + CREATE_CONCURRENCY);
+    const made = await Promise.all(
+      part.map(([id, r]) =>
+        deps.store.createJob(
+          {
+            id,
+            userId: input.userId,
+            url: r.url,
+            folder: r.folder,
+            source: input.source,
+            callbackUrl: r.callbackUrl,
+          },
+          now,
+        ),
+      ),
     );
-    const out: EnqueuedJob = { id: job.id, url: job.url, status: job.status, duplicate: !isNew };
-    seen.set(id, out);
-    results.push(out);
-    if (isNew) {
-      created.push(id);
-      deps.logger.info('job queued', { jobId: id, source: input.source, folder: r.folder });
-    }
+    made.forEach(({ job, created: isNew }, k) => {
+      seen.set(job.id, { id: job.id, url: job.url, status: job.status, duplicate: !isNew });
+      if (isNew) {
+        created.push(job.id);
+        deps.logger.info('job queued', { jobId: job.id, source: input.source, folder: part[k]?.[1].folder });
+      }
+    });
+  }
+  const firstSeen = new Set<string>();
+  for (const id of order) {
+    const out = seen.get(id) as EnqueuedJob;
+    results.push(firstSeen.has(id) ? { ...out, duplicate: true } : out);
+    firstSeen.add(id);
   }
   if (created.length) {
     // If this throws the jobs still exist as `queued`; the poller re-sends stale queued jobs.

@@ -163,6 +163,9 @@ export async function submitJobs(
     }
   }
 
+  if (claimed.length) {
+    logger.info('jobs submitting', { jobIds: claimed.map((j) => j.id), leaseUntil });
+  }
   const pending = [...claimed];
   try {
     for (const [folder, group] of groupBy(claimed, (j) => j.folder)) {
@@ -170,9 +173,15 @@ export async function submitJobs(
       try {
         folderId = await deps.fichier.resolveFolder(folder);
       } catch (err) {
-        if (err instanceof FichierApiError && (err.kind === 'rejected' || err.kind === 'notFound')) {
+        // A folder 1fichier refuses (or the client finds invalid) will never work: fail its jobs.
+        const refused =
+          err instanceof FichierApiError
+            ? err.kind === 'rejected' || err.kind === 'notFound'
+            : err instanceof FichierError;
+        if (refused) {
           for (const job of group) {
-            await failJob(job, { status: 'submitting', claimToken }, 'folderRejected', err.message, deps);
+            const message = (err as FichierError).message;
+            await failJob(job, { status: 'submitting', claimToken }, 'folderRejected', message, deps);
             remove(pending, job);
           }
           continue;
