@@ -1,0 +1,104 @@
+/** The Lambda entry points as AWS calls them: deps built lazily from the environment on the first call. */
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as apiHandler } from '../../functions/api.js';
+import { handler as pollerHandler } from '../../functions/poller.js';
+import { handler as workerHandler } from '../../functions/worker.js';
+import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { hashToken } from '../../shared/jobs/ids.js';
+import { startTestAws, type TestAws } from '../support/engines.js';
+import { receiveEvent } from '../support/engines-pipeline.js';
+
+let aws: TestAws;
+let queueUrl: string;
+const TOKEN = 'fr_lambda-token';
+
+beforeAll(async () => {
+  aws = await startTestAws();
+  const config = await aws.fresh();
+  queueUrl = config.queueUrl;
+  process.env[ENV.tableName] = config.tableName;
+  process.env[ENV.queueUrl] = config.queueUrl;
+  // A key that no 1fichier will see: the worker below finds its circuit open before any call.
+  process.env[ENV.fichierApiKey] = 'lambda-test-key-000000000000000';
+  process.env[ENV.fichierApiUrl] = 'http://127.0.0.1:9/v1';
+  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  await new DynamoJobStore(aws.doc, config.tableName).putToken(hashToken(TOKEN), 'lambda-user', Date.now());
+});
+afterAll(async () => {
+  await aws?.close();
+});
+
+function httpEvent(
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'api.example', ...headers },
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'api',
+      domainName: 'api.example',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '27/Nov/2026:12:00:00 +0000',
+      timeEpoch: Date.now(),
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+describe('Lambda handlers', () => {
+  it('api handler answers an HTTP API v2 event: 202 with the job, and 401 JSON without a token', async () => {
+    const ok = (await apiHandler(
+      httpEvent('POST', '/jobs', '{"url":"https://lambda.example/a.iso"}', {
+        'content-type': 'application/json',
+        authorization: `Bearer ${TOKEN}`,
+      }),
+      {} as Context,
+    )) as { statusCode: number; body: string };
+    expect(ok.statusCode).toBe(202);
+    expect(JSON.parse(ok.body).jobs[0]).toMatchObject({
+      url: 'https://lambda.example/a.iso',
+      status: 'queued',
+      duplicate: false,
+    });
+    const denied = (await apiHandler(httpEvent('GET', '/jobs'), {} as Context)) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(denied.statusCode).toBe(401);
+    expect(JSON.parse(denied.body).error.code).toBe('unauthorized');
+  });
+
+  it('worker handler acknowledges the message and leaves the job queued when the key is refused', async () => {
+    const { DynamoPacer } = await import('../../shared/aws/dynamo-pacer.js');
+    const { keyIdOf } = await import('../../shared/fichier/memory-pacer.js');
+    await new DynamoPacer(aws.doc, process.env[ENV.tableName] as string).recordAuthFailure(
+      keyIdOf(process.env[ENV.fichierApiKey] as string),
+      'Not authenticated #247',
+    );
+    const event = await receiveEvent(aws.sqs, queueUrl, 1);
+    expect(event.Records).toHaveLength(1);
+    const res = await workerHandler(event);
+    expect(res.batchItemFailures).toEqual([]);
+  });
+
+  it('poller handler runs a cycle and stores its report', async () => {
+    const report = await pollerHandler({ source: 'aws.events' });
+    expect(report.counts.queued).toBe(1);
+    expect(report.pacer?.circuitOpen).toBe(true);
+    expect(report.calls).toEqual({ ls: 0, info: 0 });
+  });
+});
