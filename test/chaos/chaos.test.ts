@@ -19,7 +19,7 @@ describe('chaos: faults, crashes, duplicates and a restart', () => {
     expect(r.injected.crashBeforeSubmit).toBeGreaterThan(0);
     expect(r.injected.crashAfterAccepted).toBeGreaterThan(0);
     expect(r.injected.crashDuringPoll).toBeGreaterThan(0);
-    expect(r.injected.restarts).toBe(1);
+    expect(r.injected.restarts).toBe(2);
     expect(r.injected.duplicateMessages).toBeGreaterThan(0);
     expect(r.injected.forcedFloods).toBeGreaterThan(0);
     expect(r.sandbox.faultsInjected).toBeGreaterThan(0);

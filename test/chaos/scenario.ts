@@ -227,7 +227,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     }
 
     const deadline = started + opts.deadlineMs;
-    let restarted = false;
+    let restarts = 0;
+    let lastRestartAt = 0;
     let lastLog = 0;
     for (;;) {
       jobs = await statuses();
@@ -237,11 +238,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         const by = countBy(jobs);
         note(`progress: ${JSON.stringify(by)}`);
       }
-      if (!restarted && terminal >= opts.jobs * 0.4) {
-        restarted = true;
-        note('restart: stopping the runtime mid-run (in-flight batches finish, fauxqs loses its messages)');
-        await rt.close();
+      if (
+        restarts < 2 &&
+        terminal >= opts.jobs * (restarts === 0 ? 0.3 : 0.6) &&
+        Date.now() - lastRestartAt > 3_000
+      ) {
+        // First a clean stop (in-flight batches finish), then a kill (in-flight work is cut off from the
+        // engines, like a crashed process). fauxqs loses its messages either way.
+        const abrupt = restarts === 1;
+        note(abrupt ? 'restart: killing the runtime mid-run' : 'restart: stopping the runtime mid-run');
+        await (abrupt ? rt.kill() : rt.close());
         rt = await start();
+        restarts++;
+        lastRestartAt = Date.now();
         injected.restarts++;
         note(
           `restart: runtime up again, ${rt.stats().requeuedAtStart} queued jobs re-enqueued from DynamoDB`,
