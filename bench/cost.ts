@@ -7,7 +7,7 @@
  * Assumptions (also in docs/performance.md): one URL per API request (webhooks send one); the API
  * Lambda is billed its measured p50 latency; worker and poller their measured invocation durations;
  * DynamoDB write units = the engine's base-table units + index writes by AWS's rules; Secrets Manager is
- * read once per 5 minutes per function (the key provider's cache), i.e. nothing per URL.
+ * read once per 5 minutes per warm function (the key provider's cache), spread over the URLs of that time.
  */
 import type { IngestSide } from './ingest.js';
 import { PRICES } from './lib/prices.js';
@@ -84,6 +84,11 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
   const workerS = sum(child.invocations.worker) / 1000;
   const pollerS = sum(child.invocations.poller) / 1000;
   const fichierCalls = sum(Object.values(pipeline.sandboxRequests)) / n;
+  // The key provider caches the secret 5 minutes per warm container: about 12 reads an hour per function,
+  // spread over the URLs relayed in that hour at the measured throughput.
+  const doneS = Math.max(1, (child.allTerminalAt ?? Date.now()) - (child.firstSubmittedAt ?? 0)) / 1000;
+  const urlsPerHour = (n / doneS) * 3600;
+  const secretsPerUrl = (3 * 12) / urlsPerHour;
 
   const ours: PerUrl = {
     apiRequests: 1,
@@ -93,7 +98,7 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
     sqsRequests: apiSqs + Math.max(0, sqsBack) / n,
     writeUnits: createUnits + writeUnits / n,
     readUnits: apiGetItem + readUnits / n,
-    secretsCalls: 0,
+    secretsCalls: secretsPerUrl,
     fichierCalls,
   };
 
@@ -114,7 +119,7 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
     // Same job store: create, submitted, done (no claim step), each with its index writes.
     writeUnits: createUnits + 2 * 3,
     readUnits: apiGetItem + 1 + infoPerUrl,
-    secretsCalls: 0,
+    secretsCalls: secretsPerUrl,
     fichierCalls: sum(Object.values(naive.calls)) / naive.n,
   };
 

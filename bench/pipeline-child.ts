@@ -25,7 +25,7 @@ export interface PipelineChildOptions {
 
 /** Messages the child sends. */
 export type ChildMessage =
-  | { type: 'ready'; baseUrl: string; startMs: number }
+  | { type: 'ready'; baseUrl: string; startMs: number; idleRssBytes: number }
   | { type: 'progress'; submitted: number; terminal: number; done: number; failed: number; at: number }
   | { type: 'report'; report: ChildReport };
 
@@ -123,7 +123,12 @@ const capacity = doc?.middlewareStack ? meterCapacity(doc) : undefined;
 const memoryMetrics = rt.deps.metrics as unknown as { counts?: Map<string, number> };
 const invocations = timeInvocations(rt.deps);
 counter.reset();
-send({ type: 'ready', baseUrl: rt.baseUrl, startMs: Date.now() - startMs });
+send({
+  type: 'ready',
+  baseUrl: rt.baseUrl,
+  startMs: Date.now() - startMs,
+  idleRssBytes: process.memoryUsage().rss,
+});
 
 process.on('message', async (m: { type: string }) => {
   if (m.type === 'report') {

@@ -270,7 +270,9 @@ export async function runPipeline(
         metric: 'runtime peak RSS during the pipeline (VmHWM)',
         unit: 'MiB',
         value: (c.vmHwmBytes ?? c.peakRssBytes) / 2 ** 20,
-        better: 'none',
+        baseline: ready.idleRssBytes / 2 ** 20,
+        baselineLabel: 'the same runtime started, idle (RSS)',
+        better: 'lower',
         note: 'child process running only the runtime (API, engines, worker, poller)',
       },
     ];

@@ -7,7 +7,8 @@
  * (sandbox requests/s, default 20), BENCH_BATCH (URLs per remote/request.cgi, default 10),
  * BENCH_NAIVE_N (URLs through the naive loop, default 200; quick 30), BENCH_POLL_MS (poller schedule,
  * default 5000), BENCH_INGEST_S (autocannon seconds per side, default 10; quick 3),
- * BENCH_CONNECTIONS (default 10), BENCH_COLD_RUNS (imports per bundle, default 7; quick 5),
+ * BENCH_CONNECTIONS (default 10), BENCH_INGEST_ROUNDS (alternating rounds per side, best kept; default 2,
+ * quick 1), BENCH_COLD_RUNS (imports per bundle, default 7; quick 5),
  * BENCH_DEADLINE_S (pipeline give-up, default 480).
  */
 import { cpus, totalmem } from 'node:os';
@@ -50,6 +51,7 @@ const params = {
   deadlineMs: envInt('BENCH_DEADLINE_S', 480) * 1000,
   ingestS: envInt('BENCH_INGEST_S', quick ? 3 : 10),
   connections: envInt('BENCH_CONNECTIONS', 10),
+  ingestRounds: envInt('BENCH_INGEST_ROUNDS', quick ? 1 : 2),
   coldRuns: envInt('BENCH_COLD_RUNS', quick ? 5 : 7, 5),
 };
 
@@ -61,7 +63,10 @@ log(`fichier-relay benchmarks (${quick ? 'quick' : 'full'}): ${JSON.stringify(pa
 let ingestRelay: IngestSide | undefined;
 if (wants('ingest')) {
   log('ingest: autocannon POST /jobs');
-  const r = await runIngest({ durationS: params.ingestS, connections: params.connections }, log);
+  const r = await runIngest(
+    { durationS: params.ingestS, connections: params.connections, rounds: params.ingestRounds },
+    log,
+  );
   rows.push(...r.rows);
   details.ingest = r.details;
   ingestRelay = r.relay;
