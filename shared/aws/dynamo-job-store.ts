@@ -24,9 +24,10 @@ import {
   type Report,
   TransitionConflictError,
 } from '../jobs/store.js';
-import { STATUS_INDEX, TTL_ATTRIBUTE, USER_INDEX } from './table.js';
+import { STATUS_INDEX, statusPartition, TTL_ATTRIBUTE, USER_INDEX } from './table.js';
 
 type Item = Record<string, unknown>;
+type NonTerminal = 'queued' | 'submitting' | 'submitted';
 
 const JOB_SK = 'JOB';
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: JOB_SK });
@@ -111,7 +112,7 @@ export class DynamoJobStore implements JobStore {
           Item: {
             ...jobKey(job.id),
             ...record,
-            gsi1pk: 'STATUS#queued',
+            gsi1pk: statusPartition('queued'),
             gsi1sk: `${at}#${job.id}`,
             gsi2pk: `USER#${job.userId}`,
             gsi2sk: `${at}#${job.id}`,
@@ -137,14 +138,16 @@ export class DynamoJobStore implements JobStore {
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
-  async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
+  async getJobs(ids: readonly string[], consistent = true): Promise<JobRecord[]> {
     const unique = [...new Set(ids)];
     const found: JobRecord[] = [];
     for (let i = 0; i < unique.length; i += 100) {
       let keys: Item[] | undefined = unique.slice(i, i + 100).map(jobKey);
       for (let round = 0; keys?.length && round < 8; round++) {
         const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: consistent } },
+          }),
         );
         for (const item of out.Responses?.[this.tableName] ?? []) found.push(toRecord(item));
         keys = out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined;
@@ -183,18 +186,22 @@ export class DynamoJobStore implements JobStore {
       values[':delta'] = patch.attemptsDelta;
       set.push('#attempts = #attempts + :delta');
     }
-    names['#gsi1pk'] = 'gsi1pk';
-    names['#gsi1sk'] = 'gsi1sk';
     if (terminal) {
       // Terminal jobs leave the sparse status index and start their TTL.
+      names['#gsi1pk'] = 'gsi1pk';
+      names['#gsi1sk'] = 'gsi1sk';
       remove.push('#gsi1pk', '#gsi1sk');
       names['#ttl'] = TTL_ATTRIBUTE;
       values[':ttl'] = Math.floor(now / 1000) + this.ttlS;
       set.push('#ttl = :ttl');
     } else {
-      values[':gsi1pk'] = `STATUS#${patch.status}`;
-      values[':gsi1sk'] = `${at}#${id}`;
-      set.push('#gsi1pk = :gsi1pk', '#gsi1sk = :gsi1sk');
+      const to = statusPartition(patch.status as NonTerminal);
+      // Only `submitted` changes the partition; the sort key (creation time) never changes.
+      if (isTerminal(expected.status) || to !== statusPartition(expected.status as NonTerminal)) {
+        names['#gsi1pk'] = 'gsi1pk';
+        values[':gsi1pk'] = to;
+        set.push('#gsi1pk = :gsi1pk');
+      }
     }
     let condition = '#status = :from';
     if (expected.claimToken !== undefined) {
@@ -225,23 +232,14 @@ export class DynamoJobStore implements JobStore {
     status: 'queued' | 'submitting' | 'submitted',
     opts: { limit?: number; cursor?: string; changedBefore?: number } = {},
   ): Promise<Page<JobRecord>> {
-    const pk = `STATUS#${status}`;
-    const input: QueryCommandInput = {
-      TableName: this.tableName,
-      IndexName: STATUS_INDEX.name,
-      KeyConditionExpression: opts.changedBefore === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :before',
-      ExpressionAttributeNames: {
-        '#pk': STATUS_INDEX.partitionKey,
-        ...(opts.changedBefore === undefined ? {} : { '#sk': STATUS_INDEX.sortKey }),
-      },
-      ExpressionAttributeValues: {
-        ':pk': pk,
-        ...(opts.changedBefore === undefined ? {} : { ':before': iso(opts.changedBefore) }),
-      },
-      Limit: opts.limit ?? 100,
-      ExclusiveStartKey: decodeCursor(opts.cursor, { [STATUS_INDEX.partitionKey]: pk }),
-    };
-    const out = await this.doc.send(new QueryCommand(input));
+    const pk = statusPartition(status);
+    const out = await this.doc.send(
+      new QueryCommand({
+        ...this.statusQuery(status, opts.changedBefore),
+        Limit: opts.limit ?? 100,
+        ExclusiveStartKey: decodeCursor(opts.cursor, { [STATUS_INDEX.partitionKey]: pk }),
+      }),
+    );
     return { items: (out.Items ?? []).map(toRecord), next: encodeCursor(out.LastEvaluatedKey) };
   }
 
@@ -250,20 +248,39 @@ export class DynamoJobStore implements JobStore {
     let start: Item | undefined;
     do {
       const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: STATUS_INDEX.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': STATUS_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':pk': `STATUS#${status}` },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...this.statusQuery(status), Select: 'COUNT', ExclusiveStartKey: start }),
       );
       count += out.Count ?? 0;
       start = out.LastEvaluatedKey;
     } while (start);
     return count;
+  }
+
+  /** Query of the status index: the phase partition, filtered to the status (and change time). */
+  private statusQuery(
+    status: 'queued' | 'submitting' | 'submitted',
+    changedBefore?: number,
+  ): QueryCommandInput {
+    const names: Record<string, string> = { '#pk': STATUS_INDEX.partitionKey, '#status': 'status' };
+    const values: Item = { ':pk': statusPartition(status), ':status': status };
+    let keyCondition = '#pk = :pk';
+    let filter = '#status = :status';
+    if (changedBefore !== undefined) {
+      // Changed before T implies created before T, which bounds the key range; the filter does the rest.
+      names['#sk'] = STATUS_INDEX.sortKey;
+      names['#updatedAt'] = 'updatedAt';
+      values[':before'] = iso(changedBefore);
+      keyCondition += ' AND #sk < :before';
+      filter += ' AND #updatedAt < :before';
+    }
+    return {
+      TableName: this.tableName,
+      IndexName: STATUS_INDEX.name,
+      KeyConditionExpression: keyCondition,
+      FilterExpression: filter,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 
   async listForUser(
@@ -272,8 +289,8 @@ export class DynamoJobStore implements JobStore {
   ): Promise<Page<JobRecord>> {
     const pk = `USER#${userId}`;
     let start = decodeCursor(opts.cursor, { [USER_INDEX.partitionKey]: pk });
-    const items: Item[] = [];
-    // A status filter is applied after the read, so keep reading pages until the page is full.
+    const items: { key: Item; job: JobRecord }[] = [];
+    // The index holds keys only: read the jobs, then apply the status filter, until the page is full.
     for (let round = 0; round < 20; round++) {
       const out = await this.doc.send(
         new QueryCommand({
@@ -281,22 +298,32 @@ export class DynamoJobStore implements JobStore {
           IndexName: USER_INDEX.name,
           KeyConditionExpression: '#pk = :pk',
           ScanIndexForward: false,
-          ExpressionAttributeNames: {
-            '#pk': USER_INDEX.partitionKey,
-            ...(opts.status ? { '#status': 'status' } : {}),
-          },
-          ExpressionAttributeValues: { ':pk': pk, ...(opts.status ? { ':status': opts.status } : {}) },
-          ...(opts.status ? { FilterExpression: '#status = :status' } : {}),
+          ExpressionAttributeNames: { '#pk': USER_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':pk': pk },
           Limit: opts.status ? Math.max(opts.limit, 100) : opts.limit + 1,
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of out.Items ?? []) {
-        items.push(item);
+      const keys = out.Items ?? [];
+      const jobs = new Map(
+        (
+          await this.getJobs(
+            keys.map((k) => String(k.pk).slice('JOB#'.length)),
+            false,
+          )
+        ).map((j) => [j.id, j]),
+      );
+      for (const key of keys) {
+        const job = jobs.get(String(key.pk).slice('JOB#'.length));
+        if (!job || (opts.status && job.status !== opts.status)) continue;
+        items.push({ key, job });
         if (items.length > opts.limit) {
           // One more than asked: there is a next page, starting after the last item we return.
-          const last = items[opts.limit - 1] as Item;
-          return { items: items.slice(0, opts.limit).map(toRecord), next: encodeCursor(indexKey(last)) };
+          const last = items[opts.limit - 1] as { key: Item };
+          return {
+            items: items.slice(0, opts.limit).map((i) => i.job),
+            next: encodeCursor(indexKey(last.key)),
+          };
         }
       }
       start = out.LastEvaluatedKey;
@@ -304,8 +331,8 @@ export class DynamoJobStore implements JobStore {
     }
     const last = items[items.length - 1];
     return {
-      items: items.map(toRecord),
-      next: start && last ? encodeCursor(indexKey(last)) : start ? encodeCursor(start) : undefined,
+      items: items.map((i) => i.job),
+      next: start && last ? encodeCursor(indexKey(last.key)) : start ? encodeCursor(start) : undefined,
     };
   }
 

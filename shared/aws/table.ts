@@ -14,14 +14,38 @@ import {
 /** Partition and sort key attribute names (both strings). */
 export const TABLE_KEY_SCHEMA = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
-/** Sparse: only non-terminal jobs carry `gsi1pk = STATUS#<status>`, sorted by last change (oldest first). */
-export const STATUS_INDEX = { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' } as const;
+/**
+ * Sparse: only non-terminal jobs carry it. `gsi1pk` is the phase, `STATUS#pending` (queued or submitting)
+ * or `STATUS#submitted`; `gsi1sk = <createdAt>#<id>` never changes. So a claim (queued → submitting) leaves
+ * the index keys alone and costs one index write, and only `submitted` moves the item between partitions.
+ * Projection ALL: the poller reads whole jobs from it and filters on status, lease and change time.
+ */
+export const STATUS_INDEX = {
+  name: 'gsi1',
+  partitionKey: 'gsi1pk',
+  sortKey: 'gsi1sk',
+  projection: 'ALL',
+} as const;
 
-/** Every job carries `gsi2pk = USER#<userId>`, sorted by creation time (query backwards for newest first). */
-export const USER_INDEX = { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' } as const;
+/**
+ * Every job carries `gsi2pk = USER#<userId>`, `gsi2sk = <createdAt>#<id>` (query backwards for newest
+ * first). Keys only: the keys never change, so state changes write nothing to this index; the listing
+ * reads the jobs themselves with BatchGetItem.
+ */
+export const USER_INDEX = {
+  name: 'gsi2',
+  partitionKey: 'gsi2pk',
+  sortKey: 'gsi2sk',
+  projection: 'KEYS_ONLY',
+} as const;
 
-/** All global secondary indexes (projection ALL: job items are small and the readers need the whole job). */
+/** All global secondary indexes, with their projection type (the CDK table uses the same). */
 export const TABLE_GSIS = [STATUS_INDEX, USER_INDEX] as const;
+
+/** The status index partition of a non-terminal status. */
+export function statusPartition(status: 'queued' | 'submitting' | 'submitted'): string {
+  return status === 'submitted' ? 'STATUS#submitted' : 'STATUS#pending';
+}
 
 /** Epoch-seconds TTL attribute, set on terminal jobs only (enable it in CDK; dynalite ignores it). */
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -55,7 +79,7 @@ export async function ensureTable(client: DynamoDBClient, name: string): Promise
             { AttributeName: g.partitionKey, KeyType: 'HASH' as const },
             { AttributeName: g.sortKey, KeyType: 'RANGE' as const },
           ],
-          Projection: { ProjectionType: 'ALL' as const },
+          Projection: { ProjectionType: g.projection },
         })),
       }),
     );

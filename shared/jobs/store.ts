@@ -99,11 +99,14 @@ export interface JobStore {
   /** Creates the job unless one with that id exists; then returns the existing one with `created: false`. */
   createJob(job: NewJob, now: number): Promise<{ job: JobRecord; created: boolean }>;
   getJob(id: string): Promise<JobRecord | undefined>;
-  /** Jobs for these ids (missing ones left out), strongly consistent. */
-  getJobs(ids: readonly string[]): Promise<JobRecord[]>;
+  /** Jobs for these ids (missing ones left out), strongly consistent unless `consistent` is false. */
+  getJobs(ids: readonly string[], consistent?: boolean): Promise<JobRecord[]>;
   /** Applies `patch` if the job is as `expected`; returns the new job. */
   transition(id: string, expected: Expected, patch: JobPatch, now: number): Promise<JobRecord>;
-  /** Non-terminal jobs in `status`, least recently changed first; `changedBefore` (epoch ms) bounds them. */
+  /**
+   * Non-terminal jobs in `status`, oldest created first; `changedBefore` (epoch ms) keeps those unchanged
+   * since then. Pages may hold fewer than `limit` jobs (a filter runs after the read): follow `next`.
+   */
   listByStatus(
     status: 'queued' | 'submitting' | 'submitted',
     opts?: { limit?: number; cursor?: string; changedBefore?: number },

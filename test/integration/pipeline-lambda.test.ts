@@ -30,13 +30,15 @@ afterAll(async () => {
   await aws?.close();
 });
 
+type ApiEvent = Parameters<typeof apiHandler>[0];
+
 function httpEvent(
   method: string,
   path: string,
   body?: string,
   headers: Record<string, string> = {},
-): APIGatewayProxyEventV2 {
-  return {
+): ApiEvent {
+  const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: '$default',
     rawPath: path,
@@ -57,6 +59,8 @@ function httpEvent(
     body,
     isBase64Encoded: false,
   };
+  // hono's event type says `body: string | null` where aws-lambda's says `string | undefined`.
+  return event as unknown as ApiEvent;
 }
 
 describe('Lambda handlers', () => {

@@ -109,7 +109,7 @@ describe('DynamoJobStore', () => {
     expect(JSON.stringify(raw.Item).length).toBeLessThan(1024);
   });
 
-  it('lists jobs by status least recently changed first, bounded by changedBefore', async () => {
+  it('lists jobs by status oldest first, bounded by changedBefore, and tells queued from submitting', async () => {
     const cfg = await aws.fresh();
     const s = new DynamoJobStore(aws.doc, cfg.tableName);
     for (let i = 0; i < 5; i++) await s.createJob(newJob('u', `https://example.com/s${i}`), T0 + i * 1000);
@@ -124,6 +124,14 @@ describe('DynamoJobStore', () => {
     const old = await s.listByStatus('queued', { limit: 10, changedBefore: T0 + 2000 });
     expect(old.items).toHaveLength(2);
     expect(await s.countByStatus('queued')).toBe(5);
+    const first = all.items[0]?.id ?? '';
+    await s.transition(first, { status: 'queued' }, { status: 'submitting', claimToken: 'c' }, T0 + 10_000);
+    expect(await s.countByStatus('queued')).toBe(4);
+    expect(await s.countByStatus('submitting')).toBe(1);
+    expect((await s.listByStatus('submitting', { limit: 10 })).items.map((j) => j.id)).toEqual([first]);
+    // Changed at T0 + 10 s: no longer "changed before T0 + 2 s".
+    const stillOld = await s.listByStatus('queued', { limit: 10, changedBefore: T0 + 2000 });
+    expect(stillOld.items.map((j) => j.url)).toEqual(['https://example.com/s1']);
   });
 
   it("lists a user's jobs newest first with an opaque cursor, a status filter, and refuses a foreign cursor", async () => {
