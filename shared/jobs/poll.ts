@@ -10,7 +10,7 @@ import type { PacerState } from '../fichier/pacer.js';
 import { isRemotePending } from '../fichier/types.js';
 import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
-import { findRemoteRequests, infoOf, listOf, newRemoteView } from './reconcile.js';
+import { infoOf, listOf, newRemoteView, reconcileRemote } from './reconcile.js';
 import { type JobRecord, type Report, TransitionConflictError } from './store.js';
 
 /** Most jobs of one status handled per cycle (the next cycle takes the rest). */
@@ -127,9 +127,10 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
         }
       }
       if (leaseEnded.length > 0) {
-        const found = await findRemoteRequests(leaseEnded, deps.fichier, view);
+        const { found, undetermined } = await reconcileRemote(leaseEnded, deps.fichier, view);
         const toQueue: string[] = [];
         for (const job of leaseEnded) {
+          if (undetermined.has(job.id)) continue; // next cycle
           const remoteId = found.get(job.id);
           const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
           try {

@@ -8,12 +8,15 @@ import { parseFichierDate } from './fichier-dates.js';
 import type { JobRecord } from './store.js';
 
 /**
- * Slack on the "newer than the submit attempt" test: 1fichier's clock and ours differ, and its dates
- * have one-second resolution in a zone we convert.
+ * Slack on the time window test: 1fichier's clock and ours differ, and its dates have one-second
+ * resolution in a zone we convert.
  */
 export const RECONCILE_SKEW_MS = 2 * 60_000;
-/** Most remote/info.cgi calls one reconciliation may make (each one is a paced call). */
-export const RECONCILE_MAX_INFO_CALLS = 20;
+/**
+ * Most remote/info.cgi calls one reconciliation may make (each is a paced call). Jobs it could not decide
+ * within this budget are reported undetermined, never "not found".
+ */
+export const RECONCILE_MAX_INFO_CALLS = 100;
 
 /** remote/ls and remote/info answers shared across one cycle, so no request is read twice. */
 export interface RemoteView {
@@ -52,36 +55,66 @@ export async function listOf(fichier: FichierApi, view: RemoteView): Promise<Rem
   return view.list;
 }
 
+/** Outcome of {@link reconcileRemote}. */
+export interface Reconciliation {
+  /** Jobs whose URL is in a remote request made during their submit attempt: that request's id. */
+  found: Map<string, number>;
+  /** Jobs not decided (the info budget ran out first): keep them `submitting` and try again later. */
+  undetermined: Set<string>;
+}
+
 /**
- * For each job, the id of the remote request that holds its URL and was made after its latest submit
- * attempt, if any. Jobs without a match were not accepted by 1fichier and may be submitted again.
+ * For each job, the remote request made during its latest submit attempt (between `submitAttemptAt` and
+ * `leaseUntil`, with {@link RECONCILE_SKEW_MS} of slack) that holds its URL. Candidates are read oldest
+ * first: the accepted request is the first one made after the attempt, however many followed it. A job
+ * that is neither found nor undetermined was not accepted by 1fichier and may be submitted again.
  */
+export async function reconcileRemote(
+  jobs: readonly JobRecord[],
+  fichier: FichierApi,
+  view: RemoteView,
+): Promise<Reconciliation> {
+  const found = new Map<string, number>();
+  const undetermined = new Set<string>();
+  if (jobs.length === 0) return { found, undetermined };
+  const list = await listOf(fichier, view);
+  const windowOf = (job: JobRecord) => {
+    const from = (job.submitAttemptAt ?? 0) - RECONCILE_SKEW_MS;
+    const to = Math.max(job.leaseUntil ?? 0, job.submitAttemptAt ?? 0) + RECONCILE_SKEW_MS;
+    return { from, to };
+  };
+  const inWindow = (job: JobRecord, at: number | undefined) => {
+    if (at === undefined) return true; // an unreadable date: look rather than risk a second submission
+    const w = windowOf(job);
+    return at >= w.from && at <= w.to;
+  };
+  const dated = list.map((e) => ({ entry: e, at: parseFichierDate(e.request_date) }));
+  const candidates = dated
+    .filter(({ at }) => jobs.some((j) => inWindow(j, at)))
+    .sort((a, b) => a.entry.id - b.entry.id);
+  let budget = RECONCILE_MAX_INFO_CALLS;
+  for (const { entry, at } of candidates) {
+    const open = jobs.filter((j) => !found.has(j.id) && inWindow(j, at));
+    if (open.length === 0) continue;
+    if (!view.info.has(entry.id)) {
+      if (budget <= 0) {
+        for (const j of open) undetermined.add(j.id);
+        continue;
+      }
+      budget -= 1;
+    }
+    const urls = new Set(urlsOf(await infoOf(fichier, view, entry.id)));
+    for (const job of open) if (urls.has(job.url)) found.set(job.id, entry.id);
+  }
+  for (const id of found.keys()) undetermined.delete(id);
+  return { found, undetermined };
+}
+
+/** The `found` part of {@link reconcileRemote}. */
 export async function findRemoteRequests(
   jobs: readonly JobRecord[],
   fichier: FichierApi,
   view: RemoteView,
 ): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
-  if (jobs.length === 0) return found;
-  const list = await listOf(fichier, view);
-  const since = Math.min(...jobs.map((j) => j.submitAttemptAt ?? 0)) - RECONCILE_SKEW_MS;
-  const candidates = list
-    .filter((e) => {
-      const at = parseFichierDate(e.request_date);
-      return at === undefined || at >= since;
-    })
-    .sort((a, b) => b.id - a.id)
-    .slice(0, RECONCILE_MAX_INFO_CALLS);
-  for (const entry of candidates) {
-    if (found.size === jobs.length) break;
-    const info = await infoOf(fichier, view, entry.id);
-    const urls = new Set(urlsOf(info));
-    const requestedAt = parseFichierDate(entry.request_date);
-    for (const job of jobs) {
-      if (found.has(job.id) || !urls.has(job.url)) continue;
-      if (requestedAt !== undefined && requestedAt < (job.submitAttemptAt ?? 0) - RECONCILE_SKEW_MS) continue;
-      found.set(job.id, entry.id);
-    }
-  }
-  return found;
+  return (await reconcileRemote(jobs, fichier, view)).found;
 }

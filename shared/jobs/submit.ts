@@ -9,7 +9,7 @@ import { transientDelay } from '../fichier/backoff.js';
 import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
-import { findRemoteRequests, newRemoteView } from './reconcile.js';
+import { newRemoteView, reconcileRemote } from './reconcile.js';
 import { type JobRecord, TransitionConflictError } from './store.js';
 
 /** One SQS message of the batch. */
@@ -125,8 +125,12 @@ export async function submitJobs(
 
   if (toReconcile.length) {
     try {
-      const found = await findRemoteRequests(toReconcile, deps.fichier, newRemoteView());
+      const { found, undetermined } = await reconcileRemote(toReconcile, deps.fichier, newRemoteView());
       for (const job of toReconcile) {
+        if (undetermined.has(job.id)) {
+          setJob(job.id, retryAfter(60_000, 'reconciliation not finished'));
+          continue;
+        }
         const remoteId = found.get(job.id);
         const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
         try {

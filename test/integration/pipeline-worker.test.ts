@@ -189,6 +189,36 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(t.fake.calls.filter((c) => c === 'ls')).toHaveLength(1);
   });
 
+  it('reconciles to the accepted request even when many later requests followed it', async () => {
+    const t = await setup();
+    let crashes = 1;
+    t.deps.hooks.afterRemoteAccepted = () => {
+      if (crashes-- > 0) throw new Error('simulated crash');
+    };
+    const jobs = await t.enqueue(urls('many', 2));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
+    await t.worker(event);
+    const accepted = t.fake.requests[0]?.id;
+    // 30 other requests (other jobs, other workers) land after ours.
+    for (let i = 0; i < 30; i++) {
+      t.clock.advance(1000);
+      await t.fake.remoteRequest({ urls: [`https://files.example/other/${i}`] });
+    }
+    t.clock.advance(t.config.submittingLeaseS * 1000);
+    t.fake.calls.length = 0;
+
+    const res = await t.worker(event);
+
+    expect(res.batchItemFailures).toEqual([]);
+    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.map((j) => [j.status, j.remoteId])).toEqual([
+      ['submitted', accepted],
+      ['submitted', accepted],
+    ]);
+    expect(t.fake.calls).toEqual(['ls', `info:${accepted}`]);
+    expect(t.fake.requests.filter((r) => r.body.urls.includes(jobs[0]?.url ?? ''))).toHaveLength(1);
+  });
+
   it('after an unknown submit outcome, the poller reconciles: not at 1fichier → queued again, then sent once', async () => {
     const t = await setup();
     const jobs = await t.enqueue(urls('unknown', 2));
