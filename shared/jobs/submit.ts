@@ -193,6 +193,12 @@ export async function submitJobs(
         throw err instanceof FichierError ? stopFor(err, deps) : err;
       }
       for (let i = 0; i < group.length; i += config.batchMaxUrls) {
+        // Never send once half the lease is gone: past the lease the jobs may be reconciled and resent
+        // by someone else while our request is still on its way.
+        if (clock.now() > now + (config.submittingLeaseS * 1000) / 2) {
+          logger.warn('submit stopped: lease half spent', { jobs: pending.length });
+          throw new StopBatch(retryAfter(1000, 'lease half spent'), true, true);
+        }
         await sendChunk(group.slice(i, i + config.batchMaxUrls), folderId, claimToken, pending, deps);
       }
     }

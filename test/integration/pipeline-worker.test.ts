@@ -189,6 +189,21 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(t.fake.calls.filter((c) => c === 'ls')).toHaveLength(1);
   });
 
+  it('stops sending once half the lease is spent and gives the rest back to the queue', async () => {
+    const t = await setup({ batchMaxUrls: 1 });
+    const jobs = await t.enqueue(urls('slow', 3));
+    // Each answer takes 40 s: the third request would start after 80 s, past half of the 120 s lease.
+    t.fake.onRequest = () => t.clock.advance(40_000);
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 3);
+
+    const res = await t.worker(event);
+
+    expect(t.fake.requests).toHaveLength(2);
+    expect(res.batchItemFailures).toHaveLength(1);
+    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.map((j) => j.status).sort()).toEqual(['queued', 'submitted', 'submitted']);
+  });
+
   it('reconciles to the accepted request even when many later requests followed it', async () => {
     const t = await setup();
     let crashes = 1;

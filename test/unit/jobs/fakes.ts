@@ -51,12 +51,15 @@ export class FakeFichier implements FichierApi {
   /** URLs 1fichier rejects (thrown error factory) when they are in a request. */
   rejectUrl?: (url: string) => Error | undefined;
   readonly folders = new Map<string, number>([['', 0]]);
+  /** Runs inside every remoteRequest before it answers (e.g. to let time pass). */
+  onRequest?: () => void;
   private nextId = 1000;
 
   constructor(private readonly clock: Clock) {}
 
   async remoteRequest(body: RemoteRequestBody): Promise<RemoteRequestResult> {
     this.calls.push('request');
+    this.onRequest?.();
     const scripted = this.submitErrors.shift();
     if (scripted) throw scripted;
     for (const u of body.urls) {
