@@ -266,6 +266,16 @@ export async function runPipeline(
       },
       { section: 'pipeline', metric: 'jobs failed', unit: 'jobs', value: final?.failed ?? 0, better: 'none' },
       {
+        section: 'pipeline',
+        metric: 'worker invocation duration, mean',
+        unit: 'ms',
+        value: c.invocations.worker.reduce((a, b) => a + b, 0) / Math.max(1, c.invocations.worker.length),
+        baseline: 1000 / params.rate,
+        baselineLabel: 'pacer spacing at R (time budget of one submit)',
+        better: 'lower',
+        note: 'one worker lane sends one remote/request.cgi per invocation: above the spacing, the lane (DynamoDB transitions), not the rate limit, bounds throughput',
+      },
+      {
         section: 'memory',
         metric: 'runtime peak RSS during the pipeline (VmHWM)',
         unit: 'MiB',

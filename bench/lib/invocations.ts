@@ -14,7 +14,10 @@ export interface InvocationTimes {
 }
 
 /** Wraps `deps` in place; returns a reader of the durations so far. */
-export function timeInvocations(deps: Deps): { times(): InvocationTimes } {
+export function timeInvocations(deps: Deps): {
+  times(): InvocationTimes;
+  settled(timeoutMs: number): Promise<void>;
+} {
   const times: InvocationTimes = { worker: [], poller: [] };
   let workerStart: number | undefined;
   let pollerStart: number | undefined;
@@ -64,5 +67,14 @@ export function timeInvocations(deps: Deps): { times(): InvocationTimes } {
       workerStart = undefined;
     },
   };
-  return { times: () => structuredClone(times) };
+  return {
+    times: () => structuredClone(times),
+    /** Resolves once no worker invocation or poll cycle is in flight (or after `timeoutMs`). */
+    settled: async (timeoutMs) => {
+      const until = Date.now() + timeoutMs;
+      while ((workerStart !== undefined || pollerStart !== undefined) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
 }
