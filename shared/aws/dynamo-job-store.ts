@@ -22,6 +22,7 @@ import {
   type NewJob,
   type Page,
   type Report,
+  TokenConflictError,
   TransitionConflictError,
 } from '../jobs/store.js';
 import { STATUS_INDEX, statusPartition, TTL_ATTRIBUTE, USER_INDEX } from './table.js';
@@ -337,14 +338,21 @@ export class DynamoJobStore implements JobStore {
   }
 
   async putToken(tokenHash: string, userId: string, now: number): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: `TOKEN#${tokenHash}`, sk: 'TOKEN', userId, createdAt: iso(now) },
-        ConditionExpression: 'attribute_not_exists(pk) OR userId = :u',
-        ExpressionAttributeValues: { ':u': userId },
-      }),
-    );
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `TOKEN#${tokenHash}`, sk: 'TOKEN', userId, createdAt: iso(now) },
+          ConditionExpression: 'attribute_not_exists(pk) OR userId = :u',
+          ExpressionAttributeValues: { ':u': userId },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new TokenConflictError('this token already belongs to another user', { cause: err });
+      }
+      throw err;
+    }
   }
 
   async userForToken(tokenHash: string): Promise<string | undefined> {

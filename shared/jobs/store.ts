@@ -75,6 +75,11 @@ export class TransitionConflictError extends JobStoreError {
   }
 }
 
+/** The token hash is already stored for another user. */
+export class TokenConflictError extends JobStoreError {
+  override readonly name = 'TokenConflictError';
+}
+
 /** A cursor that was not issued for this caller or is malformed. */
 export class InvalidCursorError extends JobStoreError {
   override readonly name = 'InvalidCursorError';
