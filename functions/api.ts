@@ -29,13 +29,27 @@ function bearerOrApiKey(c: Context): string | undefined {
   return c.req.header('x-api-key')?.trim() || undefined;
 }
 
-async function authenticate(deps: Deps, token: string | undefined): Promise<string> {
-  if (!token) throw new HttpError(401, 'unauthorized', 'send Authorization: Bearer <token> or X-Api-Key');
-  if (token.length > MAX_TOKEN_LENGTH) throw new HttpError(401, 'unauthorized', 'unknown token');
-  // Looked up by its sha256: no comparison of the secret itself happens anywhere, so timing reveals nothing.
-  const userId = await deps.store.userForToken(hashToken(token));
-  if (!userId) throw new HttpError(401, 'unauthorized', 'unknown token');
-  return userId;
+/** Known tokens are remembered this long per instance (a deleted token keeps working at most this long). */
+const TOKEN_CACHE_MS = 60_000;
+const TOKEN_CACHE_MAX = 1000;
+
+/** Resolves tokens to users through the store, remembering known ones briefly (one read less per request). */
+function tokenResolver(deps: Deps) {
+  const cache = new Map<string, { userId: string; until: number }>();
+  return async (token: string | undefined): Promise<string> => {
+    if (!token) throw new HttpError(401, 'unauthorized', 'send Authorization: Bearer <token> or X-Api-Key');
+    if (token.length > MAX_TOKEN_LENGTH) throw new HttpError(401, 'unauthorized', 'unknown token');
+    // Looked up by its sha256: no comparison of the secret itself happens anywhere, so timing reveals nothing.
+    const hash = hashToken(token);
+    const now = deps.clock.now();
+    const hit = cache.get(hash);
+    if (hit && hit.until > now) return hit.userId;
+    const userId = await deps.store.userForToken(hash);
+    if (!userId) throw new HttpError(401, 'unauthorized', 'unknown token');
+    if (cache.size >= TOKEN_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(hash, { userId, until: now + TOKEN_CACHE_MS });
+    return userId;
+  };
 }
 
 async function createJobs(c: Context<Env>, deps: Deps, source: JobSource) {
@@ -56,6 +70,7 @@ async function createJobs(c: Context<Env>, deps: Deps, source: JobSource) {
 /** Builds the HTTP app over the given deps (the local runtime serves it with @hono/node-server). */
 export function createApiApp(deps: Deps): Hono<Env> {
   const app = new Hono<Env>();
+  const authenticate = tokenResolver(deps);
 
   app.use('*', async (_c, next) => {
     try {
@@ -68,23 +83,23 @@ export function createApiApp(deps: Deps): Hono<Env> {
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
   app.post('/hooks/:token', async (c) => {
-    c.set('userId', await authenticate(deps, c.req.param('token')));
+    c.set('userId', await authenticate(c.req.param('token')));
     return createJobs(c, deps, 'hook');
   });
 
   app.use('/jobs', async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'POST') return next();
-    c.set('userId', await authenticate(deps, bearerOrApiKey(c)));
+    c.set('userId', await authenticate(bearerOrApiKey(c)));
     return next();
   });
   app.use('/jobs/*', async (c, next) => {
     if (c.req.method !== 'GET') return next();
-    c.set('userId', await authenticate(deps, bearerOrApiKey(c)));
+    c.set('userId', await authenticate(bearerOrApiKey(c)));
     return next();
   });
   app.use('/reports/*', async (c, next) => {
     if (c.req.method !== 'GET') return next();
-    c.set('userId', await authenticate(deps, bearerOrApiKey(c)));
+    c.set('userId', await authenticate(bearerOrApiKey(c)));
     return next();
   });
 

@@ -91,6 +91,7 @@ export async function submitJobs(
   const claimed: JobRecord[] = [];
   const toReconcile: JobRecord[] = [];
 
+  const claims: { id: string; job: JobRecord }[] = [];
   for (const id of jobIds) {
     const job = jobs.get(id);
     if (!job) {
@@ -104,24 +105,32 @@ export async function submitJobs(
       continue;
     }
     if (job.status !== 'queued') continue; // already submitted or terminal: a redelivery
-    if (job.attempts >= config.maxAttempts) {
-      await failJob(job, { status: 'queued' }, 'gaveUp', `gave up after ${job.attempts} attempts`, deps);
-      continue;
-    }
-    try {
-      claimed.push(
-        await store.transition(
-          id,
-          { status: 'queued' },
-          { status: 'submitting', claimToken, leaseUntil, submitAttemptAt: now, attemptsDelta: 1 },
-          now,
-        ),
-      );
-    } catch (err) {
-      if (!(err instanceof TransitionConflictError)) throw err;
-      // Another worker claimed it, or it moved on: that worker (or the poller) owns it now.
-    }
+    claims.push({ id, job });
   }
+  await Promise.all(
+    claims.map(async ({ id, job }) => {
+      if (job.attempts >= config.maxAttempts) {
+        await failJob(job, { status: 'queued' }, 'gaveUp', `gave up after ${job.attempts} attempts`, deps);
+        return;
+      }
+      try {
+        claimed.push(
+          await store.transition(
+            id,
+            { status: 'queued' },
+            { status: 'submitting', claimToken, leaseUntil, submitAttemptAt: now, attemptsDelta: 1 },
+            now,
+          ),
+        );
+      } catch (err) {
+        if (!(err instanceof TransitionConflictError)) throw err;
+        // Another worker claimed it, or it moved on: that worker (or the poller) owns it now.
+      }
+    }),
+  );
+  // Keep the messages' order (Promise.all finishes in any order): requests then follow arrival order.
+  const order = new Map(jobIds.map((id, i) => [id, i]));
+  claimed.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
 
   if (toReconcile.length) {
     try {
@@ -258,22 +267,24 @@ async function sendChunk(
   metrics.count('RemoteRequests');
   await deps.hooks.afterRemoteAccepted?.(chunk.map((j) => j.id));
   const at = clock.now();
-  for (const job of chunk) {
-    try {
-      await store.transition(
-        job.id,
-        { status: 'submitting', claimToken },
-        { status: 'submitted', remoteId, submittedAt: at, claimToken: null, leaseUntil: null },
-        at,
-      );
-      logger.info('job submitted', { jobId: job.id, remoteId, folder: job.folder });
-    } catch (err) {
-      if (!(err instanceof TransitionConflictError)) throw err;
-      // Our lease ran out and someone reconciled it meanwhile; they will have found this same request.
-      logger.warn('job changed hands before it was marked submitted', { jobId: job.id, remoteId });
-    }
-    remove(pending, job);
-  }
+  await Promise.all(
+    chunk.map(async (job) => {
+      try {
+        await store.transition(
+          job.id,
+          { status: 'submitting', claimToken },
+          { status: 'submitted', remoteId, submittedAt: at, claimToken: null, leaseUntil: null },
+          at,
+        );
+        logger.info('job submitted', { jobId: job.id, remoteId, folder: job.folder });
+      } catch (err) {
+        if (!(err instanceof TransitionConflictError)) throw err;
+        // Our lease ran out and someone reconciled it meanwhile; they will have found this same request.
+        logger.warn('job changed hands before it was marked submitted', { jobId: job.id, remoteId });
+      }
+      remove(pending, job);
+    }),
+  );
   metrics.count('JobsSubmitted', chunk.length);
 }
 
