@@ -91,6 +91,11 @@ async function measure(mode: 'relay' | 'bare', params: IngestParams): Promise<In
   }
 }
 
+function awsPerRequest(side: IngestSide): number {
+  const total = Object.values(side.awsOps).reduce((a, b) => a + b, 0);
+  return total / Math.max(1, side.total);
+}
+
 /** Runs both sides and returns the rows. */
 export async function runIngest(params: IngestParams, log: (line: string) => void) {
   const relayRounds: IngestSide[] = [];
@@ -143,6 +148,16 @@ export async function runIngest(params: IngestParams, log: (line: string) => voi
       baseline: bare.non2xx + bare.errors,
       baselineLabel: label,
       better: 'none',
+    },
+    {
+      section: 'ingest',
+      metric: 'AWS requests per POST /jobs',
+      unit: 'requests',
+      value: awsPerRequest(relay),
+      baseline: awsPerRequest(bare),
+      baselineLabel: label,
+      better: 'lower',
+      note: 'counted from the X-Amz-Target of every SDK request (the API caches token lookups)',
     },
   ];
   return { rows, relay, bare, details: { params, relay, bare, relayRounds, bareRounds } };
