@@ -112,18 +112,20 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           const jobs = byRemote.get(entry.id);
           if (!jobs || isRemotePending(entry.execution_date)) continue;
           const info = await infoOf(deps.fichier, view, entry.id);
-          for (const job of jobs) {
-            const idx = info.links?.indexOf(job.url) ?? -1;
-            const r =
-              info.result?.find((x) => x.url === job.url) ?? (idx >= 0 ? info.result?.[idx] : undefined);
-            if (!r) continue;
-            resolved.add(job.id);
-            if (r.status === 'OK' && r.download_link) await finish(job, { fileUrl: r.download_link });
-            else
-              await finish(job, {
-                error: { code: 'remoteFailed', message: r.message || '1fichier could not fetch this URL' },
-              });
-          }
+          await Promise.all(
+            jobs.map(async (job) => {
+              const idx = info.links?.indexOf(job.url) ?? -1;
+              const r =
+                info.result?.find((x) => x.url === job.url) ?? (idx >= 0 ? info.result?.[idx] : undefined);
+              if (!r) return;
+              resolved.add(job.id);
+              if (r.status === 'OK' && r.download_link) await finish(job, { fileUrl: r.download_link });
+              else {
+                const message = r.message || '1fichier could not fetch this URL';
+                await finish(job, { error: { code: 'remoteFailed', message } });
+              }
+            }),
+          );
         }
       }
       if (leaseEnded.length > 0) {
