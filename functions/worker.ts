@@ -12,6 +12,13 @@ import { createDeps, type Deps } from '../shared/app/deps.js';
 import { parseJobMessage } from '../shared/aws/queue.js';
 import { type SubmitMessage, submitJobs } from '../shared/jobs/submit.js';
 
+/**
+ * A message handed back this many times for a wait (pause, busy pacer, lease) is deleted instead: its job
+ * stays in the table, where the poller finds it (stale `queued` → sent again, `submitting` past its lease →
+ * reconciled). So the DLQ (maxReceiveCount ≥ 5) only ever receives messages that failed by an error.
+ */
+export const MAX_DEFERRALS = 4;
+
 /** Builds the SQS handler over the given deps (partial batch responses must be enabled on the mapping). */
 export function createWorkerHandler(
   deps: Deps,
@@ -20,10 +27,12 @@ export function createWorkerHandler(
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     const messages: SubmitMessage[] = [];
     const receipts = new Map<string, string>();
+    const receiveCounts = new Map<string, number>();
     for (const record of event.Records) {
       try {
         messages.push({ messageId: record.messageId, jobId: parseJobMessage(record.body).jobId });
         receipts.set(record.messageId, record.receiptHandle);
+        receiveCounts.set(record.messageId, Number(record.attributes?.ApproximateReceiveCount ?? 1) || 1);
       } catch (err) {
         // Never succeeds: report it failed so it ends in the DLQ for a person to look at.
         deps.logger.error('malformed queue message', {
@@ -44,7 +53,16 @@ export function createWorkerHandler(
           batchItemFailures: [...failures, ...messages.map((m) => ({ itemIdentifier: m.messageId }))],
         };
       }
-      const delayed = outcomes.flatMap((o) =>
+      const retries = outcomes.filter((o) => {
+        if (o.action !== 'retry') return false;
+        if ((receiveCounts.get(o.messageId) ?? 1) < MAX_DEFERRALS) return true;
+        deps.logger.info('message deferred too often; its job is left to the poller', {
+          messageId: o.messageId,
+          reason: o.reason,
+        });
+        return false;
+      });
+      const delayed = retries.flatMap((o) =>
         o.action === 'retry'
           ? [{ receiptHandle: receipts.get(o.messageId) as string, delayS: o.delayS }]
           : [],
@@ -57,7 +75,7 @@ export function createWorkerHandler(
           deps.logger.warn('could not delay messages', { error: (err as Error).message });
         }
       }
-      for (const o of outcomes) if (o.action === 'retry') failures.push({ itemIdentifier: o.messageId });
+      for (const o of retries) failures.push({ itemIdentifier: o.messageId });
       return { batchItemFailures: failures };
     } finally {
       deps.metrics.flush();

@@ -114,6 +114,27 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(after.every((j) => j.status === 'queued' && j.attempts === 0)).toBe(true);
   });
 
+  it('deletes a message deferred too often and leaves its job to the poller, which sends it again later', async () => {
+    const t = await setup();
+    const jobs = await t.enqueue(urls('deferred', 1));
+    const { keyIdOf } = await import('../../shared/fichier/memory-pacer.js');
+    const keyId = keyIdOf(await t.deps.keyProvider.get());
+    await t.deps.pacer.recordFlood(keyId);
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 1);
+    for (const r of event.Records) r.attributes.ApproximateReceiveCount = '4';
+
+    const res = await t.worker(event);
+
+    expect(res.batchItemFailures).toEqual([]);
+    expect((await t.deps.store.getJob(jobs[0]?.id ?? ''))?.status).toBe('queued');
+    await t.deps.pacer.reset(keyId);
+    t.clock.advance(t.config.requeueAfterS * 1000 + 1);
+    const report = await t.poller();
+    expect(report.requeued).toBe(1);
+    const again = await receiveEvent(aws.sqs, t.config.queueUrl, 1);
+    expect(again.Records.map((r) => JSON.parse(r.body).jobId)).toEqual([jobs[0]?.id]);
+  });
+
   it('on an auth error, puts the jobs back to queued, acknowledges the messages and says why', async () => {
     const t = await setup();
     const jobs = await t.enqueue(urls('auth', 2));
