@@ -197,6 +197,20 @@ describe('DynamoJobStore', () => {
   });
 });
 
+describe('ensureTable', () => {
+  it('creates the table once with the GSIs and projections of TABLE_GSIS, and is a no-op when it exists', async () => {
+    const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const { ensureTable, TABLE_GSIS } = await import('../../shared/aws/table.js');
+    await ensureTable(aws.ddb, config.tableName);
+    const out = await aws.ddb.send(new DescribeTableCommand({ TableName: config.tableName }));
+    const gsis = (out.Table?.GlobalSecondaryIndexes ?? []).map((g) => [
+      g.IndexName,
+      g.Projection?.ProjectionType,
+    ]);
+    expect(gsis.sort()).toEqual(TABLE_GSIS.map((g) => [g.name, g.projection]).sort());
+  });
+});
+
 describe('SqsJobQueue', () => {
   it('sends job ids in batches of ten and delays received messages', async () => {
     const cfg = await aws.fresh();
