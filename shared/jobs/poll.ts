@@ -15,6 +15,11 @@ import { type JobRecord, type Report, TransitionConflictError } from './store.js
 
 /** Most jobs of one status handled per cycle (the next cycle takes the rest). */
 export const POLL_MAX_JOBS = 1000;
+/**
+ * No new remote/info.cgi call once a cycle has run this long (calls are paced ~1 s apart and the poller
+ * Lambda has 60 s); the next cycle picks up the rest.
+ */
+export const POLL_INFO_BUDGET_MS = 40_000;
 /** Most entries of `completed` / `failures` kept in the stored report. */
 export const REPORT_MAX_ENTRIES = 200;
 
@@ -111,6 +116,10 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
         for (const entry of list) {
           const jobs = byRemote.get(entry.id);
           if (!jobs || isRemotePending(entry.execution_date)) continue;
+          if (clock.now() - now > POLL_INFO_BUDGET_MS) {
+            logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
+            break;
+          }
           const info = await infoOf(deps.fichier, view, entry.id);
           await Promise.all(
             jobs.map(async (job) => {

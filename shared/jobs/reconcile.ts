@@ -13,10 +13,10 @@ import type { JobRecord } from './store.js';
  */
 export const RECONCILE_SKEW_MS = 2 * 60_000;
 /**
- * Most remote/info.cgi calls one reconciliation may make (each is a paced call). Jobs it could not decide
- * within this budget are reported undetermined, never "not found".
+ * Most remote/info.cgi calls one reconciliation may make: each is a paced call (~1 s), and it must fit in a
+ * 60 s Lambda. Jobs it could not decide within this budget are reported undetermined, never "not found".
  */
-export const RECONCILE_MAX_INFO_CALLS = 100;
+export const RECONCILE_MAX_INFO_CALLS = 30;
 
 /** remote/ls and remote/info answers shared across one cycle, so no request is read twice. */
 export interface RemoteView {
