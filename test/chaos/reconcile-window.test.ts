@@ -1,9 +1,9 @@
 /**
- * Found by `npm run chaos` (1,000 jobs, seed 42: 50 URLs submitted twice): a worker that crashes after
- * 1fichier accepted its request leaves the jobs `submitting`; reconciliation (`findRemoteRequests` in
- * shared/jobs/reconcile.ts) looks at only the 20 newest remote requests made since the attempt, so when
- * more than 20 requests followed it, the accepted request is not found and the jobs are submitted again.
- * Reproduced here with the real client against the sandbox.
+ * Found by `npm run chaos` (1,000 jobs, seed 42: 40-50 URLs submitted twice): a worker that crashes after
+ * 1fichier accepted its request leaves the jobs `submitting`; reconciliation used to read only the 20
+ * newest remote requests made since the attempt, so when more followed it the accepted request was not
+ * found and the jobs were submitted again. Fixed in shared/jobs/reconcile.ts (oldest first, a budget,
+ * undecided jobs wait); these tests hold it, with the real client against the sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SourceServer, startSourceServer } from '../../bench/lib/source-server.js';
@@ -11,7 +11,12 @@ import { type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js'
 import { DEFAULT_PACING } from '../../shared/fichier/backoff.js';
 import { createFichierClient, type FichierClient, staticKeyProvider } from '../../shared/fichier/client.js';
 import { MemoryPacer } from '../../shared/fichier/memory-pacer.js';
-import { findRemoteRequests, newRemoteView } from '../../shared/jobs/reconcile.js';
+import {
+  findRemoteRequests,
+  newRemoteView,
+  RECONCILE_MAX_INFO_CALLS,
+  reconcileRemote,
+} from '../../shared/jobs/reconcile.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 
 let sandbox: SandboxHandle;
@@ -66,14 +71,35 @@ describe('reconciliation after a crash between 1fichier OK and our write', () =>
     expect(found.get('job-crashed')).toBe(id);
   });
 
-  it.fails('finds the accepted request when 25 requests followed it (BUG: only the 20 newest are read, the job is resubmitted; owner of shared/jobs/reconcile.ts not yet fixed)', async () => {
+  it('finds the accepted request when more requests than the info budget followed it', async () => {
     const attemptAt = Date.now() - 1_000;
     const url = source.fileUrl('many-after');
     const { id } = await client.remoteRequest({ urls: [url] });
-    for (let i = 0; i < 25; i++) await client.remoteRequest({ urls: [source.fileUrl(`many-${i}`)] });
+    for (let i = 0; i < RECONCILE_MAX_INFO_CALLS + 5; i++) {
+      await client.remoteRequest({ urls: [source.fileUrl(`many-${i}`)] });
+    }
 
     const found = await findRemoteRequests([submittingJob(url, attemptAt)], client, newRemoteView());
 
     expect(found.get('job-crashed')).toBe(id);
+  });
+
+  it('leaves the job undecided, not absent, when the budget runs out before its request', async () => {
+    // Requests made just before the attempt are inside the clock-skew window and are read first.
+    for (let i = 0; i < RECONCILE_MAX_INFO_CALLS + 2; i++) {
+      await client.remoteRequest({ urls: [source.fileUrl(`before-${i}`)] });
+    }
+    const attemptAt = Date.now();
+    const url = source.fileUrl('after-many-before');
+    await client.remoteRequest({ urls: [url] });
+
+    const { found, undetermined } = await reconcileRemote(
+      [submittingJob(url, attemptAt)],
+      client,
+      newRemoteView(),
+    );
+
+    expect(found.has('job-crashed')).toBe(false);
+    expect(undetermined.has('job-crashed')).toBe(true);
   });
 });
