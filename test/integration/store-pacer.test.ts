@@ -78,3 +78,22 @@ describe('DynamoPacer', () => {
     expect((await a.take('k-auth', { maxWaitMs: 1000 })).granted).toBe(true);
   });
 });
+
+describe('DynamoPacer waiting for a slot', () => {
+  it('takes a later slot when a flood is recorded while a taker waits for its reserved one', async () => {
+    const clock = new ManualClock();
+    const pacer = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    const other = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    expect((await pacer.take('k-wait')).granted).toBe(true);
+    // The next slot is 1 s away; while "sleeping" for it, another instance records a flood.
+    clock.sleep = async (ms: number) => {
+      clock.sleeps.push(ms);
+      if (clock.sleeps.length === 1) await other.recordFlood('k-wait');
+      clock.advance(ms);
+    };
+    const second = await pacer.take('k-wait');
+    expect(second.granted).toBe(true);
+    expect(second.slotAt).toBe((await pacer.state('k-wait')).pausedUntil);
+    expect(clock.sleeps[0]).toBe(1000);
+  });
+});
