@@ -27,6 +27,11 @@ export interface ChaosOptions {
   seed?: number;
   /** Give up after this long. */
   deadlineMs: number;
+  /**
+   * Make the second restart a `kill()`. Off by default: with requests in flight, kill() makes dynalite
+   * throw "Database is closed" uncaught, which ends this process (test/chaos/kill.test.ts).
+   */
+  kill?: boolean;
   log?: (line: string) => void;
 }
 
@@ -243,9 +248,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         terminal >= opts.jobs * (restarts === 0 ? 0.3 : 0.6) &&
         Date.now() - lastRestartAt > 3_000
       ) {
-        // First a clean stop (in-flight batches finish), then a kill (in-flight work is cut off from the
-        // engines, like a crashed process). fauxqs loses its messages either way.
-        const abrupt = restarts === 1;
+        // First a clean stop (in-flight batches finish), then — with `kill` — a kill (in-flight work cut off
+        // from the engines, like a crashed process). fauxqs loses its messages either way.
+        const abrupt = restarts === 1 && opts.kill === true;
         note(abrupt ? 'restart: killing the runtime mid-run' : 'restart: stopping the runtime mid-run');
         await (abrupt ? rt.kill() : rt.close());
         rt = await start();
