@@ -5,6 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -21,17 +22,24 @@ import {
   type JobStore,
   type NewJob,
   type Page,
+  type RemoteRecord,
   type Report,
   TokenConflictError,
   TransitionConflictError,
 } from '../jobs/store.js';
-import { STATUS_INDEX, statusPartition, TTL_ATTRIBUTE, USER_INDEX } from './table.js';
+import {
+  OPEN_REMOTES_PARTITION,
+  PENDING_PARTITION,
+  STATUS_INDEX,
+  TTL_ATTRIBUTE,
+  USER_INDEX,
+} from './table.js';
 
 type Item = Record<string, unknown>;
-type NonTerminal = 'queued' | 'submitting' | 'submitted';
 
 const JOB_SK = 'JOB';
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: JOB_SK });
+const remoteKey = (remoteId: number) => ({ pk: `REMOTE#${remoteId}`, sk: 'REMOTE' });
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Attributes that are table plumbing, not job fields. */
@@ -113,7 +121,7 @@ export class DynamoJobStore implements JobStore {
           Item: {
             ...jobKey(job.id),
             ...record,
-            gsi1pk: statusPartition('queued'),
+            gsi1pk: PENDING_PARTITION,
             gsi1sk: `${at}#${job.id}`,
             gsi2pk: `USER#${job.userId}`,
             gsi2sk: `${at}#${job.id}`,
@@ -187,22 +195,18 @@ export class DynamoJobStore implements JobStore {
       values[':delta'] = patch.attemptsDelta;
       set.push('#attempts = #attempts + :delta');
     }
-    if (terminal) {
-      // Terminal jobs leave the sparse status index and start their TTL.
+    const pending = (st: JobStatus) => st === 'queued' || st === 'submitting';
+    if (pending(expected.status) && !pending(patch.status)) {
+      // Leaving the pending phase: out of the status index (a `submitted` job is followed through its
+      // remote request's item).
       names['#gsi1pk'] = 'gsi1pk';
       names['#gsi1sk'] = 'gsi1sk';
       remove.push('#gsi1pk', '#gsi1sk');
+    }
+    if (terminal) {
       names['#ttl'] = TTL_ATTRIBUTE;
       values[':ttl'] = Math.floor(now / 1000) + this.ttlS;
       set.push('#ttl = :ttl');
-    } else {
-      const to = statusPartition(patch.status as NonTerminal);
-      // Only `submitted` changes the partition; the sort key (creation time) never changes.
-      if (isTerminal(expected.status) || to !== statusPartition(expected.status as NonTerminal)) {
-        names['#gsi1pk'] = 'gsi1pk';
-        values[':gsi1pk'] = to;
-        set.push('#gsi1pk = :gsi1pk');
-      }
     }
     let condition = '#status = :from';
     if (expected.claimToken !== undefined) {
@@ -233,23 +237,30 @@ export class DynamoJobStore implements JobStore {
     status: 'queued' | 'submitting' | 'submitted',
     opts: { limit?: number; cursor?: string; changedBefore?: number } = {},
   ): Promise<Page<JobRecord>> {
-    const pk = statusPartition(status);
+    if (status === 'submitted') {
+      const jobs = await this.submittedJobs();
+      const before = opts.changedBefore === undefined ? undefined : iso(opts.changedBefore);
+      return {
+        items: jobs.filter((j) => before === undefined || j.updatedAt < before).slice(0, opts.limit ?? 100),
+      };
+    }
     const out = await this.doc.send(
       new QueryCommand({
-        ...this.statusQuery(status, opts.changedBefore),
+        ...this.pendingQuery(status, opts.changedBefore),
         Limit: opts.limit ?? 100,
-        ExclusiveStartKey: decodeCursor(opts.cursor, { [STATUS_INDEX.partitionKey]: pk }),
+        ExclusiveStartKey: decodeCursor(opts.cursor, { [STATUS_INDEX.partitionKey]: PENDING_PARTITION }),
       }),
     );
     return { items: (out.Items ?? []).map(toRecord), next: encodeCursor(out.LastEvaluatedKey) };
   }
 
   async countByStatus(status: 'queued' | 'submitting' | 'submitted'): Promise<number> {
+    if (status === 'submitted') return (await this.submittedJobs()).length;
     let count = 0;
     let start: Item | undefined;
     do {
       const out = await this.doc.send(
-        new QueryCommand({ ...this.statusQuery(status), Select: 'COUNT', ExclusiveStartKey: start }),
+        new QueryCommand({ ...this.pendingQuery(status), Select: 'COUNT', ExclusiveStartKey: start }),
       );
       count += out.Count ?? 0;
       start = out.LastEvaluatedKey;
@@ -257,13 +268,22 @@ export class DynamoJobStore implements JobStore {
     return count;
   }
 
-  /** Query of the status index: the phase partition, filtered to the status (and change time). */
-  private statusQuery(
-    status: 'queued' | 'submitting' | 'submitted',
-    changedBefore?: number,
-  ): QueryCommandInput {
+  /** The `submitted` jobs of the followed remote requests, oldest created first. */
+  private async submittedJobs(): Promise<JobRecord[]> {
+    const remotes = await this.openRemotes();
+    const jobs = await this.getJobs(
+      remotes.flatMap((r) => r.jobIds),
+      false,
+    );
+    return jobs
+      .filter((j) => j.status === 'submitted')
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Query of the pending partition of the status index, filtered to the status (and change time). */
+  private pendingQuery(status: 'queued' | 'submitting', changedBefore?: number): QueryCommandInput {
     const names: Record<string, string> = { '#pk': STATUS_INDEX.partitionKey, '#status': 'status' };
-    const values: Item = { ':pk': statusPartition(status), ':status': status };
+    const values: Item = { ':pk': PENDING_PARTITION, ':status': status };
     let keyCondition = '#pk = :pk';
     let filter = '#status = :status';
     if (changedBefore !== undefined) {
@@ -282,6 +302,58 @@ export class DynamoJobStore implements JobStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
+  }
+
+  async trackRemote(remoteId: number, jobIds: readonly string[], submittedAt: number): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: remoteKey(remoteId),
+        UpdateExpression:
+          'SET remoteId = :id, submittedAt = if_not_exists(submittedAt, :at), gsi1pk = :pk, ' +
+          'gsi1sk = if_not_exists(gsi1sk, :sk) ADD jobIds :jobs',
+        ExpressionAttributeValues: {
+          ':id': remoteId,
+          ':at': submittedAt,
+          ':pk': OPEN_REMOTES_PARTITION,
+          ':sk': `${iso(submittedAt)}#${String(remoteId).padStart(12, '0')}`,
+          ':jobs': new Set(jobIds),
+        },
+      }),
+    );
+  }
+
+  async openRemotes(opts: { limit?: number } = {}): Promise<RemoteRecord[]> {
+    const limit = opts.limit ?? 1000;
+    const out: RemoteRecord[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STATUS_INDEX.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': STATUS_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':pk': OPEN_REMOTES_PARTITION },
+          Limit: Math.min(100, limit - out.length),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        out.push({
+          remoteId: Number(item.remoteId),
+          jobIds: [...((item.jobIds as Set<string> | undefined) ?? [])].sort(),
+          submittedAt: Number(item.submittedAt),
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
+  }
+
+  async closeRemote(remoteId: number): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: remoteKey(remoteId) }));
   }
 
   async listForUser(

@@ -15,10 +15,11 @@ import {
 export const TABLE_KEY_SCHEMA = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 /**
- * Sparse: only non-terminal jobs carry it. `gsi1pk` is the phase, `STATUS#pending` (queued or submitting)
- * or `STATUS#submitted`; `gsi1sk = <createdAt>#<id>` never changes. So a claim (queued → submitting) leaves
- * the index keys alone and costs one index write, and only `submitted` moves the item between partitions.
- * Projection ALL: the poller reads whole jobs from it and filters on status, lease and change time.
+ * Sparse. Jobs carry it only while `queued` or `submitting` (`gsi1pk = STATUS#pending`,
+ * `gsi1sk = <createdAt>#<id>`, never changed, so a claim costs one index write and no key move); they leave
+ * it at `submitted`. Followed remote requests carry `gsi1pk = REMOTE#open`, `gsi1sk = <submittedAt>#<id>`
+ * until all their jobs end. Projection ALL: the poller reads whole items and filters on status, lease and
+ * change time.
  */
 export const STATUS_INDEX = {
   name: 'gsi1',
@@ -42,10 +43,10 @@ export const USER_INDEX = {
 /** All global secondary indexes, with their projection type (the CDK table uses the same). */
 export const TABLE_GSIS = [STATUS_INDEX, USER_INDEX] as const;
 
-/** The status index partition of a non-terminal status. */
-export function statusPartition(status: 'queued' | 'submitting' | 'submitted'): string {
-  return status === 'submitted' ? 'STATUS#submitted' : 'STATUS#pending';
-}
+/** The status index partition of jobs waiting for 1fichier (`queued` or `submitting`). */
+export const PENDING_PARTITION = 'STATUS#pending';
+/** The status index partition of the remote requests being followed. */
+export const OPEN_REMOTES_PARTITION = 'REMOTE#open';
 
 /** Epoch-seconds TTL attribute, set on terminal jobs only (enable it in CDK; dynalite ignores it). */
 export const TTL_ATTRIBUTE = 'expiresAt';

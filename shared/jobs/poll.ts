@@ -7,11 +7,11 @@
 import type { Deps } from '../app/deps.js';
 import { FichierError } from '../fichier/errors.js';
 import type { PacerState } from '../fichier/pacer.js';
-import { isRemotePending } from '../fichier/types.js';
+import { isRemotePending, type RemoteInfoResult } from '../fichier/types.js';
 import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
 import { infoOf, listOf, newRemoteView, reconcileRemote } from './reconcile.js';
-import { type JobRecord, type Report, TransitionConflictError } from './store.js';
+import { type JobRecord, type RemoteRecord, type Report, TransitionConflictError } from './store.js';
 
 /** Most jobs of one status handled per cycle (the next cycle takes the rest). */
 export const POLL_MAX_JOBS = 1000;
@@ -96,45 +96,56 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     }
   };
 
-  const submitted = await all(deps, 'submitted');
+  const remotes = await store.openRemotes({ limit: POLL_MAX_JOBS });
   const leaseEnded = (await all(deps, 'submitting', now - config.submittingLeaseS * 1000)).filter(
     (j) => (j.leaseUntil ?? 0) <= now,
   );
-  const resolved = new Set<string>();
+  const stuckBefore = now - config.stuckAfterS * 1000;
+  const stuckMessage = (remoteId: number) => {
+    const hours = Math.round((config.stuckAfterS / 3600) * 10) / 10;
+    return `1fichier has not finished remote request ${remoteId} after ${hours} h; submit the URL again if it is still wanted`;
+  };
 
-  if (mayCall && (submitted.length > 0 || leaseEnded.length > 0)) {
+  /** Finishes what can be finished of one followed request; closes it once all its jobs have ended. */
+  const settle = async (remote: RemoteRecord, info: RemoteInfoResult | undefined) => {
+    const jobs = await store.getJobs(remote.jobIds);
+    const stuck = remote.submittedAt <= stuckBefore;
+    await Promise.all(
+      jobs.map(async (job) => {
+        if (job.status !== 'submitted') return;
+        const idx = info?.links?.indexOf(job.url) ?? -1;
+        const r =
+          info?.result?.find((x) => x.url === job.url) ?? (idx >= 0 ? info?.result?.[idx] : undefined);
+        if (r?.status === 'OK' && r.download_link) await finish(job, { fileUrl: r.download_link });
+        else if (r) {
+          const message = r.message || '1fichier could not fetch this URL';
+          await finish(job, { error: { code: 'remoteFailed', message } });
+        } else if (stuck)
+          await finish(job, { error: { code: 'stuck', message: stuckMessage(remote.remoteId) } });
+      }),
+    );
+    const after = await store.getJobs(remote.jobIds);
+    // A job still `submitting` may belong to this request (a crash before its mark): keep following it.
+    const open = after.some(
+      (j) => j.status === 'submitting' || (j.status === 'submitted' && j.remoteId === remote.remoteId),
+    );
+    if (!open) await store.closeRemote(remote.remoteId);
+  };
+
+  const settled = new Set<number>();
+  if (mayCall && (remotes.length > 0 || leaseEnded.length > 0)) {
     try {
-      if (submitted.length > 0) {
+      if (remotes.length > 0) {
         const list = await listOf(deps.fichier, view);
-        const byRemote = new Map<number, JobRecord[]>();
-        for (const job of submitted) {
-          if (job.remoteId === undefined) continue;
-          const arr = byRemote.get(job.remoteId) ?? [];
-          arr.push(job);
-          byRemote.set(job.remoteId, arr);
-        }
-        for (const entry of list) {
-          const jobs = byRemote.get(entry.id);
-          if (!jobs || isRemotePending(entry.execution_date)) continue;
+        const executed = new Set(list.filter((e) => !isRemotePending(e.execution_date)).map((e) => e.id));
+        for (const remote of remotes) {
+          if (!executed.has(remote.remoteId)) continue;
           if (clock.now() - now > POLL_INFO_BUDGET_MS) {
             logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
             break;
           }
-          const info = await infoOf(deps.fichier, view, entry.id);
-          await Promise.all(
-            jobs.map(async (job) => {
-              const idx = info.links?.indexOf(job.url) ?? -1;
-              const r =
-                info.result?.find((x) => x.url === job.url) ?? (idx >= 0 ? info.result?.[idx] : undefined);
-              if (!r) return;
-              resolved.add(job.id);
-              if (r.status === 'OK' && r.download_link) await finish(job, { fileUrl: r.download_link });
-              else {
-                const message = r.message || '1fichier could not fetch this URL';
-                await finish(job, { error: { code: 'remoteFailed', message } });
-              }
-            }),
-          );
+          await settle(remote, await infoOf(deps.fichier, view, remote.remoteId));
+          settled.add(remote.remoteId);
         }
       }
       if (leaseEnded.length > 0) {
@@ -146,6 +157,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
           try {
             if (remoteId !== undefined) {
+              await store.trackRemote(remoteId, [job.id], clock.now());
               await store.transition(
                 job.id,
                 expected,
@@ -186,17 +198,9 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     }
   }
 
-  // Stuck: accepted by 1fichier but never finished.
-  const stuckBefore = now - config.stuckAfterS * 1000;
-  for (const job of submitted) {
-    if (resolved.has(job.id) || (job.submittedAt ?? now) > stuckBefore) continue;
-    const hours = Math.round((config.stuckAfterS / 3600) * 10) / 10;
-    await finish(job, {
-      error: {
-        code: 'stuck',
-        message: `1fichier has not finished remote request ${job.remoteId ?? '?'} after ${hours} h; submit the URL again if it is still wanted`,
-      },
-    });
+  // Stuck: accepted by 1fichier but never finished (decided without calling 1fichier).
+  for (const remote of remotes) {
+    if (!settled.has(remote.remoteId) && remote.submittedAt <= stuckBefore) await settle(remote, undefined);
   }
 
   // Queued jobs whose message was dropped (circuit open, lost queue): send them again when calls may go.

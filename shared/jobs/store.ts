@@ -28,6 +28,18 @@ export interface NewJob {
   callbackUrl?: string;
 }
 
+/**
+ * A 1fichier remote request we follow until every job in it has ended: the `submitted` phase is tracked
+ * per request (one item for up to `batchMaxUrls` jobs) rather than per job, which keeps submitted jobs out
+ * of the status index.
+ */
+export interface RemoteRecord {
+  remoteId: number;
+  jobIds: string[];
+  /** Epoch ms when 1fichier accepted it (the earliest we recorded). */
+  submittedAt: number;
+}
+
 /** Who must hold the job for a transition to apply. */
 export interface Expected {
   status: JobStatus;
@@ -111,6 +123,7 @@ export interface JobStore {
   /**
    * Non-terminal jobs in `status`, oldest created first; `changedBefore` (epoch ms) keeps those unchanged
    * since then. Pages may hold fewer than `limit` jobs (a filter runs after the read): follow `next`.
+   * `submitted` jobs are read through the open remote requests: one page, no cursor.
    */
   listByStatus(
     status: 'queued' | 'submitting' | 'submitted',
@@ -122,6 +135,12 @@ export interface JobStore {
     userId: string,
     opts: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<Page<JobRecord>>;
+  /** Starts following a remote request, or adds jobs to one already followed (idempotent). */
+  trackRemote(remoteId: number, jobIds: readonly string[], submittedAt: number): Promise<void>;
+  /** The remote requests still followed, oldest first (at most `limit`, default 1000). */
+  openRemotes(opts?: { limit?: number }): Promise<RemoteRecord[]>;
+  /** Stops following a remote request (all its jobs have ended). */
+  closeRemote(remoteId: number): Promise<void>;
   /** Stores a client token by its sha256 (hex); refuses to overwrite an existing one. */
   putToken(tokenHash: string, userId: string, now: number): Promise<void>;
   /** The user a token hash belongs to. */

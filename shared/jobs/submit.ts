@@ -144,6 +144,7 @@ export async function submitJobs(
         const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
         try {
           if (remoteId !== undefined) {
+            await store.trackRemote(remoteId, [job.id], clock.now());
             await store.transition(
               job.id,
               expected,
@@ -267,6 +268,12 @@ async function sendChunk(
   metrics.count('RemoteRequests');
   await deps.hooks.afterRemoteAccepted?.(chunk.map((j) => j.id));
   const at = clock.now();
+  // The request is followed from now on, even if we stop before marking the jobs.
+  await store.trackRemote(
+    remoteId,
+    chunk.map((j) => j.id),
+    at,
+  );
   await Promise.all(
     chunk.map(async (job) => {
       try {

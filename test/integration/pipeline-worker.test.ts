@@ -321,6 +321,8 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
       { id: after.get(koUrl)?.id, url: koUrl, error: after.get(koUrl)?.error },
     ]);
     expect(report.calls).toEqual({ ls: 1, info: 1 });
+    // The finished request is no longer followed; the pending one still is.
+    expect((await t.deps.store.openRemotes()).map((r) => r.remoteId)).toEqual([second?.id]);
     expect(await t.deps.store.latestReport()).toEqual(report);
     expect(t.logger.lines.filter((l) => l.message === 'poll report')).toHaveLength(1);
   });

@@ -176,6 +176,42 @@ describe('DynamoJobStore', () => {
     );
   });
 
+  it('follows remote requests: track is idempotent and adds jobs, open lists them oldest first, close ends it', async () => {
+    const cfg = await aws.fresh();
+    const s = new DynamoJobStore(aws.doc, cfg.tableName);
+    await s.trackRemote(7, ['a', 'b'], T0 + 5000);
+    await s.trackRemote(3, ['c'], T0);
+    await s.trackRemote(7, ['b', 'd'], T0 + 9000);
+    expect(await s.openRemotes()).toEqual([
+      { remoteId: 3, jobIds: ['c'], submittedAt: T0 },
+      { remoteId: 7, jobIds: ['a', 'b', 'd'], submittedAt: T0 + 5000 },
+    ]);
+    await s.closeRemote(3);
+    expect((await s.openRemotes()).map((r) => r.remoteId)).toEqual([7]);
+  });
+
+  it('takes submitted jobs out of the status index and lists them through their remote request', async () => {
+    const cfg = await aws.fresh();
+    const s = new DynamoJobStore(aws.doc, cfg.tableName);
+    const { job } = await s.createJob(newJob('u', 'https://example.com/sub'), T0);
+    await s.transition(job.id, { status: 'queued' }, { status: 'submitting', claimToken: 'c' }, T0 + 1);
+    await s.trackRemote(55, [job.id], T0 + 2);
+    await s.transition(
+      job.id,
+      { status: 'submitting', claimToken: 'c' },
+      { status: 'submitted', remoteId: 55, claimToken: null },
+      T0 + 2,
+    );
+    const raw = await aws.doc.send(
+      new GetCommand({ TableName: cfg.tableName, Key: { pk: `JOB#${job.id}`, sk: 'JOB' } }),
+    );
+    expect(raw.Item?.gsi1pk).toBeUndefined();
+    expect(raw.Item?.[TTL_ATTRIBUTE]).toBeUndefined();
+    expect((await s.listByStatus('submitted')).items.map((j) => j.id)).toEqual([job.id]);
+    expect(await s.countByStatus('submitted')).toBe(1);
+    expect(await s.countByStatus('submitting')).toBe(0);
+  });
+
   it('stores tokens by hash and the latest report', async () => {
     await store.putToken('abc123', 'u9', T0);
     expect(await store.userForToken('abc123')).toBe('u9');
