@@ -41,7 +41,7 @@ export class RelayTable extends Construct {
         indexName: gsi.name,
         partitionKey: string(gsi.partitionKey),
         sortKey: string(gsi.sortKey),
-        projectionType: dynamodb.ProjectionType.ALL,
+        projectionType: dynamodb.ProjectionType[gsi.projection],
       });
     }
   }

@@ -16,6 +16,7 @@ import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
 import type { JobStore } from '../jobs/store.js';
 import type { RelayConfig } from './config.js';
+import { METRICS_SERVICE } from './metric-names.js';
 import { MemoryMetrics, PowertoolsMetrics, type RelayMetrics } from './metrics.js';
 
 /** Fault-injection seams (crash tests). */
@@ -53,9 +54,9 @@ export interface Deps {
 export function createDeps(config: RelayConfig, overrides: Partial<Deps> = {}): Deps {
   const clock = overrides.clock ?? systemClock;
   const inLambda = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
-  const logger = overrides.logger ?? new Logger({ serviceName: 'fichier-relay' });
+  const logger = overrides.logger ?? new Logger({ serviceName: METRICS_SERVICE });
   const metrics =
-    overrides.metrics ?? (inLambda ? new PowertoolsMetrics('fichier-relay') : new MemoryMetrics());
+    overrides.metrics ?? (inLambda ? new PowertoolsMetrics(METRICS_SERVICE) : new MemoryMetrics());
   let doc: DynamoDBDocumentClient | undefined;
   const docClient = () => {
     doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {

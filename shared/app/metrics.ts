@@ -3,6 +3,7 @@
  * calls); elsewhere they are kept in memory (tests read them, the local runtime ignores them).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from './metric-names.js';
 
 /** What the use-cases need: count things, flush at the end of an invocation. */
 export interface RelayMetrics {
@@ -25,7 +26,7 @@ export class PowertoolsMetrics implements RelayMetrics {
   private readonly metrics: Metrics;
   private pending = false;
   constructor(serviceName: string) {
-    this.metrics = new Metrics({ namespace: 'FichierRelay', serviceName });
+    this.metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   }
   count(name: string, value = 1): void {
     this.metrics.addMetric(name, MetricUnit.Count, value);

@@ -5,6 +5,7 @@
  * reconciled; `queued` jobs left without a message are sent again once the key may be used.
  */
 import type { Deps } from '../app/deps.js';
+import { RELAY_METRICS } from '../app/metric-names.js';
 import { FichierError } from '../fichier/errors.js';
 import type { PacerState } from '../fichier/pacer.js';
 import { isRemotePending, type RemoteInfoResult } from '../fichier/types.js';
@@ -90,6 +91,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           error: patch.error.message,
         });
         metrics.count('JobsFailed');
+        if (patch.error.code === 'stuck') metrics.count(RELAY_METRICS.stuckJobs);
       }
     } catch (err) {
       if (!(err instanceof TransitionConflictError)) throw err;

@@ -5,6 +5,7 @@
  * worker never sleeps them out. Jobs found in `submitting` after their lease are reconciled first.
  */
 import type { Deps } from '../app/deps.js';
+import { RELAY_METRICS } from '../app/metric-names.js';
 import { transientDelay } from '../fichier/backoff.js';
 import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
 import { newClaimToken } from './ids.js';
@@ -74,7 +75,7 @@ export async function submitJobs(
       reason: pacer.circuitReason,
       jobs: jobIds.length,
     });
-    metrics.count('SubmitBlockedCircuit', jobIds.length);
+    metrics.count(RELAY_METRICS.circuitOpen, jobIds.length);
     return result();
   }
   if (pacer.pausedUntil - now > config.maxPacerWaitMs) {
@@ -308,7 +309,7 @@ function stopFor(err: FichierError, deps: SubmitDeps): StopBatch {
   }
   if (err.kind === 'auth') {
     logger.warn('submit blocked: 1fichier refused the key', { error: err.message });
-    metrics.count('SubmitBlockedAuth');
+    metrics.count(RELAY_METRICS.authFailures);
     return new StopBatch(ack, true, true);
   }
   if (err.kind === 'flood') {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_FIELDS, API_ROUTES } from '../../infra/cdk/api.js';
 import { RUNTIME_ENV_NAMES } from '../../infra/cdk/lambda-defaults.js';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/cdk/queue.js';
+import { TABLE_GSIS } from '../../shared/aws/table.js';
 import { FUNCTION_ENV, type FunctionName } from '../../shared/config/function-env.js';
 import {
   acknowledgments,
@@ -128,6 +129,18 @@ describe('table', () => {
 
     expect(protectedTable.Properties.DeletionProtectionEnabled).toBe(true);
     expect(unprotected.Properties.DeletionProtectionEnabled).toBe(false);
+  });
+
+  it('has the indexes of shared/aws/table.ts with their projections (keys-only where the code reads keys only)', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0]!;
+    const gsis = table.Properties.GlobalSecondaryIndexes as Array<{
+      IndexName: string;
+      Projection: { ProjectionType: string };
+    }>;
+
+    expect(gsis.map((g) => [g.IndexName, g.Projection.ProjectionType])).toEqual(
+      TABLE_GSIS.map((g) => [g.name, g.projection]),
+    );
   });
 });
 

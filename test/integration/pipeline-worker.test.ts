@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPollerHandler } from '../../functions/poller.js';
 import { createWorkerHandler } from '../../functions/worker.js';
 import type { RelayConfig } from '../../shared/app/config.js';
+import { RELAY_METRICS } from '../../shared/app/metric-names.js';
 import { FichierApiError, FichierPacedError } from '../../shared/fichier/errors.js';
 import { enqueueJobs } from '../../shared/jobs/enqueue.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
@@ -148,7 +149,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(res.batchItemFailures).toEqual([]);
     const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
     expect(after.every((j) => j.status === 'queued')).toBe(true);
-    expect(t.metrics.counts.get('SubmitBlockedAuth')).toBe(1);
+    expect(t.metrics.counts.get(RELAY_METRICS.authFailures)).toBe(1);
     expect(t.logger.lines.some((l) => l.level === 'warn' && /refused the key/.test(l.message))).toBe(true);
   });
 
@@ -338,6 +339,7 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     const [job] = await t.deps.store.getJobs(jobs.map((j) => j.id));
     expect(job).toMatchObject({ status: 'failed', error: { code: 'stuck' } });
     expect(job?.error?.message).toMatch(/has not finished remote request \d+ after 1 h/);
+    expect(t.metrics.counts.get(RELAY_METRICS.stuckJobs)).toBe(1);
   });
 
   it('re-sends queued jobs left without a message only once the key may be used again', async () => {
@@ -356,6 +358,7 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     const res = await worker(await receiveEvent(aws.sqs, config.queueUrl, 2));
     expect(res.batchItemFailures).toEqual([]);
     expect(h.fake.calls).toEqual([]);
+    expect(h.metrics.counts.get(RELAY_METRICS.circuitOpen)).toBe(2);
 
     h.clock.advance(config.requeueAfterS * 1000 + 1);
     const blocked = await poller();
