@@ -9,6 +9,8 @@ import { runtimeOptionsFromEnv, startRuntime } from './runtime.js';
 import { sampleUrl } from './sample.js';
 
 async function main(): Promise<void> {
+  // Node 20 is the pinned platform here (README); the SDK's upgrade notice would repeat on every start.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = runtimeOptionsFromEnv(process.env);
   let pacer: PacerState | null = null;
   const runtime = await startRuntime({

@@ -352,7 +352,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
         kind: err.kind,
         httpStatus,
         code: err.code,
-        message: message === undefined ? undefined : redactSecrets(message),
+        apiMessage: message === undefined ? undefined : redactSecrets(message),
       });
 
       if (err.kind === 'flood') {
