@@ -92,14 +92,25 @@ export function randomId(length: number): string {
 /** Length of file ids in download links. */
 export const FILE_ID_LENGTH = 20;
 
+/**
+ * First folder and remote-request id of a sandbox started at `now`: the time in ms × 1000. A sandbox started
+ * later — even without persistence — hands out larger ids than every earlier one on this machine, unless an
+ * earlier one averaged more than 1000 ids per millisecond of its life or the clock went back. So a relay that
+ * kept a remote id across a sandbox restart never matches it to someone else's request. About 1.8e15 in
+ * 2026: a safe integer until the year 2255.
+ */
+export function idBase(now: number = Date.now()): number {
+  return now * 1000;
+}
+
 /** Accounts, id counters, and the file index. */
 export class SandboxStore {
   readonly accounts = new Map<string, SandboxAccount>();
   /** Every stored file by its link id, across accounts (download links are public). */
   readonly filesByToken = new Map<string, SandboxFile>();
   stats: SandboxStats = emptyStats();
-  private nextFolderId = 1;
-  private nextRemoteId = 1;
+  private nextFolderId = idBase();
+  private nextRemoteId = idBase();
 
   constructor(keys: readonly SandboxKey[]) {
     keys.forEach(({ key, tier }, i) => {
