@@ -2,7 +2,9 @@
  * Cost model: the AWS requests counted during the pipeline and ingest runs, turned into USD per
  * 1 million URLs at list prices (`lib/prices.ts`), against the naive design — one worker Lambda
  * invocation per URL (SQS batch size 1, unbatched send), rclone's 400 ms spacing slept inside the
- * Lambda, and per-job polling of remote/info.cgi from a scheduled Lambda that also sleeps its spacing.
+ * Lambda, and per-job polling of remote/info.cgi from a scheduled Lambda that also sleeps its spacing;
+ * it keeps our job store (the job writes and reads per URL we measured) and our shared pacer, whose
+ * measured reads and writes per 1fichier call it pays for ~10x more calls.
  *
  * Assumptions (also in docs/performance.md): one URL per API request (webhooks send one); the API
  * Lambda is billed its measured p50 latency; worker and poller their measured invocation durations;
@@ -108,6 +110,16 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
   const infoPerUrl = (naive.calls['remote/info.cgi'] ?? 0) / naive.n;
   const meanWorkerS = child.invocations.worker.length ? workerS / child.invocations.worker.length : 0.05;
   const pacingS = RCLONE_MIN_SLEEP_MS / 1000;
+  // The naive design keeps the same job store (the same job writes and reads per URL) and the same
+  // shared pacer, whose reads and writes it pays per 1fichier call; its poller reads a job per info call.
+  const ourCalls = Math.max(1, fichierCalls * n);
+  const naiveCallsPerUrl = sum(Object.values(naive.calls)) / naive.n;
+  const jobWrites = cap ? ((cap.writeUnitsByKind.JOB ?? 0) + (cap.indexUnitsByKind.JOB ?? 0)) / n : 3 * 3;
+  const pacerWritesPerCall = cap
+    ? ((cap.writeUnitsByKind.PACER ?? 0) + (cap.indexUnitsByKind.PACER ?? 0)) / ourCalls
+    : 1;
+  const pacerReadsPerCall = cap ? (cap.readUnitsByKind.PACER ?? 0) / ourCalls : 1;
+  const jobReads = cap ? (cap.readUnitsByKind.JOB ?? 0) / n : 1;
   const naiveQ: PerUrl = {
     apiRequests: 1,
     lambdaInvocations: 1 + 1 + infoPerUrl / 10,
@@ -116,11 +128,10 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
       (meanWorkerS + pacingS) * gb(memory.worker) +
       infoPerUrl * pacingS * gb(memory.poller),
     sqsRequests: 3,
-    // Same job store: create, submitted, done (no claim step), each with its index writes.
-    writeUnits: createUnits + 2 * 3,
-    readUnits: apiGetItem + 1 + infoPerUrl,
+    writeUnits: jobWrites + pacerWritesPerCall * naiveCallsPerUrl,
+    readUnits: apiGetItem + jobReads + infoPerUrl + pacerReadsPerCall * naiveCallsPerUrl,
     secretsCalls: secretsPerUrl,
-    fichierCalls: sum(Object.values(naive.calls)) / naive.n,
+    fichierCalls: naiveCallsPerUrl,
   };
 
   const oursUsd = usdPerMillion(ours);
@@ -146,7 +157,8 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
       'DynamoDB write units per URL (table only)',
       'WRU',
       1 + (cap ? cap.writeUnitsTable - jobPuts : Number.NaN) / n,
-      3,
+      (cap ? (cap.writeUnitsByKind.JOB ?? 0) / n : 3) +
+        (cap ? (cap.writeUnitsByKind.PACER ?? 0) / ourCalls : 1) * naiveCallsPerUrl,
     ),
     row('DynamoDB read units per URL', 'RRU', ours.readUnits, naiveQ.readUnits),
     row('USD per 1M URLs: API Gateway', 'USD', oursUsd.apiGateway ?? 0, naiveUsd.apiGateway ?? 0),

@@ -1,12 +1,12 @@
 /**
  * Measures DynamoDB capacity units through an SDK middleware added to a client we are handed: every
  * request asks for `ReturnConsumedCapacity: INDEXES` and the answer's units are summed. The embedded
- * engine (dynalite) reports base-table units only, so the index writes are added by AWS's rules: a write
- * to an item that carries an index's keys also writes the index (projection ALL), and an update that
- * changes an index key writes it twice (delete + put).
+ * engine (dynalite) reports base-table units only, so the index writes are added by AWS's rules for the
+ * indexes declared in `shared/aws/table.ts` (see `indexWrites`).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TABLE_GSIS } from '../../shared/aws/table.js';
 
 /** Capacity consumed, by kind. */
 export interface CapacityTotals {
@@ -20,6 +20,10 @@ export interface CapacityTotals {
   ops: Record<string, number>;
   /** Base-table write units per item kind (the `pk` prefix: `JOB`, `PACER`, `REPORT`, `TOKEN`). */
   writeUnitsByKind: Record<string, number>;
+  /** Index write units per item kind. */
+  indexUnitsByKind: Record<string, number>;
+  /** Read units per item kind (`other` for queries and batch reads, which name no single item). */
+  readUnitsByKind: Record<string, number>;
   /** Requests per `<command> <item kind>`, e.g. `PutItemCommand JOB`. */
   opsByKind: Record<string, number>;
 }
@@ -51,27 +55,89 @@ function kindOf(key: Item | undefined): string {
   return pk.split('#', 1)[0] || 'other';
 }
 
-/** GSI write units of one write, by the AWS rules for the relay's two projection-ALL indexes. */
-function indexWrites(command: string, input: Record<string, unknown>): number {
+interface IndexSpec {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  projection: string;
+}
+const INDEXES: readonly IndexSpec[] = TABLE_GSIS;
+
+function itemKey(key: Item | undefined): string {
+  return `${str(key?.pk) ?? ''}\u0000${str(key?.sk) ?? ''}`;
+}
+
+/** Splits `a = :x, b = if_not_exists(b, :y)` at top-level commas. */
+function topLevel(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of list) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur);
+  return out.map((x) => x.trim()).filter(Boolean);
+}
+
+/** Attribute names an update expression sets (SET, ADD) and removes (REMOVE), aliases resolved. */
+function updatedNames(input: Record<string, unknown>): { set: Set<string>; removed: Set<string> } {
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const expr = String(input.UpdateExpression ?? '').replace(/#[A-Za-z0-9_]+/g, (a) => names[a] ?? a);
+  const set = new Set<string>();
+  const removed = new Set<string>();
+  const re = /\b(SET|REMOVE|ADD|DELETE)\b([\s\S]*?)(?=\b(?:SET|REMOVE|ADD|DELETE)\b|$)/gi;
+  for (const m of expr.matchAll(re)) {
+    const action = (m[1] ?? '').toUpperCase();
+    for (const part of topLevel(m[2] ?? '')) {
+      const name = (action === 'SET' ? part.split('=')[0] : part.split(/\s+/)[0])?.trim() ?? '';
+      if (action === 'REMOVE') removed.add(name);
+      else set.add(name);
+    }
+  }
+  return { set, removed };
+}
+
+/**
+ * Index write units of one successful write, by AWS's rules: an entry written, replaced or deleted costs
+ * one unit; an update that changes an index key costs two (delete + put); an update that leaves the keys
+ * alone rewrites the entry of a projection-ALL index and costs nothing on a KEYS_ONLY one. Which items
+ * carry which index is learnt from the writes seen (`membership`).
+ */
+function indexWrites(
+  command: string,
+  input: Record<string, unknown>,
+  membership: Map<string, Set<string>>,
+): number {
   if (command === 'PutItemCommand') {
     const item = (input.Item ?? {}) as Item;
-    return (item.gsi1pk !== undefined ? 1 : 0) + (item.gsi2pk !== undefined ? 1 : 0);
+    const k = itemKey(item);
+    const before = membership.get(k) ?? new Set<string>();
+    const after = new Set(INDEXES.filter((i) => item[i.partitionKey] !== undefined).map((i) => i.name));
+    membership.set(k, after);
+    return new Set([...before, ...after]).size;
   }
   if (command === 'UpdateItemCommand') {
-    const key = (input.Key ?? {}) as Item;
-    if (kindOf(key) !== 'JOB') return 0;
-    const expr = String(input.UpdateExpression ?? '');
-    const names = Object.entries((input.ExpressionAttributeNames ?? {}) as Record<string, string>);
-    const alias = names.find(([, n]) => n === 'gsi1pk')?.[0];
-    const mentions = (section: string) => {
-      const m = expr.match(new RegExp(`${section}\\s+([^]*?)(?=\\b(?:SET|REMOVE|ADD|DELETE)\\b|$)`, 'i'));
-      const body = m?.[1] ?? '';
-      return body.includes('gsi1pk') || (alias !== undefined && body.includes(alias));
-    };
-    // Every job is in gsi2 (any change rewrites its projection); gsi1 holds non-terminal jobs: a new
-    // status key is a delete + put, a removed key a delete, an untouched key an update.
-    const gsi1 = mentions('SET') ? 2 : 1;
-    return 1 + gsi1;
+    const k = itemKey((input.Key ?? {}) as Item);
+    const before = membership.get(k) ?? new Set<string>();
+    const { set, removed } = updatedNames(input);
+    const after = new Set<string>();
+    let units = 0;
+    for (const idx of INDEXES) {
+      const had = before.has(idx.name);
+      const has = !removed.has(idx.partitionKey) && (had || set.has(idx.partitionKey));
+      if (has) after.add(idx.name);
+      const keyChanged = set.has(idx.partitionKey) || set.has(idx.sortKey);
+      if (had && has)
+        units += keyChanged ? 2 : idx.projection === 'ALL' && set.size + removed.size > 0 ? 1 : 0;
+      else if (had !== has) units += 1;
+    }
+    membership.set(k, after);
+    return units;
   }
   return 0;
 }
@@ -82,6 +148,7 @@ export function meterCapacity(client: DynamoDBClient | DynamoDBDocumentClient): 
   reset(): void;
 } {
   let t: CapacityTotals = empty();
+  const membership = new Map<string, Set<string>>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName ?? '');
@@ -102,8 +169,13 @@ export function meterCapacity(client: DynamoDBClient | DynamoDBDocumentClient): 
         if (isWrite || command === 'BatchWriteItemCommand') {
           t.writeUnitsTable += units;
           t.writeUnitsByKind[kind] = (t.writeUnitsByKind[kind] ?? 0) + units;
-          t.writeUnitsIndexes += indexWrites(command, input);
-        } else t.readUnits += units;
+          const index = indexWrites(command, input, membership);
+          t.writeUnitsIndexes += index;
+          t.indexUnitsByKind[kind] = (t.indexUnitsByKind[kind] ?? 0) + index;
+        } else {
+          t.readUnits += units;
+          t.readUnitsByKind[kind] = (t.readUnitsByKind[kind] ?? 0) + units;
+        }
         return out;
       } catch (err) {
         // A failed conditional write still consumes one write unit of the base table.
@@ -131,6 +203,8 @@ function empty(): CapacityTotals {
     writeUnitsIndexes: 0,
     ops: {},
     writeUnitsByKind: {},
+    indexUnitsByKind: {},
+    readUnitsByKind: {},
     opsByKind: {},
   };
 }
