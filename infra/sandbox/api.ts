@@ -150,6 +150,7 @@ function remoteRequest(ctx: ApiContext): ApiReply {
     results: [],
   };
   account.remote.set(job.id, job);
+  store.changed();
   store.stats.remoteRequests++;
   for (const u of job.urls) store.count('submissions', u);
   ctx.startRemote(account, job);
@@ -229,6 +230,7 @@ function folderMkdir({ account, body, store }: ApiContext): ApiReply {
   }
   const folder: SandboxFolder = { id: store.newFolderId(), name, parentId: parent.id, createdAt: new Date() };
   account.folders.set(folder.id, folder);
+  store.changed();
   const answer: MkdirResult = { status: 'OK', folder_id: folder.id, name };
   return ok(answer);
 }

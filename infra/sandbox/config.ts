@@ -27,6 +27,11 @@ export interface SandboxOptions {
   floodLockMs?: number;
   /** Where fetched files are stored. @default a new temporary directory, removed on close */
   dataDir?: string;
+  /**
+   * Keep the state (keys, folders, files, remote requests) in `<dataDir>/sandbox-state.json` and reload it at
+   * start, so links and requests survive a restart (see `persist.ts`). Needs `dataDir`. @default false
+   */
+  persist?: boolean;
   /** Largest file a remote request may fetch. @default 104857600 (100 MiB) */
   maxFileBytes?: number;
   /** Minimum time between a remote request and its execution. @default 0 */
@@ -49,6 +54,7 @@ export interface ResolvedSandboxOptions {
   rate: number;
   floodLockMs: number;
   dataDir: string | undefined;
+  persist: boolean;
   maxFileBytes: number;
   execDelayMs: number;
   userInfoMinIntervalMs: number;
@@ -79,6 +85,7 @@ export const SANDBOX_ENV = {
   rate: 'SANDBOX_RATE',
   floodLockMs: 'SANDBOX_FLOOD_LOCK_MS',
   dataDir: 'SANDBOX_DATA_DIR',
+  persist: 'SANDBOX_PERSIST',
   maxFileBytes: 'SANDBOX_MAX_FILE_BYTES',
   execDelayMs: 'SANDBOX_EXEC_DELAY_MS',
   userInfoMinIntervalMs: 'SANDBOX_USER_INFO_MIN_INTERVAL_MS',
@@ -157,6 +164,13 @@ export function sandboxOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): San
   if (lock !== undefined) opts.floodLockMs = integer(SANDBOX_ENV.floodLockMs, lock, 0);
   const dataDir = read(SANDBOX_ENV.dataDir);
   if (dataDir !== undefined) opts.dataDir = dataDir;
+  const persist = read(SANDBOX_ENV.persist);
+  if (persist !== undefined) {
+    if (!/^(0|1|true|false)$/i.test(persist)) {
+      throw new SandboxConfigError(`${SANDBOX_ENV.persist} must be 1, 0, true or false, got ${persist}`);
+    }
+    opts.persist = persist === '1' || persist.toLowerCase() === 'true';
+  }
   const max = read(SANDBOX_ENV.maxFileBytes);
   if (max !== undefined) opts.maxFileBytes = integer(SANDBOX_ENV.maxFileBytes, max, 1);
   const delay = read(SANDBOX_ENV.execDelayMs);
@@ -173,6 +187,15 @@ export function resolveSandboxOptions(opts: SandboxOptions = {}): ResolvedSandbo
   if (opts.host !== undefined && opts.host !== '127.0.0.1') {
     throw new SandboxConfigError('host must be 127.0.0.1');
   }
+  if (opts.persist !== undefined && typeof opts.persist !== 'boolean') {
+    throw new SandboxConfigError('persist must be a boolean');
+  }
+  // A snapshot in a temporary directory removed on close would be pointless.
+  if (opts.persist && opts.dataDir === undefined) {
+    throw new SandboxConfigError(
+      `persist (${SANDBOX_ENV.persist}) needs a dataDir (${SANDBOX_ENV.dataDir}) to keep the state in`,
+    );
+  }
   return {
     port: integer('port', opts.port ?? SANDBOX_DEFAULTS.port, 0, 65_535),
     host: '127.0.0.1',
@@ -185,6 +208,7 @@ export function resolveSandboxOptions(opts: SandboxOptions = {}): ResolvedSandbo
     rate: integer('rate', opts.rate ?? SANDBOX_DEFAULTS.rate, 1),
     floodLockMs: integer('floodLockMs', opts.floodLockMs ?? SANDBOX_DEFAULTS.floodLockMs, 0),
     dataDir: opts.dataDir,
+    persist: opts.persist ?? false,
     maxFileBytes: integer('maxFileBytes', opts.maxFileBytes ?? SANDBOX_DEFAULTS.maxFileBytes, 1),
     execDelayMs: integer('execDelayMs', opts.execDelayMs ?? SANDBOX_DEFAULTS.execDelayMs, 0),
     userInfoMinIntervalMs: integer(

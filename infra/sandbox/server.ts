@@ -28,6 +28,7 @@ import { resolveSandboxOptions, type SandboxKey, type SandboxOptions } from './c
 import { FaultState, type SandboxFaults } from './faults.js';
 import { Fetcher } from './fetcher.js';
 import { FloodGuard } from './flood-guard.js';
+import { readSnapshot, restoreSnapshot, SnapshotWriter, snapshotKeys } from './persist.js';
 import { RemoteRunner } from './remote-runner.js';
 import { emptyStats, randomId, type SandboxFile, type SandboxStats, SandboxStore } from './store.js';
 import { KoError, MESSAGES } from './wire.js';
@@ -44,7 +45,7 @@ export interface SandboxHandle {
   /** `origin + '/v1'`: what `ONEFICHIER_API_URL` should be set to. */
   baseUrl: string;
   port: number;
-  /** Where fetched files are stored. */
+  /** Where fetched files are stored (and, with `persist`, `sandbox-state.json`). */
   dataDir: string;
   keys: {
     /** The first premium key. */
@@ -60,7 +61,10 @@ export interface SandboxHandle {
   /** Merges faults into the current ones (`{}` resets); throws on an invalid patch. Returns the result. */
   setFaults(faults: SandboxFaults): SandboxFaults;
   resetFaults(): void;
-  /** Stops the server, aborts fetches and held requests, removes the data directory if it made it. */
+  /**
+   * Stops the server, aborts fetches and held requests, writes the last snapshot when persisting, and removes
+   * the data directory if it made it (never a given one, so never a persisted one).
+   */
   close(): Promise<void>;
 }
 
@@ -118,7 +122,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fichier-sandbox-')));
   await mkdir(dataDir, { recursive: true });
 
-  const store = new SandboxStore(opts.keys);
+  // With `persist`, the previous run's keys (unless keys are given), accounts, files and requests.
+  const snapshot = opts.persist ? await readSnapshot(dataDir) : undefined;
+  const keys = (options.keys === undefined && snapshot && snapshotKeys(snapshot)) || opts.keys;
+  const store = new SandboxStore(keys);
+  const pending = snapshot ? await restoreSnapshot(store, snapshot, dataDir) : [];
+  const snapshots = opts.persist ? new SnapshotWriter(store, dataDir, opts.log) : undefined;
+  if (snapshots) {
+    store.onChange = () => snapshots.schedule();
+    // Saves at once what the restore changed (dropped files, the keys generated at a first start).
+    snapshots.schedule();
+  }
   const guard = new FloodGuard();
   const faults = new FaultState();
   const fetcher = new Fetcher({
@@ -391,13 +405,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
   }).catch(async (err: unknown) => {
     await fetcher.close();
+    await snapshots?.close();
     if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     throw err;
   });
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
-  const premium = opts.keys.find((k) => k.tier === 'premium');
-  const free = opts.keys.find((k) => k.tier === 'free');
+  const premium = keys.find((k) => k.tier === 'premium');
+  const free = keys.find((k) => k.tier === 'free');
   if (!premium) throw new Error('unreachable: options validation requires a premium key');
 
   let closePromise: Promise<void> | undefined;
@@ -409,7 +424,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     keys: {
       premium: premium.key,
       ...(free ? { free: free.key } : {}),
-      all: opts.keys.map((k) => ({ ...k })),
+      all: keys.map((k) => ({ ...k })),
     },
     stats: () => structuredClone(store.stats),
     resetStats: () => {
@@ -427,11 +442,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
         await fetcher.close();
         await closed;
+        // Requests cut by the stop were not published: they are saved as not executed, to run again.
+        await snapshots?.close();
         if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
       })();
       return closePromise;
     },
   };
   opts.log(`1fichier sandbox listening on ${handle.baseUrl}`);
+  if (snapshot) {
+    opts.log(
+      `restored ${store.filesByToken.size} file(s) and the remote requests of ${dataDir}; ` +
+        `running again the ${pending.length} not executed at the last stop`,
+    );
+  }
+  for (const { account, job } of pending) runner.start(account, job);
   return handle;
 }

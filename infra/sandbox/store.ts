@@ -111,6 +111,8 @@ export class SandboxStore {
   stats: SandboxStats = emptyStats();
   private nextFolderId = idBase();
   private nextRemoteId = idBase();
+  /** Called after every change worth persisting (set by the snapshot writer when `persist` is on). */
+  onChange: () => void = () => {};
 
   constructor(keys: readonly SandboxKey[]) {
     keys.forEach(({ key, tier }, i) => {
@@ -132,6 +134,22 @@ export class SandboxStore {
 
   newRemoteId(): number {
     return this.nextRemoteId++;
+  }
+
+  /** The next ids the counters will hand out (saved in snapshots). */
+  nextIds(): { folder: number; remote: number } {
+    return { folder: this.nextFolderId, remote: this.nextRemoteId };
+  }
+
+  /** Moves the counters up to at least these (restored snapshots); never down. */
+  raiseIds(next: { folder: number; remote: number }): void {
+    this.nextFolderId = Math.max(this.nextFolderId, next.folder);
+    this.nextRemoteId = Math.max(this.nextRemoteId, next.remote);
+  }
+
+  /** Folders, files or remote requests changed. */
+  changed(): void {
+    this.onChange();
   }
 
   /** Adds a stored file to its account and to the public index. */
