@@ -67,7 +67,10 @@ export interface RuntimeOptions {
    * runtime starts its own with `sandboxOptions` and closes it on `close()`.
    */
   sandbox?: SandboxHandle;
-  /** Options of the sandbox the runtime starts. @default { port: 3001 } */
+  /**
+   * Options of the sandbox the runtime starts. @default { port: 3001, dataDir: '<dataDir>/sandbox', persist: true }
+   * (given fields win; `persist: false` without a `dataDir` means a temporary directory removed on close)
+   */
   sandboxOptions?: SandboxOptions;
   /** Poller schedule. @default 30000 */
   pollIntervalMs?: number;
@@ -234,7 +237,15 @@ async function start(
   // 1fichier: the real API with a key, else a sandbox (given, or started here).
   let sandbox = opts.sandbox;
   if (!sandbox && !opts.fichierApiKey) {
-    sandbox = await startSandbox({ port: 3001, ...opts.sandboxOptions });
+    // Persisted next to the jobs, so a restart keeps the sandbox's key, requests and links: jobs left
+    // `submitted` are found again and their file URLs keep working (infra/sandbox/persist.ts).
+    const sandboxOptions: SandboxOptions = { port: 3001, ...opts.sandboxOptions };
+    const persist = sandboxOptions.persist ?? true;
+    sandbox = await startSandbox({
+      ...sandboxOptions,
+      persist,
+      ...(persist ? { dataDir: sandboxOptions.dataDir ?? resolvePath(dataDir, 'sandbox') } : {}),
+    });
     const started = sandbox;
     cleanups.push(() => started.close());
   }
