@@ -130,7 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const snapshots = opts.persist ? new SnapshotWriter(store, dataDir, opts.log) : undefined;
   if (snapshots) {
     store.onChange = () => snapshots.schedule();
-    // Saves at once what the restore changed (dropped files, the keys generated at a first start).
+    // Saves soon what the restore changed (dropped files, the keys generated at a first start).
     snapshots.schedule();
   }
   const guard = new FloodGuard();

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SNAPSHOT_FILE } from '../../infra/sandbox/persist.js';
+import { readSnapshot, SNAPSHOT_FILE } from '../../infra/sandbox/persist.js';
 import {
   SandboxConfigError,
   type SandboxHandle,
@@ -153,6 +153,20 @@ describe('persist', () => {
     expect(await submit(second, [`${source.origin}/missing`])).toBeGreaterThan(id);
     await stop(second);
     expect(existsSync(dataDir)).toBe(true);
+  });
+
+  it('writes the snapshot soon after a change, without waiting for close (a killed process keeps it)', async () => {
+    const dataDir = await newDir();
+    const sandbox = await start({ dataDir, persist: true });
+    const id = await submit(sandbox, [`${source.origin}/file.bin`]);
+    await executed(sandbox, id);
+    const saved = await waitFor(async () => {
+      const snapshot = await readSnapshot(dataDir);
+      const job = snapshot?.accounts[0]?.remote.find((r) => r.id === id);
+      return job?.executedAt ? snapshot : undefined;
+    }, 'a snapshot with the executed request');
+    expect(saved.accounts[0]?.key).toBe(sandbox.keys.premium);
+    expect(saved.files).toHaveLength(1);
   });
 
   it('with explicit keys, only their accounts come back, but every stored link still works', async () => {
