@@ -150,7 +150,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         return real.remoteRequest(body);
       },
       remoteInfo: async (id) => {
-        if (crash('info', 0.05)) {
+        if (crash('info', 0.01)) {
           injected.crashDuringPoll++;
           throw new Error('chaos: poller crashed mid-cycle');
         }
