@@ -15,7 +15,7 @@ import { type SourceServer, startSourceServer } from '../../bench/lib/source-ser
 import { type RuntimeHandle, startRuntime } from '../../infra/local/runtime.js';
 import { type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
 import type { RelayLogger } from '../../shared/app/deps.js';
-import type { FichierApi } from '../../shared/fichier/types.js';
+import { createFichierClient, type FichierClient } from '../../shared/fichier/client.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 
 /** Knobs of one chaos run. */
@@ -77,6 +77,9 @@ const quietLogger: RelayLogger = {
   error: () => {},
 } as unknown as RelayLogger;
 
+/** The client's headers and body timeouts: shorter than the sandbox's held requests. */
+const CLIENT_TIMEOUT_MS = 1_500;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the scenario and returns the invariants; never throws on a violated invariant. */
@@ -112,6 +115,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
    * `deps.fichier` at call time). Each kind also crashes on a fixed call so every run has at least one.
    */
   const crashing = { on: true };
+  const clients: FichierClient[] = [];
   const calls = { submit: 0, accepted: 0, info: 0 };
   const crash = (kind: keyof typeof calls, p: number) => {
     calls[kind]++;
@@ -139,7 +143,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         },
       },
     });
-    const real: FichierApi = handle.deps.fichier;
+    // The same client the deps build (key provider, shared pacer, policy, pacer wait), with short HTTP
+    // timeouts so a held request times out on our side (the runtime has no option for them).
+    const real: FichierClient = createFichierClient({
+      baseUrl: sandbox.baseUrl,
+      keyProvider: handle.deps.keyProvider,
+      pacer: handle.deps.pacer,
+      policy: handle.deps.config.pacing,
+      maxPacerWaitMs: handle.deps.config.maxPacerWaitMs,
+      clock: handle.deps.clock,
+      timeouts: {
+        connectTimeoutMs: 1_000,
+        headersTimeoutMs: CLIENT_TIMEOUT_MS,
+        bodyTimeoutMs: CLIENT_TIMEOUT_MS,
+      },
+    });
+    clients.push(real);
     handle.deps.fichier = {
       ...real,
       remoteRequest: async (body) => {
@@ -204,8 +223,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   let jobs: JobRecord[] = [];
   try {
     rt = await start();
-    sandbox.setFaults({ errorRatio: 0.1, resetRatio: 0.04, timeoutRatio: 0.03, timeoutHoldMs: 1_500 });
-    note('faults on: 10% 5xx, 4% resets, 3% held until the socket closes (1.5 s)');
+    sandbox.setFaults({ errorRatio: 0.1, resetRatio: 0.04, timeoutRatio: 0.03, timeoutHoldMs: 5_000 });
+    note(`faults on: 10% 5xx, 4% resets, 3% held 5 s (the client times out after ${CLIENT_TIMEOUT_MS} ms)`);
 
     const waves = 4;
     const per = Math.ceil(urls.length / waves);
@@ -272,6 +291,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     sandbox.resetFaults();
     jobs = rt ? await statuses().catch(() => jobs) : jobs;
     await rt?.close();
+    for (const c of clients) await c.close();
   }
 
   const stats = sandbox.stats();
