@@ -5,6 +5,7 @@
  */
 
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
@@ -27,6 +28,7 @@ export async function startEngines(opts: EnginesOptions = {}): Promise<Engines> 
   if (opts.dynamoPath) mkdirSync(opts.dynamoPath, { recursive: true });
   // Zero table delays: the SDK's table waiter would otherwise poll for 20 s per table (platform-notes.md).
   const dyn = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: opts.dynamoPath });
+  const inFlight = countInFlight(dyn);
   await new Promise<void>((resolve, reject) => {
     dyn.once('error', reject);
     dyn.listen(opts.dynamoPort ?? 0, '127.0.0.1', () => resolve());
@@ -51,7 +53,30 @@ export async function startEngines(opts: EnginesOptions = {}): Promise<Engines> 
     sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
     async close() {
       await sqs.close();
+      // dynalite closes LevelDB as soon as its HTTP server has no connection left, but a request whose client
+      // went away (a killed runtime) can still have a query queued, which then throws outside any callback
+      // (LEVEL_DATABASE_NOT_OPEN) and takes the process down. Let in-flight requests answer first.
+      await inFlight.drained(5_000);
       await new Promise<void>((resolve) => dyn.close(() => resolve()));
+    },
+  };
+}
+
+/** Counts requests a server has received but not yet answered (`res.end`), even when the client left. */
+function countInFlight(server: Server): { drained(timeoutMs: number): Promise<void> } {
+  let active = 0;
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    active += 1;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      active -= 1;
+      return end(...args);
+    }) as ServerResponse['end'];
+  });
+  return {
+    async drained(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     },
   };
 }
