@@ -1,7 +1,8 @@
 /**
  * The chaos scenario in `npm test`: 120 jobs through the local runtime while the sandbox injects 5xx,
  * resets, held requests, slow answers and a flood burst, the worker and poller crash, SQS delivers
- * duplicates and the runtime restarts. `npm run chaos` runs the same with 1,000 jobs.
+ * duplicates, and the runtime is stopped once and killed once. `npm run chaos` runs the same with 1,000
+ * jobs.
  */
 import { describe, expect, it } from 'vitest';
 import { type ChaosResult, formatInvariants, runChaos } from './scenario.js';

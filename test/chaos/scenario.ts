@@ -27,10 +27,7 @@ export interface ChaosOptions {
   seed?: number;
   /** Give up after this long. */
   deadlineMs: number;
-  /**
-   * Make the second restart a `kill()`. Off by default: with requests in flight, kill() makes dynalite
-   * throw "Database is closed" uncaught, which ends this process (test/chaos/kill.test.ts).
-   */
+  /** Make the second restart a `kill()` rather than a clean stop. @default true */
   kill?: boolean;
   log?: (line: string) => void;
 }
@@ -269,7 +266,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       ) {
         // First a clean stop (in-flight batches finish), then — with `kill` — a kill (in-flight work cut off
         // from the engines, like a crashed process). fauxqs loses its messages either way.
-        const abrupt = restarts === 1 && opts.kill === true;
+        const abrupt = restarts === 1 && opts.kill !== false;
         note(abrupt ? 'restart: killing the runtime mid-run' : 'restart: stopping the runtime mid-run');
         await (abrupt ? rt.kill() : rt.close());
         rt = await start();
