@@ -44,6 +44,7 @@ const tenThousand = JSON.stringify({
 /** 501 short URLs: under the body limit, over the URL limit. */
 const fiveHundredOne = JSON.stringify({ urls: Array.from({ length: 501 }, (_, i) => `https://e.co/${i}`) });
 
+/** The malformed requests, grouped: authentication, bodies, URLs, folders and headers, routes and ids. */
 export const BAD_CASES: BadCase[] = [
   // Authentication
   post('no credentials', '{"url":"https://e.co/a"}', 401, 'unauthorized', json),
