@@ -5,7 +5,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_PACING, floodPauseFor, nextSlotAt, type PacingPolicy } from '../fichier/backoff.js';
+import { DEFAULT_PACING, floodPauseAfter, nextSlotAt, type PacingPolicy } from '../fichier/backoff.js';
 import { type Clock, systemClock } from '../fichier/memory-pacer.js';
 import type { Pacer, PacerState, SlotDecision } from '../fichier/pacer.js';
 
@@ -145,7 +145,7 @@ export class DynamoPacer implements Pacer {
     );
     const count = Number(out.Attributes?.floodCount ?? 1);
     this.floodSeen.set(keyId, count);
-    const until = this.clock.now() + Math.max(floodPauseFor(count, this.policy), retryAfterMs ?? 0);
+    const until = this.clock.now() + floodPauseAfter(count, this.policy, retryAfterMs);
     try {
       await this.doc.send(
         new UpdateCommand({

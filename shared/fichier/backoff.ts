@@ -100,6 +100,19 @@ export function floodPauseFor(floodCount: number, policy: PacingPolicy = DEFAULT
 }
 
 /**
+ * The pause after flood answer number `floodCount`: the growing pause, or the server's `Retry-After` when
+ * longer, never more than `floodPauseMaxMs` (one bogus header must not stop a key for a year).
+ */
+export function floodPauseAfter(
+  floodCount: number,
+  policy: PacingPolicy = DEFAULT_PACING,
+  retryAfterMs?: number,
+): number {
+  const asked = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? retryAfterMs : 0;
+  return Math.min(policy.floodPauseMaxMs, Math.max(floodPauseFor(floodCount, policy), asked));
+}
+
+/**
  * Delay before retry number `attempt` (1 = first retry) after a transient error:
  * full jitter over a capped exponential, `random() * min(transientMaxMs, transientBaseMs * 2^(attempt-1))`.
  */

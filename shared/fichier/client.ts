@@ -126,9 +126,14 @@ const status = z.preprocess(
 );
 const stringMap = z.record(z.string(), z.coerce.string());
 
+/** A remote request id: a positive integer (a numeric string is accepted); anything else is unreadable. */
+const remoteId = z.preprocess(
+  (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+);
 const remoteRequestSchema = z.looseObject({
   status,
-  id: num,
+  id: remoteId,
   date: optStr,
   urls: z.array(z.string()).optional(),
   headers: stringMap.optional().catch(undefined),

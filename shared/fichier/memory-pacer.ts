@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DEFAULT_PACING, floodPauseFor, nextSlotAt, type PacingPolicy } from './backoff.js';
+import { DEFAULT_PACING, floodPauseAfter, nextSlotAt, type PacingPolicy } from './backoff.js';
 import type { Pacer, PacerState, SlotDecision } from './pacer.js';
 
 /** Time source for pacers and the client; tests pass a fake one so nothing sleeps for real. */
@@ -100,7 +100,7 @@ export class MemoryPacer implements Pacer {
   async recordFlood(keyId: string, retryAfterMs?: number): Promise<void> {
     const s = this.get(keyId);
     s.floodCount += 1;
-    const pause = Math.max(floodPauseFor(s.floodCount, this.policy), retryAfterMs ?? 0);
+    const pause = floodPauseAfter(s.floodCount, this.policy, retryAfterMs);
     s.pausedUntil = Math.max(s.pausedUntil, this.clock.now() + pause);
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PACING,
+  floodPauseAfter,
   floodPauseFor,
   nextSlotAt,
   type PacingPolicy,
@@ -62,6 +63,19 @@ describe('floodPauseFor', () => {
   it('is capped at floodPauseMaxMs', () => {
     expect(floodPauseFor(4, policy)).toBe(300_000);
     expect(floodPauseFor(50, policy)).toBe(300_000);
+  });
+});
+
+describe('floodPauseAfter', () => {
+  it('honours a Retry-After longer than the growing pause', () => {
+    expect(floodPauseAfter(1, policy, 90_000)).toBe(90_000);
+    expect(floodPauseAfter(1, policy, 10_000)).toBe(60_000);
+  });
+
+  it('never exceeds floodPauseMaxMs, whatever the server asks', () => {
+    expect(floodPauseAfter(1, policy, 31_536_000_000)).toBe(300_000);
+    expect(floodPauseAfter(1, policy, Number.POSITIVE_INFINITY)).toBe(60_000);
+    expect(floodPauseAfter(1, policy, Number.NaN)).toBe(60_000);
   });
 });
 
