@@ -75,7 +75,7 @@ describe('bad input: every malformed request gets a 4xx JSON error and changes n
     expect(new Set(BAD_CASES.map((c) => c.name)).size).toBe(BAD_CASES.length);
   });
 
-  it.each(BAD_CASES)('$method $path: $name → $status', async (c) => {
+  const check = async (c: BadCase) => {
     const before = await jobsVisible();
     const createdBefore = created();
 
@@ -93,7 +93,14 @@ describe('bad input: every malformed request gets a 4xx JSON error and changes n
     await healthy();
     expect(created()).toBe(createdBefore);
     expect(await jobsVisible()).toBe(before);
-  });
+  };
+
+  it.each(BAD_CASES.filter((c) => !c.bug))('$method $path: $name → $status', check);
+
+  // Reported bugs: each turns red here once fixed, and then moves to the table above.
+  const known = BAD_CASES.filter((c) => c.bug);
+  if (known.length)
+    it.fails.each(known)('$method $path: $name → $status (BUG, owner not yet fixed: $bug)', check);
 
   it('the valid token still works after all the bad ones', async () => {
     const r = await fetch(`${rt.baseUrl}/jobs?limit=1`, { headers: { 'x-api-key': token } });
