@@ -195,6 +195,11 @@ export class DynamoJobStore implements JobStore {
       values[':delta'] = patch.attemptsDelta;
       set.push('#attempts = #attempts + :delta');
     }
+    if (patch.submitAttemptAt !== undefined || patch.status !== 'submitting') {
+      // Reconciliation progress belongs to one submit attempt.
+      names['#checked'] = 'reconcileCheckedThrough';
+      remove.push('#checked');
+    }
     const pending = (st: JobStatus) => st === 'queued' || st === 'submitting';
     if (pending(expected.status) && !pending(patch.status)) {
       // Leaving the pending phase: out of the status index (a `submitted` job is followed through its
@@ -229,6 +234,35 @@ export class DynamoJobStore implements JobStore {
       return toRecord(out.Attributes ?? {});
     } catch (err) {
       if (isConditionFailure(err)) throw new TransitionConflictError(id, expected, { cause: err });
+      throw err;
+    }
+  }
+
+  async recordReconcileProgress(id: string, claimToken: string, checkedThrough: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(id),
+          UpdateExpression: 'SET #checked = :checked',
+          ConditionExpression:
+            'attribute_exists(pk) AND #status = :submitting AND #claim = :claim AND ' +
+            '(attribute_not_exists(#checked) OR #checked < :checked)',
+          ExpressionAttributeNames: {
+            '#checked': 'reconcileCheckedThrough',
+            '#status': 'status',
+            '#claim': 'claimToken',
+          },
+          ExpressionAttributeValues: {
+            ':checked': checkedThrough,
+            ':submitting': 'submitting',
+            ':claim': claimToken,
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }

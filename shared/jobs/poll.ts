@@ -11,7 +11,15 @@ import type { PacerState } from '../fichier/pacer.js';
 import { isRemotePending, type RemoteInfoResult } from '../fichier/types.js';
 import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
-import { infoOf, listOf, newRemoteView, reconcileRemote } from './reconcile.js';
+import {
+  infoOf,
+  listOf,
+  newRemoteView,
+  type Reconciliation,
+  reconcileProgress,
+  reconcileRemote,
+  saveReconcileProgress,
+} from './reconcile.js';
 import { type JobRecord, type RemoteRecord, type Report, TransitionConflictError } from './store.js';
 
 /** Most jobs of one status handled per cycle (the next cycle takes the rest). */
@@ -151,7 +159,18 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
         }
       }
       if (leaseEnded.length > 0) {
-        const { found, undetermined } = await reconcileRemote(leaseEnded, deps.fichier, view);
+        let reconciliation: Reconciliation;
+        try {
+          reconciliation = await reconcileRemote(leaseEnded, deps.fichier, view);
+        } catch (err) {
+          // Keep what this cycle read: the next one starts after it.
+          if (err instanceof FichierError) {
+            await saveReconcileProgress(store, leaseEnded, reconcileProgress(leaseEnded, view));
+          }
+          throw err;
+        }
+        const { found, undetermined, progress } = reconciliation;
+        await saveReconcileProgress(store, leaseEnded, progress);
         const toQueue: string[] = [];
         for (const job of leaseEnded) {
           if (undetermined.has(job.id)) continue; // next cycle

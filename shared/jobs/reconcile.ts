@@ -5,7 +5,7 @@
  */
 import type { FichierApi, RemoteInfoResult, RemoteListEntry } from '../fichier/types.js';
 import { parseFichierDate } from './fichier-dates.js';
-import type { JobRecord } from './store.js';
+import type { JobRecord, JobStore } from './store.js';
 
 /**
  * Slack on the time window test: 1fichier's clock and ours differ, and its dates have one-second
@@ -61,13 +61,93 @@ export interface Reconciliation {
   found: Map<string, number>;
   /** Jobs not decided (the info budget ran out first): keep them `submitting` and try again later. */
   undetermined: Set<string>;
+  /**
+   * Undetermined jobs whose progress moved past their `reconcileCheckedThrough`: the new value, to store
+   * with {@link saveReconcileProgress} so the next try starts after it.
+   */
+  progress: Map<string, number>;
+}
+
+/** The window of remote request dates of a job's latest submit attempt, with the skew slack. */
+function windowOf(job: JobRecord): { from: number; to: number } {
+  const from = (job.submitAttemptAt ?? 0) - RECONCILE_SKEW_MS;
+  const to = Math.max(job.leaseUntil ?? 0, job.submitAttemptAt ?? 0) + RECONCILE_SKEW_MS;
+  return { from, to };
+}
+
+interface Candidate {
+  entry: RemoteListEntry;
+  at: number | undefined;
+}
+
+/** remote/ls entries with their dates, ascending id. */
+function datedList(list: readonly RemoteListEntry[]): Candidate[] {
+  return list
+    .map((entry) => ({ entry, at: parseFichierDate(entry.request_date) }))
+    .sort((a, b) => a.entry.id - b.entry.id);
+}
+
+/**
+ * Whether `c` may hold `job`: dated within the job's window (an unreadable date counts: look rather than
+ * risk a second submission) and above the progress already recorded for this attempt.
+ */
+function isCandidate(job: JobRecord, c: Candidate): boolean {
+  if (job.reconcileCheckedThrough !== undefined && c.entry.id <= job.reconcileCheckedThrough) return false;
+  if (c.at === undefined) return true;
+  const w = windowOf(job);
+  return c.at >= w.from && c.at <= w.to;
+}
+
+/**
+ * For each job, the highest remote id up to which every candidate (ascending id) was read in `view` and
+ * does not hold the job's URL, when that is above the job's `reconcileCheckedThrough`. It stops before the
+ * first candidate not read and before one that holds the URL, so it is safe whatever was decided, and
+ * also after a cycle that an error cut short. Relies on 1fichier giving remote requests increasing ids:
+ * a request not yet listed now can only get an id above every id listed.
+ */
+export function reconcileProgress(jobs: readonly JobRecord[], view: RemoteView): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!view.list) return out;
+  const dated = datedList(view.list);
+  for (const job of jobs) {
+    let through: number | undefined;
+    for (const c of dated) {
+      if (!isCandidate(job, c)) continue;
+      const info = view.info.get(c.entry.id);
+      if (!info || urlsOf(info).includes(job.url)) break;
+      through = c.entry.id;
+    }
+    if (through !== undefined) out.set(job.id, through);
+  }
+  return out;
+}
+
+/**
+ * Stores reconciliation progress (a {@link Reconciliation}'s `progress`, or {@link reconcileProgress} of a
+ * view an error cut short), conditional on each job's claim token, without a status change. Returns how
+ * many jobs recorded progress.
+ */
+export async function saveReconcileProgress(
+  store: Pick<JobStore, 'recordReconcileProgress'>,
+  jobs: readonly JobRecord[],
+  progress: ReadonlyMap<string, number>,
+): Promise<number> {
+  let saved = 0;
+  for (const job of jobs) {
+    const through = progress.get(job.id);
+    if (through === undefined) continue;
+    if (await store.recordReconcileProgress(job.id, job.claimToken ?? '', through)) saved += 1;
+  }
+  return saved;
 }
 
 /**
  * For each job, the remote request made during its latest submit attempt (between `submitAttemptAt` and
- * `leaseUntil`, with {@link RECONCILE_SKEW_MS} of slack) that holds its URL. Candidates are read oldest
- * first: the accepted request is the first one made after the attempt, however many followed it. A job
- * that is neither found nor undetermined was not accepted by 1fichier and may be submitted again.
+ * `leaseUntil`, with {@link RECONCILE_SKEW_MS} of slack) that holds its URL. Candidates are read in
+ * ascending id (oldest first: the accepted request is the first one made after the attempt, however many
+ * followed it), starting after the job's `reconcileCheckedThrough`, so successive tries (with the
+ * progress they stored) get further instead of reading the same oldest candidates again. A job that is
+ * neither found nor undetermined was not accepted by 1fichier and may be submitted again.
  */
 export async function reconcileRemote(
   jobs: readonly JobRecord[],
@@ -76,38 +156,28 @@ export async function reconcileRemote(
 ): Promise<Reconciliation> {
   const found = new Map<string, number>();
   const undetermined = new Set<string>();
-  if (jobs.length === 0) return { found, undetermined };
-  const list = await listOf(fichier, view);
-  const windowOf = (job: JobRecord) => {
-    const from = (job.submitAttemptAt ?? 0) - RECONCILE_SKEW_MS;
-    const to = Math.max(job.leaseUntil ?? 0, job.submitAttemptAt ?? 0) + RECONCILE_SKEW_MS;
-    return { from, to };
-  };
-  const inWindow = (job: JobRecord, at: number | undefined) => {
-    if (at === undefined) return true; // an unreadable date: look rather than risk a second submission
-    const w = windowOf(job);
-    return at >= w.from && at <= w.to;
-  };
-  const dated = list.map((e) => ({ entry: e, at: parseFichierDate(e.request_date) }));
-  const candidates = dated
-    .filter(({ at }) => jobs.some((j) => inWindow(j, at)))
-    .sort((a, b) => a.entry.id - b.entry.id);
+  if (jobs.length === 0) return { found, undetermined, progress: new Map() };
+  const candidates = datedList(await listOf(fichier, view));
   let budget = RECONCILE_MAX_INFO_CALLS;
-  for (const { entry, at } of candidates) {
-    const open = jobs.filter((j) => !found.has(j.id) && inWindow(j, at));
+  for (const c of candidates) {
+    const open = jobs.filter((j) => !found.has(j.id) && isCandidate(j, c));
     if (open.length === 0) continue;
-    if (!view.info.has(entry.id)) {
+    if (!view.info.has(c.entry.id)) {
       if (budget <= 0) {
         for (const j of open) undetermined.add(j.id);
         continue;
       }
       budget -= 1;
     }
-    const urls = new Set(urlsOf(await infoOf(fichier, view, entry.id)));
-    for (const job of open) if (urls.has(job.url)) found.set(job.id, entry.id);
+    const urls = new Set(urlsOf(await infoOf(fichier, view, c.entry.id)));
+    for (const job of open) if (urls.has(job.url)) found.set(job.id, c.entry.id);
   }
   for (const id of found.keys()) undetermined.delete(id);
-  return { found, undetermined };
+  const progress = reconcileProgress(
+    jobs.filter((j) => undetermined.has(j.id)),
+    view,
+  );
+  return { found, undetermined, progress };
 }
 
 /** The `found` part of {@link reconcileRemote}. */

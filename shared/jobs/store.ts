@@ -16,6 +16,12 @@ export interface JobRecord extends Job {
   submitAttemptAt?: number;
   /** Epoch ms when 1fichier accepted the job. */
   submittedAt?: number;
+  /**
+   * Reconciliation progress of the current submit attempt: every remote request of the attempt's window
+   * with an id up to this one was read and does not hold the job's URL. Removed when a new attempt
+   * starts and when the job leaves `submitting`.
+   */
+  reconcileCheckedThrough?: number;
 }
 
 /** A job to create in `queued`. */
@@ -118,8 +124,17 @@ export interface JobStore {
   getJob(id: string): Promise<JobRecord | undefined>;
   /** Jobs for these ids (missing ones left out), strongly consistent unless `consistent` is false. */
   getJobs(ids: readonly string[], consistent?: boolean): Promise<JobRecord[]>;
-  /** Applies `patch` if the job is as `expected`; returns the new job. */
+  /**
+   * Applies `patch` if the job is as `expected`; returns the new job. A patch that starts a new attempt
+   * (`submitAttemptAt`) or leaves `submitting` also removes `reconcileCheckedThrough`.
+   */
   transition(id: string, expected: Expected, patch: JobPatch, now: number): Promise<JobRecord>;
+  /**
+   * Records reconciliation progress (`reconcileCheckedThrough`) on a `submitting` job still held by
+   * `claimToken`, if it moves forward. No status change and no `updatedAt` change (the poller finds
+   * lease-ended jobs by it). Returns false when the job changed hands or already records as much.
+   */
+  recordReconcileProgress(id: string, claimToken: string, checkedThrough: number): Promise<boolean>;
   /**
    * Non-terminal jobs in `status`, oldest created first; `changedBefore` (epoch ms) keeps those unchanged
    * since then. Pages may hold fewer than `limit` jobs (a filter runs after the read): follow `next`.

@@ -10,7 +10,7 @@ import { transientDelay } from '../fichier/backoff.js';
 import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
-import { newRemoteView, reconcileRemote } from './reconcile.js';
+import { newRemoteView, reconcileProgress, reconcileRemote, saveReconcileProgress } from './reconcile.js';
 import { type JobRecord, TransitionConflictError } from './store.js';
 
 /** One SQS message of the batch. */
@@ -134,8 +134,10 @@ export async function submitJobs(
   claimed.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
 
   if (toReconcile.length) {
+    const view = newRemoteView();
     try {
-      const { found, undetermined } = await reconcileRemote(toReconcile, deps.fichier, newRemoteView());
+      const { found, undetermined, progress } = await reconcileRemote(toReconcile, deps.fichier, view);
+      await saveReconcileProgress(store, toReconcile, progress);
       for (const job of toReconcile) {
         if (undetermined.has(job.id)) {
           setJob(job.id, retryAfter(60_000, 'reconciliation not finished'));
@@ -172,7 +174,8 @@ export async function submitJobs(
       }
     } catch (err) {
       if (!(err instanceof FichierError)) throw err;
-      // Could not ask 1fichier: keep them `submitting` and try again later.
+      // Could not ask 1fichier: keep them `submitting` (with what was read) and try again later.
+      await saveReconcileProgress(store, toReconcile, reconcileProgress(toReconcile, view));
       const o = stopFor(err, deps).outcome;
       for (const job of toReconcile) setJob(job.id, o.action === 'ack' ? retryAfter(60_000, err.message) : o);
     }

@@ -3,7 +3,8 @@
  * 1fichier accepted its request leaves the jobs `submitting`; reconciliation used to read only the 20
  * newest remote requests made since the attempt, so when more followed it the accepted request was not
  * found and the jobs were submitted again. Fixed in shared/jobs/reconcile.ts (oldest first, a budget,
- * undecided jobs wait); these tests hold it, with the real client against the sandbox.
+ * undecided jobs wait, progress kept across tries); these tests hold it, with the real client against
+ * the sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SourceServer, startSourceServer } from '../../bench/lib/source-server.js';
@@ -104,24 +105,43 @@ describe('reconciliation after a crash between 1fichier OK and our write', () =>
   });
 
   // Found by `npm run chaos` after the fix above (1,000 jobs, seed 42: 130 jobs left `submitting` for good):
-  // every poll cycle starts a fresh view and spends its info budget on the same oldest candidates of the
-  // skew window, so a job whose request has more than RECONCILE_MAX_INFO_CALLS requests before it in that
-  // window stays undecided forever. Expected: later cycles get further (or the window shrinks) and decide
-  // it. Reported to the owner of shared/jobs/reconcile.ts; flip to `it` once fixed.
-  it.fails('decides the job within 5 poll cycles when more requests than the budget precede it (BUG: every cycle reads the same oldest candidates; owner not yet fixed)', async () => {
+  // every poll cycle started a fresh view and spent its info budget on the same oldest candidates of the
+  // skew window, so a job whose request had more than RECONCILE_MAX_INFO_CALLS requests before it in that
+  // window stayed undecided forever. Fixed: each try returns its progress (stored on the job as
+  // `reconcileCheckedThrough`) and the next one starts after it.
+  it('decides the job within 5 poll cycles when more requests than the budget precede it', async () => {
     for (let i = 0; i < RECONCILE_MAX_INFO_CALLS + 2; i++) {
       await client.remoteRequest({ urls: [source.fileUrl(`cycle-before-${i}`)] });
     }
     const attemptAt = Date.now();
     const url = source.fileUrl('cycle-target');
     const { id } = await client.remoteRequest({ urls: [url] });
-    const job = submittingJob(url, attemptAt);
+    // The earlier tests' requests are in this window too: more than 100 candidates precede the target.
+    let job = submittingJob(url, attemptAt);
 
     let found: number | undefined;
-    for (let cycle = 0; cycle < 5 && found === undefined; cycle++) {
-      found = (await reconcileRemote([job], client, newRemoteView())).found.get(job.id);
+    let cycles = 0;
+    const read = new Set<number>();
+    for (; cycles < 5 && found === undefined; cycles++) {
+      const view = newRemoteView();
+      const rec = await reconcileRemote([job], client, view);
+      expect(view.calls.info).toBeLessThanOrEqual(RECONCILE_MAX_INFO_CALLS);
+      for (const readId of view.info.keys()) {
+        expect(read.has(readId)).toBe(false); // no candidate is read twice across cycles
+        read.add(readId);
+      }
+      found = rec.found.get(job.id);
+      if (found === undefined) {
+        // Undecided, never "not at 1fichier": it must not be submitted again.
+        expect(rec.undetermined.has(job.id)).toBe(true);
+        const through = rec.progress.get(job.id);
+        expect(through).toBeGreaterThan(job.reconcileCheckedThrough ?? 0);
+        // What the store's recordReconcileProgress keeps for the next cycle.
+        job = { ...job, reconcileCheckedThrough: through };
+      }
     }
 
+    expect(cycles).toBeGreaterThan(1);
     expect(found).toBe(id);
   });
 });

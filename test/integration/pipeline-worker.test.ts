@@ -5,6 +5,7 @@ import type { RelayConfig } from '../../shared/app/config.js';
 import { RELAY_METRICS } from '../../shared/app/metric-names.js';
 import { FichierApiError, FichierPacedError } from '../../shared/fichier/errors.js';
 import { enqueueJobs } from '../../shared/jobs/enqueue.js';
+import { RECONCILE_MAX_INFO_CALLS } from '../../shared/jobs/reconcile.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { harness, receiveEvent } from '../support/engines-pipeline.js';
 
@@ -254,6 +255,50 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     ]);
     expect(t.fake.calls).toEqual(['ls', `info:${accepted}`]);
     expect(t.fake.requests.filter((r) => r.body.urls.includes(jobs[0]?.url ?? ''))).toHaveLength(1);
+  });
+
+  it('reconciles across tries when more requests than the info budget precede the accepted one: progress is stored, nothing is sent again meanwhile', async () => {
+    const t = await setup();
+    // 40 requests of others in the minute before the attempt: inside the job's window (2 min of skew).
+    for (let i = 0; i < 40; i++) {
+      await t.fake.remoteRequest({ urls: [`https://files.example/before/${i}`] });
+      t.clock.advance(1000);
+    }
+    const before = t.fake.requests.map((r) => r.id);
+    let crashes = 1;
+    t.deps.hooks.afterRemoteAccepted = () => {
+      if (crashes-- > 0) throw new Error('simulated crash');
+    };
+    const [job] = await t.enqueue(urls('budget', 1));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 1);
+    await t.worker(event);
+    const accepted = t.fake.requests[40]?.id;
+    const claimed = await t.deps.store.getJob(job?.id ?? '');
+    expect(claimed?.status).toBe('submitting');
+    t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+    t.fake.calls.length = 0;
+
+    // Try 1 (worker, redelivered message): 30 info calls, undecided, handed back; progress stored.
+    const first = await t.worker(event);
+    expect(first.batchItemFailures).toHaveLength(1);
+    const undecided = await t.deps.store.getJob(job?.id ?? '');
+    expect(undecided?.status).toBe('submitting');
+    expect(undecided?.claimToken).toBe(claimed?.claimToken);
+    expect(undecided?.updatedAt).toBe(claimed?.updatedAt);
+    expect(undecided?.reconcileCheckedThrough).toBe(before[RECONCILE_MAX_INFO_CALLS - 1]);
+    expect(t.fake.requests).toHaveLength(41);
+
+    // Try 2 (poller): starts after the stored progress and finds the accepted request.
+    const report = await t.poller();
+    expect(report.reconciled).toBe(1);
+    const after = await t.deps.store.getJob(job?.id ?? '');
+    expect([after?.status, after?.remoteId]).toEqual(['submitted', accepted]);
+    expect(after?.reconcileCheckedThrough).toBeUndefined();
+    expect(t.fake.requests).toHaveLength(41);
+    // Each candidate was read once over both tries: 40 others + the accepted one.
+    const infos = t.fake.calls.filter((c) => c.startsWith('info:'));
+    expect(infos).toHaveLength(41);
+    expect(new Set(infos).size).toBe(41);
   });
 
   it('after an unknown submit outcome, the poller reconciles: not at 1fichier → queued again, then sent once', async () => {

@@ -45,6 +45,50 @@ describe('DynamoJobStore', () => {
     expect(otherUser.created).toBe(true);
   });
 
+  it('records reconciliation progress under the claim, forward only, without touching status or updatedAt; a new attempt clears it', async () => {
+    const { job } = await store.createJob(newJob('u1', 'https://example.com/progress.bin'), T0);
+    const claim = {
+      status: 'submitting' as const,
+      claimToken: 'p1',
+      leaseUntil: T0 + 3_000,
+      submitAttemptAt: T0,
+    };
+    const claimed = await store.transition(job.id, { status: 'queued' }, { ...claim, attemptsDelta: 1 }, T0);
+
+    expect(await store.recordReconcileProgress(job.id, 'p1', 1030)).toBe(true);
+    expect(await store.recordReconcileProgress(job.id, 'other-claim', 2000)).toBe(false);
+    expect(await store.recordReconcileProgress(job.id, 'p1', 1010)).toBe(false); // never backwards
+    expect(await store.recordReconcileProgress(job.id, 'p1', 1030)).toBe(false);
+    let stored = await store.getJob(job.id);
+    expect(stored?.reconcileCheckedThrough).toBe(1030);
+    expect(stored?.status).toBe('submitting');
+    expect(stored?.updatedAt).toBe(claimed.updatedAt);
+    // The poller still finds it as a lease-ended `submitting` job.
+    const listed = await store.listByStatus('submitting', { changedBefore: T0 + 3_001 });
+    expect(listed.items.map((j) => j.id)).toContain(job.id);
+
+    // A new attempt (the worker's re-claim after "not found") starts from scratch.
+    const again = await store.transition(
+      job.id,
+      { status: 'submitting', claimToken: 'p1' },
+      { ...claim, claimToken: 'p2', submitAttemptAt: T0 + 10_000, attemptsDelta: 1 },
+      T0 + 10_000,
+    );
+    expect(again.reconcileCheckedThrough).toBeUndefined();
+    expect(await store.recordReconcileProgress(job.id, 'p2', 1040)).toBe(true);
+    // Leaving `submitting` drops it too.
+    const queued = await store.transition(
+      job.id,
+      { status: 'submitting', claimToken: 'p2' },
+      { status: 'queued', claimToken: null, leaseUntil: null },
+      T0 + 20_000,
+    );
+    expect(queued.reconcileCheckedThrough).toBeUndefined();
+    expect(await store.recordReconcileProgress(job.id, 'p2', 1050)).toBe(false);
+    stored = await store.getJob(job.id);
+    expect(stored?.reconcileCheckedThrough).toBeUndefined();
+  });
+
   it('applies a transition only from the expected state and claim (a second apply is refused)', async () => {
     const { job } = await store.createJob(newJob('u1', 'https://example.com/t.bin'), T0);
     const claimed = await store.transition(
