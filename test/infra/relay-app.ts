@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type App, Validations } from 'aws-cdk-lib';
@@ -27,10 +28,16 @@ export interface BuiltRelay {
  * (`aws:cdk:bundling-stacks: []`: assets are not built, the template is otherwise the same).
  */
 export function buildRelay(overrides: Record<string, unknown> = {}): BuiltRelay {
+  // Without an outdir each App leaves a cdk.outXXXX directory in the system temp folder.
+  const outdir = mkdtempSync(join(tmpdir(), 'relay-cdk-test-'));
   const { app, stack } = buildApp({
+    outdir,
     context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...overrides },
   });
-  return { app, stack, template: Template.fromStack(stack) };
+  const template = Template.fromStack(stack);
+  // The template is in memory now; the synthesized files are not read again.
+  rmSync(outdir, { recursive: true, force: true });
+  return { app, stack, template };
 }
 
 /** Logical id of an L2 construct's CloudFormation resource. */
