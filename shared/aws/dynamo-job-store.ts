@@ -338,21 +338,30 @@ export class DynamoJobStore implements JobStore {
     };
   }
 
-  async trackRemote(remoteId: number, jobIds: readonly string[], submittedAt: number): Promise<void> {
+  async trackRemote(
+    remoteId: number,
+    jobIds: readonly string[],
+    submittedAt: number,
+    opts: { complete?: boolean } = {},
+  ): Promise<void> {
     if (jobIds.length === 0) return;
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: remoteKey(remoteId),
+        // `complete` is set in the same write that adds the whole request's jobs, so any version of the
+        // item that has it lists them all.
         UpdateExpression:
           'SET remoteId = :id, submittedAt = if_not_exists(submittedAt, :at), gsi1pk = :pk, ' +
-          'gsi1sk = if_not_exists(gsi1sk, :sk) ADD jobIds :jobs',
+          `gsi1sk = if_not_exists(gsi1sk, :sk)${opts.complete ? ', #complete = :complete' : ''} ADD jobIds :jobs`,
+        ...(opts.complete ? { ExpressionAttributeNames: { '#complete': 'complete' } } : {}),
         ExpressionAttributeValues: {
           ':id': remoteId,
           ':at': submittedAt,
           ':pk': OPEN_REMOTES_PARTITION,
           ':sk': `${iso(submittedAt)}#${String(remoteId).padStart(12, '0')}`,
           ':jobs': new Set(jobIds),
+          ...(opts.complete ? { ':complete': true } : {}),
         },
       }),
     );
@@ -379,6 +388,7 @@ export class DynamoJobStore implements JobStore {
           remoteId: Number(item.remoteId),
           jobIds: [...((item.jobIds as Set<string> | undefined) ?? [])].sort(),
           submittedAt: Number(item.submittedAt),
+          ...(item.complete === true ? { complete: true } : {}),
         });
       }
       start = page.LastEvaluatedKey;

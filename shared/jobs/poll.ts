@@ -65,7 +65,6 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   const failures: Report['failures'] = [];
   let requeued = 0;
   let reconciled = 0;
-  const view = newRemoteView();
 
   let keyId: string | undefined;
   let pacer: PacerState | null = null;
@@ -107,6 +106,8 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   };
 
   const remotes = await store.openRemotes({ limit: POLL_MAX_JOBS });
+  // The followed requests also spare reconciliation remote/info.cgi calls for the ones recorded in full.
+  const view = newRemoteView(remotes);
   const leaseEnded = (await all(deps, 'submitting', now - config.submittingLeaseS * 1000)).filter(
     (j) => (j.leaseUntil ?? 0) <= now,
   );

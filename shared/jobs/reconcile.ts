@@ -5,7 +5,7 @@
  */
 import type { FichierApi, RemoteInfoResult, RemoteListEntry } from '../fichier/types.js';
 import { parseFichierDate } from './fichier-dates.js';
-import type { JobRecord, JobStore } from './store.js';
+import type { JobRecord, JobStore, RemoteRecord } from './store.js';
 
 /**
  * Slack on the time window test: 1fichier's clock and ours differ, and its dates have one-second
@@ -23,11 +23,29 @@ export interface RemoteView {
   list?: RemoteListEntry[];
   info: Map<number, RemoteInfoResult>;
   calls: { ls: number; info: number };
+  /**
+   * Followed requests whose item lists every job they hold ({@link RemoteRecord}`.complete`): whether
+   * such a request holds a job is known without remote/info.cgi.
+   */
+  known: Map<number, RemoteRecord>;
 }
 
-/** A fresh, empty view. */
-export function newRemoteView(): RemoteView {
-  return { info: new Map(), calls: { ls: 0, info: 0 } };
+/** A fresh view; `remotes` (from `store.openRemotes()`) fill `known` with the complete ones. */
+export function newRemoteView(remotes: readonly RemoteRecord[] = []): RemoteView {
+  const known = new Map(remotes.filter((r) => r.complete).map((r) => [r.remoteId, r]));
+  return { info: new Map(), calls: { ls: 0, info: 0 }, known };
+}
+
+/**
+ * Whether candidate `id` holds `job`, as far as `view` knows without a call: from a complete followed
+ * request (by job id: its item lists exactly the jobs sent in it), else from a remote/info answer read
+ * (by URL); undefined when neither is at hand.
+ */
+function holds(view: RemoteView, id: number, job: JobRecord): boolean | undefined {
+  const known = view.known.get(id);
+  if (known) return known.jobIds.includes(job.id);
+  const info = view.info.get(id);
+  return info ? urlsOf(info).includes(job.url) : undefined;
 }
 
 /** The URLs a remote request holds, from `links` and `result[].url`. */
@@ -57,7 +75,10 @@ export async function listOf(fichier: FichierApi, view: RemoteView): Promise<Rem
 
 /** Outcome of {@link reconcileRemote}. */
 export interface Reconciliation {
-  /** Jobs whose URL is in a remote request made during their submit attempt: that request's id. */
+  /**
+   * Jobs held by a remote request made during their submit attempt (its URL in remote/info.cgi, or the
+   * job in a complete followed request): that request's id.
+   */
   found: Map<string, number>;
   /** Jobs not decided (the info budget ran out first): keep them `submitting` and try again later. */
   undetermined: Set<string>;
@@ -113,8 +134,7 @@ export function reconcileProgress(jobs: readonly JobRecord[], view: RemoteView):
     let through: number | undefined;
     for (const c of dated) {
       if (!isCandidate(job, c)) continue;
-      const info = view.info.get(c.entry.id);
-      if (!info || urlsOf(info).includes(job.url)) break;
+      if (holds(view, c.entry.id, job) !== false) break; // not read yet, or the job's request
       through = c.entry.id;
     }
     if (through !== undefined) out.set(job.id, through);
@@ -146,8 +166,9 @@ export async function saveReconcileProgress(
  * `leaseUntil`, with {@link RECONCILE_SKEW_MS} of slack) that holds its URL. Candidates are read in
  * ascending id (oldest first: the accepted request is the first one made after the attempt, however many
  * followed it), starting after the job's `reconcileCheckedThrough`, so successive tries (with the
- * progress they stored) get further instead of reading the same oldest candidates again. A job that is
- * neither found nor undetermined was not accepted by 1fichier and may be submitted again.
+ * progress they stored) get further instead of reading the same oldest candidates again. A candidate
+ * in `view.known` costs no call. A job that is neither found nor undetermined was not accepted by
+ * 1fichier and may be submitted again.
  */
 export async function reconcileRemote(
   jobs: readonly JobRecord[],
@@ -162,15 +183,15 @@ export async function reconcileRemote(
   for (const c of candidates) {
     const open = jobs.filter((j) => !found.has(j.id) && isCandidate(j, c));
     if (open.length === 0) continue;
-    if (!view.info.has(c.entry.id)) {
+    if (!view.known.has(c.entry.id) && !view.info.has(c.entry.id)) {
       if (budget <= 0) {
         for (const j of open) undetermined.add(j.id);
         continue;
       }
       budget -= 1;
+      await infoOf(fichier, view, c.entry.id);
     }
-    const urls = new Set(urlsOf(await infoOf(fichier, view, c.entry.id)));
-    for (const job of open) if (urls.has(job.url)) found.set(job.id, c.entry.id);
+    for (const job of open) if (holds(view, c.entry.id, job)) found.set(job.id, c.entry.id);
   }
   for (const id of found.keys()) undetermined.delete(id);
   const progress = reconcileProgress(

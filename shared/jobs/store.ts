@@ -44,6 +44,11 @@ export interface RemoteRecord {
   jobIds: string[];
   /** Epoch ms when 1fichier accepted it (the earliest we recorded). */
   submittedAt: number;
+  /**
+   * The worker that sent the request recorded it with every job it held, so `jobIds` is all of them.
+   * Not set on an item that reconciliation created (it adds the one job it found).
+   */
+  complete?: boolean;
 }
 
 /** Who must hold the job for a transition to apply. */
@@ -150,8 +155,16 @@ export interface JobStore {
     userId: string,
     opts: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<Page<JobRecord>>;
-  /** Starts following a remote request, or adds jobs to one already followed (idempotent). */
-  trackRemote(remoteId: number, jobIds: readonly string[], submittedAt: number): Promise<void>;
+  /**
+   * Starts following a remote request, or adds jobs to one already followed (idempotent). `complete`:
+   * `jobIds` are all the jobs the request holds (the sending worker's call), see {@link RemoteRecord}.
+   */
+  trackRemote(
+    remoteId: number,
+    jobIds: readonly string[],
+    submittedAt: number,
+    opts?: { complete?: boolean },
+  ): Promise<void>;
   /** The remote requests still followed, oldest first (at most `limit`, default 1000). */
   openRemotes(opts?: { limit?: number }): Promise<RemoteRecord[]>;
   /** Stops following a remote request (all its jobs have ended). */

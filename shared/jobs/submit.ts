@@ -134,7 +134,8 @@ export async function submitJobs(
   claimed.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
 
   if (toReconcile.length) {
-    const view = newRemoteView();
+    // Requests we sent and recorded in full need no remote/info.cgi.
+    const view = newRemoteView(await store.openRemotes());
     try {
       const { found, undetermined, progress } = await reconcileRemote(toReconcile, deps.fichier, view);
       await saveReconcileProgress(store, toReconcile, progress);
@@ -277,6 +278,7 @@ async function sendChunk(
     remoteId,
     chunk.map((j) => j.id),
     at,
+    { complete: true },
   );
   await Promise.all(
     chunk.map(async (job) => {

@@ -301,6 +301,64 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(new Set(infos).size).toBe(41);
   });
 
+  it('spends no remote/info.cgi on requests the relay sent and recorded in full', async () => {
+    const t = await setup({ batchMaxUrls: 1 });
+    // 40 requests of the relay itself just before the attempt: each followed by a complete REMOTE item.
+    await t.enqueue(urls('own', 40));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 40));
+    expect(t.fake.requests).toHaveLength(40);
+    let crashes = 1;
+    t.deps.hooks.afterRemoteAccepted = () => {
+      if (crashes-- > 0) throw new Error('simulated crash');
+    };
+    const [job] = await t.enqueue(urls('own-crash', 1));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 1));
+    const accepted = t.fake.requests[40]?.id;
+    t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+    t.fake.calls.length = 0;
+
+    const report = await t.poller();
+
+    expect(report.reconciled).toBe(1);
+    const after = await t.deps.store.getJob(job?.id ?? '');
+    expect([after?.status, after?.remoteId]).toEqual(['submitted', accepted]);
+    // Only the request whose item the crash prevented is read.
+    expect(t.fake.calls).toEqual(['ls', `info:${accepted}`]);
+  });
+
+  it('does not trust an item reconciliation created for one job: the other job of the same request is still found, not sent again', async () => {
+    const t = await setup();
+    let crashes = 1;
+    t.deps.hooks.afterRemoteAccepted = () => {
+      if (crashes-- > 0) throw new Error('simulated crash');
+    };
+    const jobs = await t.enqueue(urls('pair', 2));
+    const event = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
+    await t.worker(event);
+    expect(t.fake.requests).toHaveLength(1);
+    const accepted = t.fake.requests[0]?.id;
+    t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+
+    // The two messages come back in different batches: the first reconciles one job and follows the
+    // request with that job only.
+    const [first, second] = event.Records;
+    await t.worker({ Records: first ? [first] : [] });
+    const open = await t.deps.store.openRemotes();
+    expect(open).toHaveLength(1);
+    expect(open[0]?.complete).toBeUndefined();
+    t.fake.calls.length = 0;
+
+    await t.worker({ Records: second ? [second] : [] });
+
+    expect(t.fake.calls).toEqual(['ls', `info:${accepted}`]);
+    expect(t.fake.requests).toHaveLength(1);
+    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(after.map((j) => [j.status, j.remoteId])).toEqual([
+      ['submitted', accepted],
+      ['submitted', accepted],
+    ]);
+  });
+
   it('after an unknown submit outcome, the poller reconciles: not at 1fichier → queued again, then sent once', async () => {
     const t = await setup();
     const jobs = await t.enqueue(urls('unknown', 2));

@@ -232,6 +232,15 @@ describe('DynamoJobStore', () => {
     ]);
     await s.closeRemote(3);
     expect((await s.openRemotes()).map((r) => r.remoteId)).toEqual([7]);
+    // The sending worker's call marks the item complete; a later partial add keeps the mark.
+    await s.trackRemote(9, ['e', 'f'], T0 + 10_000, { complete: true });
+    await s.trackRemote(9, ['e'], T0 + 11_000);
+    expect((await s.openRemotes()).find((r) => r.remoteId === 9)).toEqual({
+      remoteId: 9,
+      jobIds: ['e', 'f'],
+      submittedAt: T0 + 10_000,
+      complete: true,
+    });
   });
 
   it('takes submitted jobs out of the status index and lists them through their remote request', async () => {
