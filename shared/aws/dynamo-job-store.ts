@@ -31,6 +31,7 @@ import {
   OPEN_REMOTES_PARTITION,
   PENDING_PARTITION,
   STATUS_INDEX,
+  TABLE_KEY_SCHEMA,
   TTL_ATTRIBUTE,
   USER_INDEX,
 } from './table.js';
@@ -55,7 +56,16 @@ function encodeCursor(key: Item | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
 }
 
-function decodeCursor(cursor: string | undefined, expect: Record<string, string>): Item | undefined {
+/**
+ * Reads a cursor back into the start key of a query on `index` within the partition `partition`. A
+ * cursor must hold exactly that index's key (table keys + index keys, all strings) for that partition:
+ * anything else is refused here rather than handed to DynamoDB.
+ */
+function decodeCursor(
+  cursor: string | undefined,
+  index: { partitionKey: string; sortKey: string },
+  partition: string,
+): Item | undefined {
   if (!cursor) return undefined;
   let key: unknown;
   try {
@@ -66,12 +76,13 @@ function decodeCursor(cursor: string | undefined, expect: Record<string, string>
   if (typeof key !== 'object' || key === null || Array.isArray(key))
     throw new InvalidCursorError('cursor is not valid');
   const k = key as Item;
-  if (!Object.values(k).every((v) => typeof v === 'string') || Object.keys(k).length > 4) {
-    throw new InvalidCursorError('cursor is not valid');
-  }
-  for (const [name, value] of Object.entries(expect)) {
-    if (k[name] !== value) throw new InvalidCursorError('cursor was not issued for this listing');
-  }
+  const names = [TABLE_KEY_SCHEMA.partitionKey, TABLE_KEY_SCHEMA.sortKey, index.partitionKey, index.sortKey];
+  const exact =
+    Object.keys(k).length === names.length &&
+    names.every((n) => typeof k[n] === 'string' && (k[n] as string).length > 0);
+  if (!exact) throw new InvalidCursorError('cursor is not valid');
+  if (k[index.partitionKey] !== partition)
+    throw new InvalidCursorError('cursor was not issued for this listing');
   return k;
 }
 
@@ -282,7 +293,7 @@ export class DynamoJobStore implements JobStore {
       new QueryCommand({
         ...this.pendingQuery(status, opts.changedBefore),
         Limit: opts.limit ?? 100,
-        ExclusiveStartKey: decodeCursor(opts.cursor, { [STATUS_INDEX.partitionKey]: PENDING_PARTITION }),
+        ExclusiveStartKey: decodeCursor(opts.cursor, STATUS_INDEX, PENDING_PARTITION),
       }),
     );
     return { items: (out.Items ?? []).map(toRecord), next: encodeCursor(out.LastEvaluatedKey) };
@@ -405,7 +416,7 @@ export class DynamoJobStore implements JobStore {
     opts: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<Page<JobRecord>> {
     const pk = `USER#${userId}`;
-    let start = decodeCursor(opts.cursor, { [USER_INDEX.partitionKey]: pk });
+    let start = decodeCursor(opts.cursor, USER_INDEX, pk);
     const items: { key: Item; job: JobRecord }[] = [];
     // The index holds keys only: read the jobs, then apply the status filter, until the page is full.
     for (let round = 0; round < 20; round++) {

@@ -395,7 +395,6 @@ export const BAD_CASES: BadCase[] = [
     headers: authed,
     status: 400,
     code: 'invalidCursor',
-    bug: 'answers 500: decodeCursor in shared/aws/dynamo-job-store.ts lets a start key without pk/sk/gsi2sk through to DynamoDB',
   },
   {
     name: 'cursor with an extra attribute',
