@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { JobRequest } from '../jobs/enqueue.js';
+import { JOB_STATUSES, type JobStatus } from '../jobs/model.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
 import { HttpError } from './errors.js';
 
@@ -148,4 +149,31 @@ export function parseIdempotencyKey(value: string | undefined): string | undefin
     );
   }
   return value;
+}
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
+const MAX_CURSOR_LENGTH = 2000;
+
+/** `GET /jobs` query: `status` one of the job statuses, `limit` 1–100 (default 50), an opaque `cursor`. */
+export function parseListQuery(q: { status?: string; limit?: string; cursor?: string }): {
+  limit: number;
+  status?: JobStatus;
+  cursor?: string;
+} {
+  if (q.status !== undefined && !JOB_STATUSES.includes(q.status as JobStatus)) {
+    throw new HttpError(400, 'invalidStatus', `status must be one of ${JOB_STATUSES.join(', ')}`);
+  }
+  const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new HttpError(400, 'invalidLimit', `limit must be an integer from 1 to ${MAX_PAGE}`);
+  }
+  if (q.cursor !== undefined && (q.cursor.length === 0 || q.cursor.length > MAX_CURSOR_LENGTH)) {
+    throw new HttpError(400, 'invalidCursor', 'cursor is not valid');
+  }
+  return {
+    limit,
+    ...(q.status ? { status: q.status as JobStatus } : {}),
+    ...(q.cursor ? { cursor: q.cursor } : {}),
+  };
 }
