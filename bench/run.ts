@@ -9,7 +9,7 @@
  * default 5000), BENCH_INGEST_S (autocannon seconds per side, default 10; quick 3),
  * BENCH_CONNECTIONS (default 10), BENCH_INGEST_ROUNDS (alternating rounds per side, best kept; default 2,
  * quick 1), BENCH_COLD_RUNS (imports per bundle, default 7; quick 5),
- * BENCH_DEADLINE_S (pipeline give-up, default 480).
+ * BENCH_DEADLINE_S (pipeline give-up, default 480), BENCH_OUT (results file, default bench/results.json).
  */
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -116,7 +116,7 @@ const results: Results = {
   rows,
   details,
 };
-const out = join(here, 'results.json');
+const out = process.env.BENCH_OUT?.trim() || join(here, 'results.json');
 writeResults(out, results);
 log('');
 log(formatTable(rows));
