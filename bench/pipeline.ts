@@ -35,6 +35,8 @@ export interface PipelineParams {
   urlsPerPost: number;
   /** Give up waiting after this long. */
   deadlineMs: number;
+  /** The relay's FICHIER_MIN_INTERVAL_MS. */
+  minIntervalMs: number;
 }
 
 /** What the pipeline run measured, for the cost model. */
@@ -108,7 +110,7 @@ export async function runPipeline(
     fichierApiUrl: sandbox.baseUrl,
     fichierApiKey: sandbox.keys.premium,
     token,
-    minIntervalMs: Math.ceil(1000 / params.rate),
+    minIntervalMs: params.minIntervalMs,
     batchMaxUrls: params.batch,
     pollIntervalMs: params.pollIntervalMs,
     expected: params.n,
