@@ -133,7 +133,7 @@ send({
 process.on('message', async (m: { type: string }) => {
   if (m.type === 'report') {
     // Let the poll cycle that finished the last jobs write its report, so it is counted whole.
-    await invocations.settled(30_000);
+    await invocations.settled(10_000);
     const stats = rt.stats();
     const metrics = memoryMetrics.counts;
     send({

@@ -187,7 +187,7 @@ export async function runPipeline(
       if ((final && final.terminal >= params.n) || Date.now() > deadline || child.exitCode !== null) break;
     }
     child.send({ type: 'report' });
-    const rep = await next('report', Date.now() + 30_000);
+    const rep = await next('report', Date.now() + 60_000);
     if (!rep) throw new Error('the runtime child sent no report');
     const c = rep.report;
     const stats = sandbox.stats();
