@@ -1,9 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, RelayConfigError, readRelayConfig } from '../../infra/cdk/config.js';
 import { cdkJsonContext } from './relay-app.js';
 
-const configFrom = (context: Record<string, unknown>) => readRelayConfig(new App({ context }).node);
+// These apps are never synthesized; one shared outdir keeps each from making a cdk.outXXXX in /tmp.
+const outdir = mkdtempSync(join(tmpdir(), 'relay-cdk-config-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+const configFrom = (context: Record<string, unknown>) => readRelayConfig(new App({ context, outdir }).node);
 
 describe('readRelayConfig', () => {
   it('reads cdk.json to the documented defaults', () => {
