@@ -5,7 +5,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_PACING, floodPauseAfter, nextSlotAt, type PacingPolicy } from '../fichier/backoff.js';
+import { DEFAULT_PACING, decideSlot, floodPauseAfter, type PacingPolicy } from '../fichier/backoff.js';
 import { type Clock, systemClock } from '../fichier/memory-pacer.js';
 import type { Pacer, PacerState, SlotDecision } from '../fichier/pacer.js';
 
@@ -71,25 +71,10 @@ export class DynamoPacer implements Pacer {
     const maxWait = opts.maxWaitMs ?? Number.POSITIVE_INFINITY;
     for (let race = 0; race < this.maxRaceRetries; race++) {
       const s = await this.state(keyId);
-      if (s.circuitOpen) {
-        return {
-          granted: false,
-          reason: 'circuitOpen',
-          retryAfterMs: this.policy.floodPauseMaxMs,
-          detail: s.circuitReason,
-        };
-      }
       const now = this.clock.now();
-      const slot = nextSlotAt(s, now, this.policy);
-      if (slot - now > maxWait) {
-        const paused = s.pausedUntil >= slot;
-        return {
-          granted: false,
-          reason: paused ? 'paused' : 'busy',
-          retryAfterMs: slot - now,
-          detail: paused ? `flood pause (${s.floodCount} in a row)` : 'slots taken by other callers',
-        };
-      }
+      const decision = decideSlot(s, now, now + maxWait, this.policy);
+      if ('refusal' in decision) return decision.refusal;
+      const { slot } = decision;
       try {
         await this.doc.send(
           new UpdateCommand({

@@ -4,7 +4,7 @@
  * so the in-memory and DynamoDB pacers share the same arithmetic and tests never sleep.
  */
 import { ENV } from '../config/env-names.js';
-import type { PacerState } from './pacer.js';
+import type { PacerState, SlotDecision } from './pacer.js';
 
 /** How calls for one key are spaced, paused after floods, and retried after transient errors. */
 export interface PacingPolicy {
@@ -172,4 +172,37 @@ export function nextSlotAt(
 ): number {
   const afterLast = state.lastCallAt > 0 ? state.lastCallAt + policy.minIntervalMs : 0;
   return Math.max(nowMs, afterLast, state.pausedUntil || 0);
+}
+
+/**
+ * What `take()` answers for a key in `state` at `nowMs` when it may wait until `deadlineMs` at most: the
+ * slot to reserve, or the refusal (`circuitOpen`; `paused` when a flood pause causes the wait; `busy` when
+ * other callers hold the slots). Shared by the in-memory and the DynamoDB pacer.
+ */
+export function decideSlot(
+  state: Pick<PacerState, 'lastCallAt' | 'pausedUntil' | 'floodCount' | 'circuitOpen' | 'circuitReason'>,
+  nowMs: number,
+  deadlineMs: number,
+  policy: Pick<PacingPolicy, 'minIntervalMs' | 'floodPauseMaxMs'> = DEFAULT_PACING,
+): { slot: number } | { refusal: Extract<SlotDecision, { granted: false }> } {
+  if (state.circuitOpen) {
+    // Only a hint: nothing but a reset (or another key) closes the circuit.
+    const refusal = {
+      granted: false as const,
+      reason: 'circuitOpen' as const,
+      retryAfterMs: policy.floodPauseMaxMs,
+    };
+    return { refusal: state.circuitReason ? { ...refusal, detail: state.circuitReason } : refusal };
+  }
+  const slot = nextSlotAt(state, nowMs, policy);
+  if (slot <= deadlineMs) return { slot };
+  const paused = state.pausedUntil >= slot;
+  return {
+    refusal: {
+      granted: false,
+      reason: paused ? 'paused' : 'busy',
+      retryAfterMs: slot - nowMs,
+      detail: paused ? `flood pause (${state.floodCount} in a row)` : 'slots taken by other callers',
+    },
+  };
 }

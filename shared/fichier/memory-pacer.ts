@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DEFAULT_PACING, floodPauseAfter, nextSlotAt, type PacingPolicy } from './backoff.js';
+import { DEFAULT_PACING, decideSlot, floodPauseAfter, type PacingPolicy } from './backoff.js';
 import type { Pacer, PacerState, SlotDecision } from './pacer.js';
 
 /** Time source for pacers and the client; tests pass a fake one so nothing sleeps for real. */
@@ -70,25 +70,10 @@ export class MemoryPacer implements Pacer {
     const deadline =
       opts.maxWaitMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + opts.maxWaitMs;
     for (;;) {
-      if (s.circuitOpen) {
-        return {
-          granted: false,
-          reason: 'circuitOpen',
-          retryAfterMs: this.policy.floodPauseMaxMs,
-          detail: s.circuitReason,
-        };
-      }
       const now = this.clock.now();
-      const slot = nextSlotAt(s, now, this.policy);
-      if (slot > deadline) {
-        const paused = s.pausedUntil >= slot;
-        return {
-          granted: false,
-          reason: paused ? 'paused' : 'busy',
-          retryAfterMs: slot - now,
-          detail: paused ? `flood pause (${s.floodCount} in a row)` : 'slots taken by other callers',
-        };
-      }
+      const decision = decideSlot(s, now, deadline, this.policy);
+      if ('refusal' in decision) return decision.refusal;
+      const { slot } = decision;
       s.lastCallAt = slot;
       if (slot > now) await this.clock.sleep(slot - now);
       // A flood or auth failure recorded while we waited invalidates the reserved slot.

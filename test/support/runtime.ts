@@ -233,14 +233,7 @@ export async function startFileServer(): Promise<FileServer> {
   };
 }
 
-/** A port on 127.0.0.1 that was free a moment ago and has nothing listening. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { closedPort } from './sandbox-helpers.js';
 
 /** GETs a URL and returns its body bytes (fails on a non-200). */
 export async function download(url: string): Promise<Buffer> {
