@@ -2,7 +2,6 @@
  * {@link JobStore} on the single DynamoDB table (docs/pipeline.md). Single-item conditional writes only:
  * dynalite has no transactions, and none are needed because every fact lives on one item.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -27,6 +26,7 @@ import {
   TokenConflictError,
   TransitionConflictError,
 } from '../jobs/store.js';
+import { isConditionFailure } from './dynamo-errors.js';
 import {
   OPEN_REMOTES_PARTITION,
   PENDING_PARTITION,
@@ -84,13 +84,6 @@ function decodeCursor(
   if (k[index.partitionKey] !== partition)
     throw new InvalidCursorError('cursor was not issued for this listing');
   return k;
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as Error)?.name === 'ConditionalCheckFailedException'
-  );
 }
 
 /** Options of {@link DynamoJobStore}. */

@@ -3,11 +3,11 @@
  * by a conditional update of `lastCallAt` from the value just read, so N concurrent takers on any number
  * of machines never get two slots closer than `minIntervalMs`; a loser re-reads and takes the next slot.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_PACING, decideSlot, floodPauseAfter, type PacingPolicy } from '../fichier/backoff.js';
 import { type Clock, systemClock } from '../fichier/memory-pacer.js';
 import type { Pacer, PacerState, SlotDecision } from '../fichier/pacer.js';
+import { isConditionFailure } from './dynamo-errors.js';
 
 /** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
 export type DynamoSlotDecision = SlotDecision & { slotAt?: number };
@@ -23,13 +23,6 @@ export interface DynamoPacerOptions {
 }
 
 const key = (keyId: string) => ({ pk: `PACER#${keyId}`, sk: 'PACER' });
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as Error)?.name === 'ConditionalCheckFailedException'
-  );
-}
 
 /** The DynamoDB-backed pacer. */
 export class DynamoPacer implements Pacer {

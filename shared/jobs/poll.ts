@@ -14,6 +14,7 @@ import type { JobError } from './model.js';
 import {
   infoOf,
   listOf,
+  markFoundSubmitted,
   newRemoteView,
   type Reconciliation,
   reconcileProgress,
@@ -179,19 +180,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
           try {
             if (remoteId !== undefined) {
-              await store.trackRemote(remoteId, [job.id], clock.now());
-              await store.transition(
-                job.id,
-                expected,
-                {
-                  status: 'submitted',
-                  remoteId,
-                  submittedAt: clock.now(),
-                  claimToken: null,
-                  leaseUntil: null,
-                },
-                clock.now(),
-              );
+              await markFoundSubmitted(store, job, remoteId, clock.now());
               logger.info('job reconciled: already accepted by 1fichier', { jobId: job.id, remoteId });
             } else {
               await store.transition(

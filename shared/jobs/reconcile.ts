@@ -209,3 +209,23 @@ export async function findRemoteRequests(
 ): Promise<Map<string, number>> {
   return (await reconcileRemote(jobs, fichier, view)).found;
 }
+
+/**
+ * Records what reconciliation found: 1fichier already holds `job` in remote request `remoteId`, so that
+ * request is followed and the job becomes `submitted` (on its claim token; a `TransitionConflictError`
+ * means another worker or poller decided it first).
+ */
+export async function markFoundSubmitted(
+  store: Pick<JobStore, 'trackRemote' | 'transition'>,
+  job: JobRecord,
+  remoteId: number,
+  now: number,
+): Promise<void> {
+  await store.trackRemote(remoteId, [job.id], now);
+  await store.transition(
+    job.id,
+    { status: 'submitting', claimToken: job.claimToken ?? '' },
+    { status: 'submitted', remoteId, submittedAt: now, claimToken: null, leaseUntil: null },
+    now,
+  );
+}

@@ -10,7 +10,13 @@ import { transientDelay } from '../fichier/backoff.js';
 import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
-import { newRemoteView, reconcileProgress, reconcileRemote, saveReconcileProgress } from './reconcile.js';
+import {
+  markFoundSubmitted,
+  newRemoteView,
+  reconcileProgress,
+  reconcileRemote,
+  saveReconcileProgress,
+} from './reconcile.js';
 import { type JobRecord, TransitionConflictError } from './store.js';
 
 /** One SQS message of the batch. */
@@ -148,13 +154,7 @@ export async function submitJobs(
         const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
         try {
           if (remoteId !== undefined) {
-            await store.trackRemote(remoteId, [job.id], clock.now());
-            await store.transition(
-              job.id,
-              expected,
-              { status: 'submitted', remoteId, submittedAt: clock.now(), claimToken: null, leaseUntil: null },
-              clock.now(),
-            );
+            await markFoundSubmitted(store, job, remoteId, clock.now());
             logger.info('job reconciled: already accepted by 1fichier', { jobId: job.id, remoteId });
             metrics.count('JobsReconciledSubmitted');
           } else {
