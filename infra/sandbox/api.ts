@@ -15,6 +15,7 @@ import type {
   UserInfoResult,
 } from '../../shared/fichier/types.js';
 import type { ResolvedSandboxOptions } from './config.js';
+import type { AnswerFaults } from './faults.js';
 import {
   FILE_ID_LENGTH,
   type RemoteUpload,
@@ -31,6 +32,10 @@ export interface ApiContext {
   account: SandboxAccount;
   body: Record<string, unknown>;
   opts: ResolvedSandboxOptions;
+  /** The client's IP (user/info.cgi is limited per IP as well as per key). */
+  ip: string;
+  /** The faults that bend this endpoint's answers. */
+  faults: AnswerFaults;
   /** Starts fetching the URLs of a new remote request in the background. */
   startRemote(account: SandboxAccount, job: RemoteUpload): void;
   /** A one-shot direct download URL for a file. */
@@ -107,12 +112,15 @@ function fileOf(account: SandboxAccount, url: string): SandboxFile {
   return file;
 }
 
-function fileInfo(account: SandboxAccount, file: SandboxFile): FileInfoResult {
+/** Renders a date in the zone the faults ask for. */
+const dateOf = (ctx: ApiContext, date: Date) => fichierDate(date, ctx.faults.dateZone);
+
+function fileInfo(ctx: ApiContext, account: SandboxAccount, file: SandboxFile): FileInfoResult {
   return {
     url: file.url,
     filename: file.filename,
     size: file.size,
-    date: fichierDate(file.createdAt),
+    date: dateOf(ctx, file.createdAt),
     folder_id: file.folderId,
     path: folderPath(account, folderOf(account, file.folderId)),
     checksum: file.checksum,
@@ -157,37 +165,50 @@ function remoteRequest(ctx: ApiContext): ApiReply {
   const answer: RemoteRequestResult = {
     status: 'OK',
     id: job.id,
-    date: fichierDate(job.requestedAt),
+    date: dateOf(ctx, job.requestedAt),
     urls: job.urls,
     headers,
   };
   return ok(answer);
 }
 
-function executionDate(job: RemoteUpload): string {
-  return job.executedAt ? fichierDate(job.executedAt) : NOT_EXECUTED;
+function executionDate(ctx: ApiContext, job: RemoteUpload): string {
+  return job.executedAt ? dateOf(ctx, job.executedAt) : NOT_EXECUTED;
 }
 
-function remoteList({ account }: ApiContext): ApiReply {
-  const data: RemoteListEntry[] = [...account.remote.values()].map((job) => ({
-    id: job.id,
-    request_date: fichierDate(job.requestedAt),
-    execution_date: executionDate(job),
-  }));
+function remoteList(ctx: ApiContext): ApiReply {
+  const { lsNewest, oddEntries } = ctx.faults;
+  let jobs = [...ctx.account.remote.values()].sort((a, b) => a.id - b.id);
+  if (lsNewest !== undefined) jobs = lsNewest === 0 ? [] : jobs.slice(-lsNewest);
+  const data: unknown[] = jobs.map(
+    (job): RemoteListEntry => ({
+      id: job.id,
+      request_date: dateOf(ctx, job.requestedAt),
+      execution_date: executionDate(ctx, job),
+    }),
+  );
+  if (oddEntries) {
+    const now = dateOf(ctx, new Date());
+    data.unshift({ request_date: now, execution_date: '' });
+    data.push({ id: null, request_date: now, execution_date: NOT_EXECUTED });
+  }
   return ok({ status: 'OK', data });
 }
 
-function remoteInfo({ account, body }: ApiContext): ApiReply {
-  const job = account.remote.get(requiredInt(body, 'id'));
+function remoteInfo(ctx: ApiContext): ApiReply {
+  const job = ctx.account.remote.get(requiredInt(ctx.body, 'id'));
   if (!job) throw new KoError(404, MESSAGES.notFound);
+  const result: unknown[] = job.executedAt ? [...job.results] : [];
+  // Only once executed: a result row before that would tell clients the request is done.
+  if (ctx.faults.oddEntries && job.executedAt) result.push({ download_link: '', message: '' });
   // No top-level status: the real answer may not carry one (fichier-api.md §2.1, §6 question 7).
-  const answer: RemoteInfoResult = {
+  const answer = {
     id: job.id,
-    request_date: fichierDate(job.requestedAt),
-    execution_date: executionDate(job),
+    request_date: dateOf(ctx, job.requestedAt),
+    execution_date: executionDate(ctx, job),
     links: job.urls,
-    result: job.executedAt ? job.results : [],
-  };
+    result,
+  } satisfies Omit<RemoteInfoResult, 'result'> & { result: unknown[] };
   return ok(answer);
 }
 
@@ -195,25 +216,26 @@ function subFolders(account: SandboxAccount, parentId: number): SandboxFolder[] 
   return [...account.folders.values()].filter((f) => f.parentId === parentId);
 }
 
-function folderList({ account, body }: ApiContext): ApiReply {
+function folderList(ctx: ApiContext): ApiReply {
+  const { account, body } = ctx;
   const folder = folderOf(account, intParam(body, 'folder_id') ?? 0);
   const sub: SubFolder[] = subFolders(account, folder.id).map((f) => ({
     id: f.id,
     name: f.name,
-    create_date: fichierDate(f.createdAt),
+    create_date: dateOf(ctx, f.createdAt),
     pass: 0,
   }));
   const answer: FolderListResult = {
     folder_id: folder.id,
     name: folder.name,
-    create_date: fichierDate(folder.createdAt),
+    create_date: dateOf(ctx, folder.createdAt),
     sub_folders: sub,
   };
   // fichier-api.md §2.3: `files: 1` asks for the file list.
   if (intParam(body, 'files') === 1) {
     answer.items = [...account.files.values()]
       .filter((f) => f.folderId === folder.id)
-      .map((f) => fileInfo(account, f));
+      .map((f) => fileInfo(ctx, account, f));
   }
   return ok(answer);
 }
@@ -235,8 +257,8 @@ function folderMkdir({ account, body, store }: ApiContext): ApiReply {
   return ok(answer);
 }
 
-function fileInfoHandler({ account, body }: ApiContext): ApiReply {
-  return ok(fileInfo(account, fileOf(account, requiredString(body, 'url'))));
+function fileInfoHandler(ctx: ApiContext): ApiReply {
+  return ok(fileInfo(ctx, ctx.account, fileOf(ctx.account, requiredString(ctx.body, 'url'))));
 }
 
 function downloadToken(ctx: ApiContext): ApiReply {
@@ -252,14 +274,20 @@ function downloadToken(ctx: ApiContext): ApiReply {
   return ok(answer);
 }
 
-function userInfo({ account, opts, store }: ApiContext): ApiReply {
+function userInfo(ctx: ApiContext): ApiReply {
+  const { account, opts, store, ip } = ctx;
   const now = Date.now();
-  // Real limit: 1 call/min per IP and 1 per 5 min per user (fichier-api.md §2.6); here one interval per key.
-  if (account.lastUserInfoAt !== undefined && now - account.lastUserInfoAt < opts.userInfoMinIntervalMs) {
+  // 1fichier's documented limit is two at once: 1 call per minute per IP and 1 per 5 minutes per user.
+  const lastFromIp = store.userInfoByIp.get(ip);
+  const ipTooSoon = lastFromIp !== undefined && now - lastFromIp < opts.userInfoMinIntervalMs;
+  const keyTooSoon =
+    account.lastUserInfoAt !== undefined && now - account.lastUserInfoAt < opts.userInfoKeyMinIntervalMs;
+  if (ipTooSoon || keyTooSoon) {
     store.stats.floodAnswers++;
     throw new KoError(403, MESSAGES.userFlood);
   }
   account.lastUserInfoAt = now;
+  store.userInfoByIp.set(ip, now);
   const used = [...account.files.values()].reduce((sum, f) => sum + f.size, 0);
   const premium = account.tier === 'premium';
   const answer: UserInfoResult = {
@@ -267,7 +295,7 @@ function userInfo({ account, opts, store }: ApiContext): ApiReply {
     email: account.email,
     offer: premium ? 1 : 0,
     '2fa': 0,
-    subscription_end: premium ? fichierDate(new Date(now + 365 * 86_400_000)) : '',
+    subscription_end: premium ? dateOf(ctx, new Date(now + 365 * 86_400_000)) : '',
     cdn: 0,
     hot_storage: used,
     cold_storage: 0,

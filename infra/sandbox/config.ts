@@ -23,7 +23,7 @@ export interface SandboxOptions {
   keys?: SandboxKey[];
   /** API requests per second allowed per key and per client IP (sliding 1-second window). @default 3 */
   rate?: number;
-  /** How long a flood locks the key and the IP. @default 30000 */
+  /** How long a flood locks the key and the IP. @default 60000 */
   floodLockMs?: number;
   /** Where fetched files are stored. @default a new temporary directory, removed on close */
   dataDir?: string;
@@ -36,12 +36,18 @@ export interface SandboxOptions {
   maxFileBytes?: number;
   /** Minimum time between a remote request and its execution. @default 0 */
   execDelayMs?: number;
-  /** Minimum spacing of two user/info.cgi calls for one key. @default 60000 */
+  /** Minimum spacing of two user/info.cgi calls from one client IP (any key). @default 60000 */
   userInfoMinIntervalMs?: number;
+  /** Minimum spacing of two user/info.cgi calls with one key (from any IP). @default 300000 */
+  userInfoKeyMinIntervalMs?: number;
   /** Connect timeout of the source fetches. @default 10000 */
   fetchConnectTimeoutMs?: number;
   /** Longest silence (headers or body) of a source before its fetch fails. @default 30000 */
   fetchIdleTimeoutMs?: number;
+  /** Longest time one source fetch may take in all, however steadily it trickles. @default 1800000 */
+  fetchTotalTimeoutMs?: number;
+  /** Most bytes of fetched files the data directory may hold; a fetch going past it fails. @default 1 GiB */
+  diskQuotaBytes?: number;
   /** Receives one line per notable event (start, API answers, fetch results). @default no logging */
   log?: (line: string) => void;
 }
@@ -58,8 +64,11 @@ export interface ResolvedSandboxOptions {
   maxFileBytes: number;
   execDelayMs: number;
   userInfoMinIntervalMs: number;
+  userInfoKeyMinIntervalMs: number;
   fetchConnectTimeoutMs: number;
   fetchIdleTimeoutMs: number;
+  fetchTotalTimeoutMs: number;
+  diskQuotaBytes: number;
   log: (line: string) => void;
 }
 
@@ -68,14 +77,20 @@ export const SANDBOX_DEFAULTS = {
   port: 3001,
   // fichier-api.md §3.5: 3 requests per second is the documented general limit.
   rate: 3,
-  // fichier-api.md §3.3: rclone sleeps 30 s after a flood answer.
-  floodLockMs: 30_000,
+  // Real locks outlast rclone's 30 s pause after a flood answer; the real duration is not published, and a
+  // minute is closer to what the real service does.
+  floodLockMs: 60_000,
   maxFileBytes: 100 * 1024 * 1024,
   execDelayMs: 0,
-  // fichier-api.md §2.6: user/info.cgi is limited to 1 call per minute per IP (and 1 per 5 min per user).
+  // 1fichier's documented user/info.cgi limit: 1 call per minute per IP and 1 per 5 minutes per user.
   userInfoMinIntervalMs: 60_000,
+  userInfoKeyMinIntervalMs: 300_000,
   fetchConnectTimeoutMs: 10_000,
   fetchIdleTimeoutMs: 30_000,
+  // The sandbox's own bounds, so a source that never ends or a burst of big files cannot hold a fetch slot
+  // forever or fill the disk.
+  fetchTotalTimeoutMs: 30 * 60_000,
+  diskQuotaBytes: 1024 * 1024 * 1024,
 } as const;
 
 /** The environment variables `sandboxOptionsFromEnv` reads. */
@@ -89,12 +104,18 @@ export const SANDBOX_ENV = {
   maxFileBytes: 'SANDBOX_MAX_FILE_BYTES',
   execDelayMs: 'SANDBOX_EXEC_DELAY_MS',
   userInfoMinIntervalMs: 'SANDBOX_USER_INFO_MIN_INTERVAL_MS',
+  userInfoKeyMinIntervalMs: 'SANDBOX_USER_INFO_KEY_MIN_INTERVAL_MS',
+  fetchTotalTimeoutMs: 'SANDBOX_FETCH_TOTAL_TIMEOUT_MS',
+  diskQuotaBytes: 'SANDBOX_DISK_QUOTA_BYTES',
 } as const;
 
 /** A sandbox option or environment variable has an invalid value. */
 export class SandboxConfigError extends Error {
   override name = 'SandboxConfigError';
 }
+
+/** Longest delay `setTimeout` honours; past it Node fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 const KEY_PATTERN = /^[A-Za-z0-9_=-]{1,128}$/;
 
@@ -179,6 +200,15 @@ export function sandboxOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): San
   if (userInfo !== undefined) {
     opts.userInfoMinIntervalMs = integer(SANDBOX_ENV.userInfoMinIntervalMs, userInfo, 0);
   }
+  const userInfoKey = read(SANDBOX_ENV.userInfoKeyMinIntervalMs);
+  if (userInfoKey !== undefined) {
+    opts.userInfoKeyMinIntervalMs = integer(SANDBOX_ENV.userInfoKeyMinIntervalMs, userInfoKey, 0);
+  }
+  const total = read(SANDBOX_ENV.fetchTotalTimeoutMs);
+  if (total !== undefined)
+    opts.fetchTotalTimeoutMs = integer(SANDBOX_ENV.fetchTotalTimeoutMs, total, 1, MAX_TIMER_MS);
+  const quota = read(SANDBOX_ENV.diskQuotaBytes);
+  if (quota !== undefined) opts.diskQuotaBytes = integer(SANDBOX_ENV.diskQuotaBytes, quota, 1);
   return opts;
 }
 
@@ -216,6 +246,11 @@ export function resolveSandboxOptions(opts: SandboxOptions = {}): ResolvedSandbo
       opts.userInfoMinIntervalMs ?? SANDBOX_DEFAULTS.userInfoMinIntervalMs,
       0,
     ),
+    userInfoKeyMinIntervalMs: integer(
+      'userInfoKeyMinIntervalMs',
+      opts.userInfoKeyMinIntervalMs ?? SANDBOX_DEFAULTS.userInfoKeyMinIntervalMs,
+      0,
+    ),
     fetchConnectTimeoutMs: integer(
       'fetchConnectTimeoutMs',
       opts.fetchConnectTimeoutMs ?? SANDBOX_DEFAULTS.fetchConnectTimeoutMs,
@@ -226,6 +261,13 @@ export function resolveSandboxOptions(opts: SandboxOptions = {}): ResolvedSandbo
       opts.fetchIdleTimeoutMs ?? SANDBOX_DEFAULTS.fetchIdleTimeoutMs,
       1,
     ),
+    fetchTotalTimeoutMs: integer(
+      'fetchTotalTimeoutMs',
+      opts.fetchTotalTimeoutMs ?? SANDBOX_DEFAULTS.fetchTotalTimeoutMs,
+      1,
+      MAX_TIMER_MS,
+    ),
+    diskQuotaBytes: integer('diskQuotaBytes', opts.diskQuotaBytes ?? SANDBOX_DEFAULTS.diskQuotaBytes, 1),
     log: opts.log ?? (() => {}),
   };
 }

@@ -4,6 +4,7 @@
  * faults, and an empty object resets them.
  */
 import { z } from 'zod';
+import { type DateZone, type HtmlErrorStatus, MESSAGES } from './wire.js';
 
 const ratio = z.number().min(0).max(1);
 const nonNegativeInt = z.number().int().min(0);
@@ -28,13 +29,73 @@ export const sandboxFaultsSchema = z.strictObject({
   rate: z.number().int().min(1).optional(),
   /** Overrides the flood lock duration. */
   floodLockMs: nonNegativeInt.optional(),
+  /** The next N affected API requests get nginx's HTML error page (`htmlErrorStatus`); nothing is done. */
+  forceHtmlError: nonNegativeInt.optional(),
+  /** Share of API requests answered with nginx's HTML error page; nothing is done. */
+  htmlErrorRatio: ratio.optional(),
+  /** Status of the HTML error pages (forceHtmlError, htmlErrorRatio, forceHtmlAfterCreate). @default 502 */
+  htmlErrorStatus: z.union([z.literal(502), z.literal(503), z.literal(504)]).optional(),
+  /**
+   * The next N affected remote/request.cgi calls that create a request are handled normally (the request
+   * exists, runs and counts as a submission) but answered with the HTML error page: the answer is lost.
+   */
+  forceHtmlAfterCreate: nonNegativeInt.optional(),
+  /** While true every affected API request gets a 503 HTML maintenance page; forced counters wait. */
+  maintenance: z.boolean().optional(),
+  /** The next N affected API requests get 403 text/plain `IP Locked` and lock their IP. */
+  forcePlainIpLock: nonNegativeInt.optional(),
+  /** The next N affected API requests get `{"status":"KO","message":unknownKoMessage}`; nothing is done. */
+  forceUnknownKo: nonNegativeInt.optional(),
+  /** @default `#913 Premium status is only allowed to be used on residential connections` */
+  unknownKoMessage: z.string().min(1).optional(),
+  /** @default 200 */
+  unknownKoHttpStatus: z.number().int().min(200).max(599).optional(),
+  /** The next N affected API requests get 403 `Flood detected: User Locked #223` and lock their key only. */
+  forceUserLocked: nonNegativeInt.optional(),
+  /** Every number of every affected JSON answer is sent as a string (`"id":"123"`), recursively. */
+  numbersAsStrings: z.boolean().optional(),
+  /** remote/ls.cgi lists only the newest N requests (highest ids); 0 lists none. */
+  lsNewest: nonNegativeInt.optional(),
+  /**
+   * remote/ls.cgi adds an entry without an id and one with `id: null`; remote/info.cgi of an executed request
+   * adds a result without `status` and `url`.
+   */
+  oddEntries: z.boolean().optional(),
+  /** Dates are rendered at a fixed UTC+1 all year instead of Europe/Paris (one hour behind in summer). */
+  datesFixedUtcPlus1: z.boolean().optional(),
 });
 
 /** The fault settings (all optional; absent means no fault). */
 export type SandboxFaults = z.infer<typeof sandboxFaultsSchema>;
 
 /** What the sandbox does to one API request instead of answering it normally. */
-export type FaultAction = 'flood' | 'reset' | 'timeout' | 'error';
+export type FaultAction =
+  | 'maintenance'
+  | 'flood'
+  | 'userLocked'
+  | 'plainIpLock'
+  | 'html'
+  | 'unknownKo'
+  | 'reset'
+  | 'timeout'
+  | 'error';
+
+/** How the answers of one endpoint are bent (the faults that alter an answer instead of replacing it). */
+export interface AnswerFaults {
+  dateZone: DateZone;
+  numbersAsStrings: boolean;
+  lsNewest: number | undefined;
+  oddEntries: boolean;
+}
+
+/** The forced counters, in the order they are consumed. */
+const FORCED = [
+  ['forceFlood', 'flood'],
+  ['forceUserLocked', 'userLocked'],
+  ['forcePlainIpLock', 'plainIpLock'],
+  ['forceHtmlError', 'html'],
+  ['forceUnknownKo', 'unknownKo'],
+] as const satisfies ReadonlyArray<readonly [keyof SandboxFaults, FaultAction]>;
 
 /** Default hold of a request under the timeout fault. */
 export const DEFAULT_TIMEOUT_HOLD_MS = 30_000;
@@ -84,18 +145,56 @@ export class FaultState {
     return this.applies(endpoint) ? (this.faults.latencyMs ?? 0) : 0;
   }
 
-  /** Decides the fault of one request of this endpoint (forced floods first, consuming one). */
+  /**
+   * Decides the fault of one request of this endpoint: maintenance (consumes nothing), then the forced
+   * counters in `FORCED` order (consuming one), then the ratios.
+   */
   pick(endpoint: string): FaultAction | undefined {
     if (!this.applies(endpoint)) return undefined;
     const f = this.faults;
-    if (f.forceFlood && f.forceFlood > 0) {
-      f.forceFlood -= 1;
-      return 'flood';
+    if (f.maintenance) return 'maintenance';
+    for (const [field, action] of FORCED) {
+      const left = f[field];
+      if (left !== undefined && left > 0) {
+        f[field] = left - 1;
+        return action;
+      }
     }
     if (f.resetRatio && this.random() < f.resetRatio) return 'reset';
     if (f.timeoutRatio && this.random() < f.timeoutRatio) return 'timeout';
+    if (f.htmlErrorRatio && this.random() < f.htmlErrorRatio) return 'html';
     if (f.errorRatio && this.random() < f.errorRatio) return 'error';
     return undefined;
+  }
+
+  /** Consumes one `forceHtmlAfterCreate` for a remote/request.cgi that created a request; true if it did. */
+  takeHtmlAfterCreate(endpoint: string): boolean {
+    const left = this.faults.forceHtmlAfterCreate;
+    if (endpoint !== 'remote/request.cgi' || !this.applies(endpoint) || !left || left <= 0) return false;
+    this.faults.forceHtmlAfterCreate = left - 1;
+    return true;
+  }
+
+  get htmlErrorStatus(): HtmlErrorStatus {
+    return this.faults.htmlErrorStatus ?? 502;
+  }
+
+  get unknownKo(): { status: number; message: string } {
+    return {
+      status: this.faults.unknownKoHttpStatus ?? 200,
+      message: this.faults.unknownKoMessage ?? MESSAGES.unknownKo,
+    };
+  }
+
+  /** The answer-bending faults for this endpoint (none when `paths` leaves it out). */
+  answerFaults(endpoint: string): AnswerFaults {
+    const f = this.applies(endpoint) ? this.faults : {};
+    return {
+      dateZone: f.datesFixedUtcPlus1 ? 'utc+1' : 'paris',
+      numbersAsStrings: f.numbersAsStrings ?? false,
+      lsNewest: f.lsNewest,
+      oddEntries: f.oddEntries ?? false,
+    };
   }
 
   /** One of the 5xx codes an overloaded 1fichier front answers (fichier-api.md §3.2 retry list). */

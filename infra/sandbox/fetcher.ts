@@ -19,6 +19,12 @@ export interface FetcherOptions {
   maxFileBytes: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Longest time one fetch may take from its first byte sent to its last received (queueing excluded). */
+  totalTimeoutMs: number;
+  /** Most bytes the stored files may take in all, counting the fetches in progress. */
+  diskQuotaBytes: number;
+  /** Bytes the data directory already holds at start (files restored from a snapshot). @default 0 */
+  usedBytes?: number;
   /** Fetches running at once; the others wait. */
   concurrency?: number;
 }
@@ -27,23 +33,34 @@ class TooLargeError extends Error {
   override name = 'TooLargeError';
 }
 
-/** Counts and hashes the bytes going through, failing past the cap. */
+class QuotaError extends Error {
+  override name = 'QuotaError';
+}
+
+/** Counts and hashes the bytes going through, failing past the cap or when the disk quota refuses them. */
 class CappedHash extends Transform {
   // The real checksum is whirlpool (fichier-api.md §2.4); Node 20's OpenSSL 3 only has it in the legacy
   // provider, which is off by default, so sha256 hex stands in for it.
   readonly hash = createHash('sha256');
   size = 0;
 
-  constructor(private readonly max: number) {
+  constructor(
+    private readonly max: number,
+    private readonly reserve: (bytes: number) => boolean,
+  ) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.size > this.max) {
+    if (this.size + chunk.length > this.max) {
       done(new TooLargeError());
       return;
     }
+    if (!this.reserve(chunk.length)) {
+      done(new QuotaError());
+      return;
+    }
+    this.size += chunk.length;
     this.hash.update(chunk);
     done(null, chunk);
   }
@@ -76,15 +93,24 @@ function describeNetworkError(err: unknown): string {
   return `Fetch failed (${code || e.message || 'unknown error'})`;
 }
 
-/** Runs source fetches with a concurrency limit; `close()` aborts them all. */
+// The sandbox's own texts, as for every per-URL KO: what 1fichier says in these cases is unknown.
+const quotaMessage = (quota: number) => `Disk quota exceeded: the sandbox stores at most ${quota} bytes`;
+const deadlineMessage = (ms: number) => `Timeout while fetching the file: not finished within ${ms} ms`;
+
+/** Runs source fetches with a concurrency limit and a disk quota; `close()` aborts them all. */
 export class Fetcher {
   private readonly agent: Agent;
   private readonly dispatcher: Dispatcher;
   private readonly abort = new AbortController();
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  /** Bytes of the files fetched to disk (and those there at start). */
+  private stored: number;
+  /** Bytes received by the fetches in progress. */
+  private inFlight = 0;
 
   constructor(private readonly opts: FetcherOptions) {
+    this.stored = opts.usedBytes ?? 0;
     this.agent = new Agent({
       connect: { timeout: opts.connectTimeoutMs },
       headersTimeout: opts.idleTimeoutMs,
@@ -106,6 +132,11 @@ export class Fetcher {
       this.running--;
       this.waiting.shift()?.();
     }
+  }
+
+  /** Bytes counted against the disk quota: stored files plus fetches in progress. */
+  get usedBytes(): number {
+    return this.stored + this.inFlight;
   }
 
   get closed(): boolean {
@@ -142,18 +173,48 @@ export class Fetcher {
       return { ok: false, message: `Unsupported URL scheme ${url.protocol} (only http and https)` };
     }
     if (this.closed) return { ok: false, message: 'Fetch aborted' };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.opts.totalTimeoutMs);
+    let reserved = 0;
+    try {
+      const outcome = await this.download(
+        url,
+        headers,
+        diskPath,
+        AbortSignal.any([this.abort.signal, deadline.signal]),
+        (bytes) => {
+          if (this.usedBytes + bytes > this.opts.diskQuotaBytes) return false;
+          reserved += bytes;
+          this.inFlight += bytes;
+          return true;
+        },
+      );
+      if (outcome.ok) this.stored += outcome.size;
+      else if (deadline.signal.aborted && !this.closed) {
+        return { ok: false, message: deadlineMessage(this.opts.totalTimeoutMs) };
+      }
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+      this.inFlight -= reserved;
+    }
+  }
+
+  private async download(
+    url: URL,
+    headers: Record<string, string>,
+    diskPath: string,
+    signal: AbortSignal,
+    reserve: (bytes: number) => boolean,
+  ): Promise<FetchOutcome> {
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
-        method: 'GET',
-        headers,
-        dispatcher: this.dispatcher,
-        signal: this.abort.signal,
-      });
+      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal });
     } catch (err) {
       return { ok: false, message: describeNetworkError(err) };
     }
     const max = this.opts.maxFileBytes;
+    const quota = this.opts.diskQuotaBytes;
     if (res.statusCode < 200 || res.statusCode > 299) {
       await res.body.dump().catch(() => {});
       return { ok: false, message: `The source answered HTTP ${res.statusCode}` };
@@ -163,11 +224,15 @@ export class Fetcher {
       res.body.destroy();
       return { ok: false, message: `File too large: more than ${max} bytes` };
     }
+    if (Number.isFinite(length) && this.usedBytes + length > quota) {
+      res.body.destroy();
+      return { ok: false, message: quotaMessage(quota) };
+    }
     const header = (name: string): string | undefined => {
       const v = res.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    const counter = new CappedHash(max);
+    const counter = new CappedHash(max, reserve);
     const partPath = `${diskPath}.part`;
     try {
       await pipeline(res.body, counter, createWriteStream(partPath));
@@ -176,6 +241,7 @@ export class Fetcher {
       await rm(partPath, { force: true }).catch(() => {});
       if (err instanceof TooLargeError)
         return { ok: false, message: `File too large: more than ${max} bytes` };
+      if (err instanceof QuotaError) return { ok: false, message: quotaMessage(quota) };
       return { ok: false, message: describeNetworkError(err) };
     }
     return {

@@ -7,23 +7,34 @@
 
 const WINDOW_MS = 1000;
 
+/**
+ * What a lock answers while it lasts: `flood` the JSON `IP Locked #412`, `plainIp` the bare-text `IP Locked`,
+ * `user` the JSON `User Locked #223`. A locked subject keeps getting the answer that locked it.
+ */
+export type LockKind = 'flood' | 'plainIp' | 'user';
+
 /** Per-subject sliding windows and locks. Subjects are opaque strings such as `ip:127.0.0.1` or `key:…`. */
 export class FloodGuard {
   private readonly windows = new Map<string, number[]>();
-  private readonly locks = new Map<string, number>();
+  private readonly locks = new Map<string, { until: number; kind: LockKind }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** True when any subject is under a flood lock. */
+  /** True when any subject is under a lock. */
   isLocked(subjects: readonly string[]): boolean {
+    return this.lockOf(subjects) !== undefined;
+  }
+
+  /** The kind of the lock of the first locked subject, or undefined when none is locked. */
+  lockOf(subjects: readonly string[]): LockKind | undefined {
     const now = this.now();
-    return subjects.some((s) => {
-      const until = this.locks.get(s);
-      if (until === undefined) return false;
-      if (until > now) return true;
+    for (const s of subjects) {
+      const lock = this.locks.get(s);
+      if (lock === undefined) continue;
+      if (lock.until > now) return lock.kind;
       this.locks.delete(s);
-      return false;
-    });
+    }
+    return undefined;
   }
 
   /**
@@ -43,10 +54,12 @@ export class FloodGuard {
     return true;
   }
 
-  /** Locks every subject for `ms`. */
-  lock(subjects: readonly string[], ms: number): void {
+  /** Locks every subject for `ms` (never shortening a longer lock); the latest lock sets the answer. */
+  lock(subjects: readonly string[], ms: number, kind: LockKind = 'flood'): void {
     const until = this.now() + ms;
-    for (const s of subjects) this.locks.set(s, Math.max(until, this.locks.get(s) ?? 0));
+    for (const s of subjects) {
+      this.locks.set(s, { until: Math.max(until, this.locks.get(s)?.until ?? 0), kind });
+    }
   }
 
   private sweep(now: number): void {

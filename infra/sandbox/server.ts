@@ -27,11 +27,18 @@ import { type ApiReply, ENDPOINTS } from './api.js';
 import { resolveSandboxOptions, type SandboxKey, type SandboxOptions } from './config.js';
 import { FaultState, type SandboxFaults } from './faults.js';
 import { Fetcher } from './fetcher.js';
-import { FloodGuard } from './flood-guard.js';
+import { FloodGuard, type LockKind } from './flood-guard.js';
 import { readSnapshot, restoreSnapshot, SnapshotWriter, snapshotKeys } from './persist.js';
 import { RemoteRunner } from './remote-runner.js';
 import { emptyStats, randomId, type SandboxFile, type SandboxStats, SandboxStore } from './store.js';
-import { KoError, MESSAGES } from './wire.js';
+import {
+  type HtmlErrorStatus,
+  KoError,
+  MAINTENANCE_PAGE,
+  MESSAGES,
+  nginxErrorPage,
+  numbersToStrings,
+} from './wire.js';
 
 export type { SandboxKey, SandboxOptions, SandboxTier } from './config.js';
 export { generateSandboxKey, SANDBOX_ENV, SandboxConfigError, sandboxOptionsFromEnv } from './config.js';
@@ -89,6 +96,17 @@ function sendJson(
   res.end(text);
 }
 
+/** A non-JSON answer, as the fronts of 1fichier send them (HTML error pages, bare-text locks). */
+function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendHtmlError(res: ServerResponse, status: HtmlErrorStatus): void {
+  sendText(res, status, 'text/html', nginxErrorPage(status));
+}
+
 const ko = (message: string) => ({ status: 'KO', message });
 
 /** The body went past the drain limit; the connection is dropped instead of read to the end. */
@@ -139,6 +157,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     maxFileBytes: opts.maxFileBytes,
     connectTimeoutMs: opts.fetchConnectTimeoutMs,
     idleTimeoutMs: opts.fetchIdleTimeoutMs,
+    totalTimeoutMs: opts.fetchTotalTimeoutMs,
+    diskQuotaBytes: opts.diskQuotaBytes,
+    usedBytes: [...store.filesByToken.values()].reduce((sum, f) => sum + f.size, 0),
   });
   let origin = '';
   const runner = new RemoteRunner({
@@ -162,10 +183,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   const sleep = (ms: number) => new Promise<void>((resolve) => later(ms, resolve));
 
-  const floodAnswer = (res: ServerResponse): void => {
+  const floodAnswer = (res: ServerResponse, kind: LockKind = 'flood'): void => {
     store.stats.floodAnswers++;
     // 1fichier answers floods with 403, not 429 (changed in April 2020, fichier-api.md §3.2).
-    sendJson(res, 403, ko(MESSAGES.flood));
+    if (kind === 'plainIp') sendText(res, 403, 'text/plain', MESSAGES.plainIpLock);
+    else sendJson(res, 403, ko(kind === 'user' ? MESSAGES.userLocked : MESSAGES.flood));
+  };
+  const countFault = (kind: string): void => {
+    store.stats.faultsInjected++;
+    store.count('faultsByKind', kind);
   };
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, endpointName: string): Promise<void> {
@@ -203,17 +229,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const account = key === undefined ? undefined : store.accounts.get(key);
     const subjects = account ? [`ip:${ip}`, `key:${account.key}`] : [`ip:${ip}`];
     const lockMs = faults.floodLockMs ?? opts.floodLockMs;
-    const lock = (): void => {
-      guard.lock(subjects, lockMs);
+    const lock = (kind: LockKind = 'flood'): void => {
+      // A flood locks the key and the IP; `IP Locked` only the IP; `User Locked` only the key.
+      const keyOnly = account ? [`key:${account.key}`] : [];
+      const locked = kind === 'plainIp' ? [`ip:${ip}`] : kind === 'user' ? keyOnly : subjects;
+      if (locked.length === 0) return;
+      guard.lock(locked, lockMs, kind);
       store.stats.floodLocks++;
-      opts.log(`flood: locked ${account ? 'key and ' : ''}IP ${ip} for ${lockMs} ms`);
+      opts.log(`${kind} lock: ${locked.join(' and ')} for ${lockMs} ms`);
     };
 
     const latency = faults.latencyFor(endpointName);
     if (latency > 0) await sleep(latency);
     const fault = faults.pick(endpointName);
     if (fault) {
-      store.stats.faultsInjected++;
+      countFault(fault);
       opts.log(`fault ${fault} on ${endpointName}`);
       if (fault === 'reset') {
         req.socket.resetAndDestroy();
@@ -228,13 +258,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         sendJson(res, faults.errorStatus(), ko('Service temporarily unavailable (sandbox fault)'));
         return;
       }
-      lock();
-      floodAnswer(res);
+      if (fault === 'maintenance') {
+        sendText(res, 503, 'text/html', MAINTENANCE_PAGE);
+        return;
+      }
+      if (fault === 'html') {
+        sendHtmlError(res, faults.htmlErrorStatus);
+        return;
+      }
+      if (fault === 'unknownKo') {
+        const { status, message } = faults.unknownKo;
+        sendJson(res, status, ko(message));
+        return;
+      }
+      const kind: LockKind = fault === 'userLocked' ? 'user' : fault === 'plainIpLock' ? 'plainIp' : 'flood';
+      lock(kind);
+      floodAnswer(res, kind);
       return;
     }
 
-    if (guard.isLocked(subjects)) {
-      floodAnswer(res);
+    const locked = guard.lockOf(subjects);
+    if (locked) {
+      floodAnswer(res, locked);
       return;
     }
     if (!guard.admit(subjects, faults.rate ?? opts.rate)) {
@@ -267,6 +312,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sendJson(res, 403, ko(MESSAGES.notCustomer));
       return;
     }
+    const answerFaults = faults.answerFaults(endpointName);
     let reply: ApiReply;
     try {
       reply = endpoint.handle({
@@ -274,6 +320,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         account,
         body: body as Record<string, unknown>,
         opts,
+        ip,
+        faults: answerFaults,
         startRemote: (acc, job) => runner.start(acc, job),
         issueDownloadUrl: (file) => {
           const token = randomId(32);
@@ -285,7 +333,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!(err instanceof KoError)) throw err;
       reply = { status: err.httpStatus, body: ko(err.message) };
     }
-    sendJson(res, reply.status, reply.body);
+    // The request was created (and counted as a submission); only its answer is lost.
+    if (reply.status === 200 && faults.takeHtmlAfterCreate(endpointName)) {
+      countFault('htmlAfterCreate');
+      store.stats.htmlAfterCreate++;
+      opts.log(`fault htmlAfterCreate on ${endpointName}`);
+      sendHtmlError(res, faults.htmlErrorStatus);
+      return;
+    }
+    sendJson(res, reply.status, answerFaults.numbersAsStrings ? numbersToStrings(reply.body) : reply.body);
   }
 
   async function handleControl(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {

@@ -58,14 +58,24 @@ export interface SandboxStats {
   requests: Record<string, number>;
   /** Times each URL was accepted in a remote/request.cgi. */
   submissions: Record<string, number>;
-  /** Flood locks started (one per flood, covering its key and its IP). */
+  /**
+   * Locks started: one per flood (covering its key and its IP), per forced `IP Locked` (its IP) and per forced
+   * `User Locked #223` (its key).
+   */
   floodLocks: number;
-  /** Flood 403 answers of any kind (rate, lock, forced, user/info). */
+  /** Lock 403 answers of any kind (rate, lock, forced, plain-text `IP Locked`, user/info). */
   floodAnswers: number;
   /** Remote requests created. */
   remoteRequests: number;
-  /** Answers replaced by an injected fault (error, reset, timeout, forced flood); latency is not counted. */
+  /**
+   * Answers replaced by an injected fault (error, reset, timeout, forced flood or lock, HTML page, maintenance,
+   * unknown KO, HTML after create); latency and the answer-bending faults are not counted.
+   */
   faultsInjected: number;
+  /** The same, per kind (`flood`, `userLocked`, `plainIpLock`, `html`, `htmlAfterCreate`, `maintenance`, …). */
+  faultsByKind: Record<string, number>;
+  /** Remote requests created whose answer was replaced by the HTML error page (`forceHtmlAfterCreate`). */
+  htmlAfterCreate: number;
 }
 
 /** Empty counters. */
@@ -77,6 +87,8 @@ export function emptyStats(): SandboxStats {
     floodAnswers: 0,
     remoteRequests: 0,
     faultsInjected: 0,
+    faultsByKind: {},
+    htmlAfterCreate: 0,
   };
 }
 
@@ -109,6 +121,8 @@ export class SandboxStore {
   /** Every stored file by its link id, across accounts (download links are public). */
   readonly filesByToken = new Map<string, SandboxFile>();
   stats: SandboxStats = emptyStats();
+  /** Time of the last admitted user/info.cgi per client IP (not persisted, like the flood locks). */
+  readonly userInfoByIp = new Map<string, number>();
   private nextFolderId = idBase();
   private nextRemoteId = idBase();
   /** Called after every change worth persisting (set by the snapshot writer when `persist` is on). */
@@ -158,7 +172,7 @@ export class SandboxStore {
     this.filesByToken.set(file.token, file);
   }
 
-  count(field: 'requests' | 'submissions', name: string): void {
+  count(field: 'requests' | 'submissions' | 'faultsByKind', name: string): void {
     this.stats[field][name] = (this.stats[field][name] ?? 0) + 1;
   }
 }

@@ -12,6 +12,12 @@ export const MESSAGES = {
   flood: 'Flood detected: IP Locked #412',
   // fichier-api.md §3.3 lists "Flood detected: User Locked #…" without the number, so none is invented here.
   userFlood: 'Flood detected: User Locked',
+  // The key-level lock as the real service sends it, with its number (HTTP 403); it locks the key, not the IP.
+  userLocked: 'Flood detected: User Locked #223',
+  // The real service also answers an IP lock as bare text, not JSON (HTTP 403, text/plain).
+  plainIpLock: 'IP Locked',
+  // A real KO with a code no client knows, sent with HTTP 200; nothing is done.
+  unknownKo: '#913 Premium status is only allowed to be used on residential connections',
   // fichier-api.md §3.3 (JD), HTTP 404. Also used for unknown folders and remote ids, whose real text is
   // unknown (fichier-api.md §4.2, §6 question 5): clients classify it by the words "Resource not found".
   notFound: 'Resource not found #469',
@@ -44,9 +50,58 @@ const parisTime = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 });
 
-/** Formats a date the way 1fichier does: `YYYY-MM-DD HH:MM:SS`, Europe/Paris time. */
-export function fichierDate(date: Date): string {
+/**
+ * How dates are rendered: `paris` follows Europe/Paris (CET/CEST), `utc+1` is a fixed offset all year, as some
+ * 1fichier clients assume it is (so in summer such dates are one hour behind Paris time).
+ */
+export type DateZone = 'paris' | 'utc+1';
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** Formats a date the way 1fichier does: `YYYY-MM-DD HH:MM:SS`, Europe/Paris time unless `zone` says `utc+1`. */
+export function fichierDate(date: Date, zone: DateZone = 'paris'): string {
+  if (zone === 'utc+1') {
+    const d = new Date(date.getTime() + 3_600_000);
+    return (
+      `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+      `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+    );
+  }
   const p: Record<string, string> = {};
   for (const part of parisTime.formatToParts(date)) p[part.type] = part.value;
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** The reason phrases nginx prints on its own error pages for the codes a 1fichier front answers. */
+const NGINX_REASONS = {
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+} as const;
+
+/** An HTTP status nginx answers with its own HTML page when the backend behind it fails. */
+export type HtmlErrorStatus = keyof typeof NGINX_REASONS;
+
+/** nginx's default error page for `status` (HTML, not JSON: what a client gets when 1fichier's backend is down). */
+export function nginxErrorPage(status: HtmlErrorStatus): string {
+  const title = `${status} ${NGINX_REASONS[status]}`;
+  return (
+    `<html><head><title>${title}</title></head><body><center><h1>${title}</h1></center>` +
+    '<hr><center>nginx</center></body></html>'
+  );
+}
+
+/** The sandbox's maintenance page; the real one's wording is unknown, only that it is HTML with a 503. */
+export const MAINTENANCE_PAGE =
+  '<html><head><title>1fichier.com: maintenance</title></head><body><h1>1fichier.com is in maintenance</h1>' +
+  '<p>The service will be back shortly. Please try again later.</p></body></html>';
+
+/** Every number in a JSON value turned into its decimal string, recursively (`{"id":"123"}`). */
+export function numbersToStrings(value: unknown): unknown {
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return value.map(numbersToStrings);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, numbersToStrings(v)]));
+  }
+  return value;
 }

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
 import {
+  agentFrom,
   callApi,
   closedPort,
   downloadTokenSchema,
@@ -104,6 +105,7 @@ describe('authentication and tiers', () => {
 });
 
 describe('user/info.cgi', () => {
+  // user/info.cgi is limited per client IP too: each test calls it from its own loopback address.
   it('answers email and offer 1 for a premium key, then a 403 flood KO to a second call within the interval', async () => {
     const first = await api('user/info.cgi', {}, PREMIUM_2);
     expect(first.status).toBe(200);
@@ -115,9 +117,14 @@ describe('user/info.cgi', () => {
   });
 
   it('answers offer 0 for a free key', async () => {
-    const res = await api('user/info.cgi', {}, FREE);
-    expect(res.status).toBe(200);
-    expect(userInfoSchema.parse(res.json).offer).toBe(0);
+    const otherIp = agentFrom('127.0.0.2');
+    try {
+      const res = await callApi(sandbox.baseUrl, 'user/info.cgi', {}, FREE, { dispatcher: otherIp });
+      expect(res.status).toBe(200);
+      expect(userInfoSchema.parse(res.json).offer).toBe(0);
+    } finally {
+      await otherIp.close();
+    }
   });
 });
 

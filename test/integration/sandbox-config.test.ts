@@ -32,6 +32,9 @@ describe('sandboxOptionsFromEnv', () => {
       SANDBOX_MAX_FILE_BYTES: '2048',
       SANDBOX_EXEC_DELAY_MS: '10',
       SANDBOX_USER_INFO_MIN_INTERVAL_MS: '0',
+      SANDBOX_USER_INFO_KEY_MIN_INTERVAL_MS: '1500',
+      SANDBOX_FETCH_TOTAL_TIMEOUT_MS: '2500',
+      SANDBOX_DISK_QUOTA_BYTES: '4096',
     });
     expect(opts).toEqual({
       port: 0,
@@ -45,6 +48,9 @@ describe('sandboxOptionsFromEnv', () => {
       maxFileBytes: 2048,
       execDelayMs: 10,
       userInfoMinIntervalMs: 0,
+      userInfoKeyMinIntervalMs: 1500,
+      fetchTotalTimeoutMs: 2500,
+      diskQuotaBytes: 4096,
     });
   });
 
@@ -58,6 +64,10 @@ describe('sandboxOptionsFromEnv', () => {
     ['SANDBOX_RATE', '0'],
     ['SANDBOX_FLOOD_LOCK_MS', '-1'],
     ['SANDBOX_MAX_FILE_BYTES', '1.5'],
+    ['SANDBOX_USER_INFO_KEY_MIN_INTERVAL_MS', '-5'],
+    ['SANDBOX_FETCH_TOTAL_TIMEOUT_MS', '0'],
+    ['SANDBOX_FETCH_TOTAL_TIMEOUT_MS', '9999999999'],
+    ['SANDBOX_DISK_QUOTA_BYTES', '1GiB'],
     ['SANDBOX_KEYS', 'key1:gold'],
     ['SANDBOX_KEYS', 'key1:free'],
     ['SANDBOX_KEYS', 'bad key:premium'],

@@ -65,7 +65,12 @@ describe('fault injection', () => {
     expect(await api('remote/ls.cgi')).toEqual(flood);
     expect(await api('remote/ls.cgi')).toEqual(flood);
     expect((await api('remote/ls.cgi')).status).toBe(200);
-    expect(sandbox.stats()).toMatchObject({ floodLocks: 2, floodAnswers: 2, faultsInjected: 2 });
+    expect(sandbox.stats()).toMatchObject({
+      floodLocks: 2,
+      floodAnswers: 2,
+      faultsInjected: 2,
+      faultsByKind: { flood: 2 },
+    });
   });
 
   it('resets the socket without an answer under resetRatio 1', async () => {
@@ -151,6 +156,8 @@ describe('stats', () => {
       floodAnswers: 0,
       remoteRequests: 2,
       faultsInjected: 0,
+      faultsByKind: {},
+      htmlAfterCreate: 0,
     };
     expect(sandbox.stats()).toEqual(expected);
     expect(await control('GET', 'stats')).toEqual({ status: 200, json: expected });
@@ -166,6 +173,8 @@ describe('stats', () => {
       floodAnswers: 0,
       remoteRequests: 0,
       faultsInjected: 0,
+      faultsByKind: {},
+      htmlAfterCreate: 0,
     });
   });
 

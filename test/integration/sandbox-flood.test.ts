@@ -99,7 +99,13 @@ describe('rate limit and flood locks', () => {
   });
 
   it('answers user/info.cgi once per interval per key with a flood-style 403 KO in between', async () => {
-    const sandbox = await startSandbox({ port: 0, rate: 1000, userInfoMinIntervalMs: 60_000 });
+    // No per-IP interval, so only the per-key one refuses the second call.
+    const sandbox = await startSandbox({
+      port: 0,
+      rate: 1000,
+      userInfoMinIntervalMs: 0,
+      userInfoKeyMinIntervalMs: 60_000,
+    });
     opened.push(sandbox);
     const first = await callApi(sandbox.baseUrl, 'user/info.cgi', {}, sandbox.keys.premium);
     expect(first.status).toBe(200);
