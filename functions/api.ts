@@ -15,6 +15,7 @@ import {
   parseListQuery,
 } from '../shared/http/job-input.js';
 import { presentJob } from '../shared/http/present.js';
+import { resetCircuit } from '../shared/jobs/circuit.js';
 import { enqueueJobs } from '../shared/jobs/enqueue.js';
 import type { JobSource } from '../shared/jobs/model.js';
 import { InvalidCursorError } from '../shared/jobs/store.js';
@@ -81,6 +82,26 @@ export function createApiApp(deps: Deps): Hono<Env> {
     return next();
   });
 
+  // Any token today; the admin scope only once tokens have scopes.
+  app.use('/admin/*', async (c, next) => {
+    c.set(
+      'userId',
+      await authenticate(bearerOrApiKey(c.req.header('authorization'), c.req.header('x-api-key'))),
+    );
+    return next();
+  });
+
+  app.post('/admin/circuit/reset', async (c) => {
+    const { before, requeued } = await resetCircuit(deps);
+    return c.json({
+      circuit: 'closed',
+      wasOpen: before.circuitOpen,
+      ...(before.circuitReason ? { reason: before.circuitReason } : {}),
+      pausedUntil: before.pausedUntil > deps.clock.now() ? new Date(before.pausedUntil).toISOString() : null,
+      requeued,
+    });
+  });
+
   app.post('/jobs', (c) => createJobs(c, deps, 'api'));
 
   app.get('/jobs', async (c) => {
@@ -115,6 +136,7 @@ export function createApiApp(deps: Deps): Hono<Env> {
   app.all('/jobs/:id', methodNotAllowed('GET'));
   app.all('/hooks/:token', methodNotAllowed('POST'));
   app.all('/reports/latest', methodNotAllowed('GET'));
+  app.all('/admin/circuit/reset', methodNotAllowed('POST'));
 
   app.notFound((c) => c.json(errorBody('notFound', 'no such route'), 404));
   app.onError((err, c) => {

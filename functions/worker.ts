@@ -19,11 +19,17 @@ import { type SubmitMessage, submitJobs } from '../shared/jobs/submit.js';
  */
 export const MAX_DEFERRALS = 4;
 
+/**
+ * Time kept after the batch's sending deadline to record outcomes and hand messages back: 5 s, or a
+ * quarter of the time left when that is shorter (the local runtime's short test leases).
+ */
+export const WORKER_SAFETY_MS = 5000;
+
 /** Builds the SQS handler over the given deps (partial batch responses must be enabled on the mapping). */
 export function createWorkerHandler(
   deps: Deps,
-): (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse> {
-  return async (event) => {
+): (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
+  return async (event, context) => {
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     const messages: SubmitMessage[] = [];
     const receipts = new Map<string, string>();
@@ -46,7 +52,14 @@ export function createWorkerHandler(
       if (messages.length === 0) return { batchItemFailures: failures };
       let outcomes: Awaited<ReturnType<typeof submitJobs>>;
       try {
-        outcomes = await submitJobs(messages, deps);
+        const remaining = context?.getRemainingTimeInMillis();
+        const signal =
+          remaining === undefined
+            ? undefined
+            : AbortSignal.timeout(
+                Math.floor(Math.max(0, remaining - Math.min(WORKER_SAFETY_MS, remaining / 4))),
+              );
+        outcomes = await submitJobs(messages, deps, signal ? { signal } : {});
       } catch (err) {
         deps.logger.error('worker batch failed; every message will be redelivered', { error: err as Error });
         return {

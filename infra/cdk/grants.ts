@@ -52,3 +52,11 @@ export function useBatching(fn: NodejsFunction, config: RelayConfig): void {
 export function useStuckThreshold(fn: NodejsFunction, config: RelayConfig): void {
   fn.addEnvironment(ENV.stuckAfterS, String(config.stuckAfterSeconds));
 }
+
+/**
+ * The poll cycle (worker and poller): reconciliation believes a request absent only after two readings
+ * at least one cycle apart. Plain setting.
+ */
+export function usePollCycle(fn: NodejsFunction, config: RelayConfig): void {
+  fn.addEnvironment(ENV.pollIntervalS, String(config.pollRateMinutes * 60));
+}

@@ -13,6 +13,7 @@ import { RelayDashboard } from './dashboard.js';
 import {
   useBatching,
   usePacing,
+  usePollCycle,
   useQueueForConsume,
   useQueueForSend,
   useSecret,
@@ -84,6 +85,7 @@ export class RelayStack extends Stack {
     const api = makeFunction('api', 'HTTP API (create and read jobs, reports, health)');
     useTable(api, table);
     useQueueForSend(api, queue);
+    useSecret(api, secret);
 
     const worker = makeFunction('worker', 'submits queued jobs to 1fichier remote/request.cgi');
     useTable(worker, table);
@@ -91,6 +93,7 @@ export class RelayStack extends Stack {
     useSecret(worker, secret);
     usePacing(worker, config);
     useBatching(worker, config);
+    usePollCycle(worker, config);
     worker.addEventSource(
       new SqsEventSource(queue, {
         batchSize: config.workerBatchSize,
@@ -109,6 +112,7 @@ export class RelayStack extends Stack {
     useSecret(poller, secret);
     usePacing(poller, config);
     useStuckThreshold(poller, config);
+    usePollCycle(poller, config);
     new PollSchedule(this, 'PollSchedule', { poller, rateMinutes: config.pollRateMinutes });
 
     for (const fn of [api, worker, poller]) {

@@ -319,6 +319,9 @@ async function start(
     waitTimeSeconds: opts.receiveWaitSeconds ?? 20,
     concurrency: opts.workerConcurrency ?? 1,
     region: REGION,
+    // As Lambda's timeout does: a batch stops sending at half its claim's lease, so it can never outlive
+    // the claim while the poller hands its jobs to another worker.
+    deadlineMs: (config.submittingLeaseS * 1000) / 2,
     logger: { warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
   });
   cleanups.push((kill) => {

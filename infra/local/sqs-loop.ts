@@ -19,8 +19,16 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 
+/** The part of Lambda's context the loop provides: the time left before the invocation's deadline. */
+export interface BatchContext {
+  getRemainingTimeInMillis(): number;
+}
+
 /** A Lambda SQS handler; `undefined` means "all records succeeded", as in Lambda. */
-export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+export type SqsBatchHandler = (
+  event: SQSEvent,
+  context?: BatchContext,
+) => Promise<SQSBatchResponse | undefined>;
 
 /** Where the loop reports what it cannot throw to anyone. */
 export interface SqsLoopLogger {
@@ -40,6 +48,11 @@ export interface SqsLoopOptions {
   concurrency?: number;
   /** Region put in each record's `awsRegion`. @default process.env.AWS_REGION ?? 'us-east-1' */
   region?: string;
+  /**
+   * Each batch's deadline, as Lambda's timeout gives one: the handler sees the time left through
+   * `context.getRemainingTimeInMillis()`. @default 60000
+   */
+  deadlineMs?: number;
   logger?: SqsLoopLogger;
 }
 
@@ -93,7 +106,10 @@ export async function startSqsLoop(opts: SqsLoopOptions): Promise<SqsLoop> {
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, eventSourceARN, region)) };
     let failedIds: Set<string>;
     try {
-      const response = await opts.handler(event);
+      const deadline = Date.now() + (opts.deadlineMs ?? 60_000);
+      const response = await opts.handler(event, {
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      });
       failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (err) {
       // Like Lambda: a crashed invocation deletes nothing; every record comes back after its visibility.

@@ -113,7 +113,8 @@ function fileOf(account: SandboxAccount, url: string): SandboxFile {
 }
 
 /** Renders a date in the zone the faults ask for. */
-const dateOf = (ctx: ApiContext, date: Date) => fichierDate(date, ctx.faults.dateZone);
+const dateOf = (ctx: ApiContext, date: Date) =>
+  fichierDate(new Date(date.getTime() + ctx.faults.dateShiftMs), ctx.faults.dateZone);
 
 function fileInfo(ctx: ApiContext, account: SandboxAccount, file: SandboxFile): FileInfoResult {
   return {

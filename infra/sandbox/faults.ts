@@ -34,7 +34,7 @@ export const sandboxFaultsSchema = z.strictObject({
   /** Share of API requests answered with nginx's HTML error page; nothing is done. */
   htmlErrorRatio: ratio.optional(),
   /** Status of the HTML error pages (forceHtmlError, htmlErrorRatio, forceHtmlAfterCreate). @default 502 */
-  htmlErrorStatus: z.union([z.literal(502), z.literal(503), z.literal(504)]).optional(),
+  htmlErrorStatus: z.union([z.literal(403), z.literal(502), z.literal(503), z.literal(504)]).optional(),
   /**
    * The next N affected remote/request.cgi calls that create a request are handled normally (the request
    * exists, runs and counts as a submission) but answered with the HTML error page: the answer is lost.
@@ -63,6 +63,16 @@ export const sandboxFaultsSchema = z.strictObject({
   oddEntries: z.boolean().optional(),
   /** Dates are rendered at a fixed UTC+1 all year instead of Europe/Paris (one hour behind in summer). */
   datesFixedUtcPlus1: z.boolean().optional(),
+  /**
+   * Shifts every date the sandbox renders by this many ms, as if its clock were elsewhere in time: lets a
+   * test put the sandbox in the repeated hour of a DST change (a relay clock shifted alike follows it).
+   */
+  dateShiftMs: z
+    .number()
+    .int()
+    .min(-10 * 365 * 86_400_000)
+    .max(10 * 365 * 86_400_000)
+    .optional(),
 });
 
 /** The fault settings (all optional; absent means no fault). */
@@ -83,6 +93,7 @@ export type FaultAction =
 /** How the answers of one endpoint are bent (the faults that alter an answer instead of replacing it). */
 export interface AnswerFaults {
   dateZone: DateZone;
+  dateShiftMs: number;
   numbersAsStrings: boolean;
   lsNewest: number | undefined;
   oddEntries: boolean;
@@ -191,6 +202,7 @@ export class FaultState {
     const f = this.applies(endpoint) ? this.faults : {};
     return {
       dateZone: f.datesFixedUtcPlus1 ? 'utc+1' : 'paris',
+      dateShiftMs: f.dateShiftMs ?? 0,
       numbersAsStrings: f.numbersAsStrings ?? false,
       lsNewest: f.lsNewest,
       oddEntries: f.oddEntries ?? false,

@@ -74,6 +74,8 @@ export function fichierDate(date: Date, zone: DateZone = 'paris'): string {
 
 /** The reason phrases nginx prints on its own error pages for the codes a 1fichier front answers. */
 const NGINX_REASONS = {
+  // A front that refuses a client outright answers its own 403 page, not 1fichier's JSON.
+  403: 'Forbidden',
   502: 'Bad Gateway',
   503: 'Service Temporarily Unavailable',
   504: 'Gateway Time-out',

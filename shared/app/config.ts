@@ -4,6 +4,7 @@
  */
 import { ENV } from '../config/env-names.js';
 import { type PacingPolicy, pacingFromEnv } from '../fichier/backoff.js';
+import { DEFAULT_JOB_RETRY_POLICY, type JobRetryPolicy } from '../jobs/retry-policy.js';
 
 /** Everything the use-cases and adapters need to know about their environment. */
 export interface RelayConfig {
@@ -35,6 +36,15 @@ export interface RelayConfig {
   jobTtlDays: number;
   /** Cache lifetime of the key read from Secrets Manager. @default 300 */
   secretMaxAgeS: number;
+  /**
+   * The poll cycle (`POLL_INTERVAL_S`): reconciliation believes a request absent only after two readings
+   * at least this far apart. @default 30
+   */
+  pollIntervalS: number;
+  /** What jobs do after failed calls (`FICHIER_UNKNOWN_BACKOFF_MS`, `FICHIER_UNKNOWN_GIVE_UP_S`). */
+  retry: JobRetryPolicy;
+  /** An open auth circuit is probed with user/info.cgi this long after it opened (`FICHIER_CIRCUIT_PROBE_S`). @default 900 */
+  circuitProbeS: number;
 }
 
 /** Raised when a variable is missing or malformed; the message names it. */
@@ -110,5 +120,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     requeueAfterS: 600,
     jobTtlDays: 30,
     secretMaxAgeS: 300,
+    pollIntervalS: intInRange(env, ENV.pollIntervalS, 30, 1, 3600),
+    retry: {
+      ...DEFAULT_JOB_RETRY_POLICY,
+      unknownBackoffMs: intInRange(
+        env,
+        ENV.unknownBackoffMs,
+        DEFAULT_JOB_RETRY_POLICY.unknownBackoffMs,
+        0,
+        12 * 3_600_000,
+      ),
+      unknownGiveUpS: intInRange(
+        env,
+        ENV.unknownGiveUpS,
+        DEFAULT_JOB_RETRY_POLICY.unknownGiveUpS,
+        0,
+        30 * 86_400,
+      ),
+    },
+    // user/info.cgi allows one call per 5 minutes per user (docs/1fichier-api.md): never probe faster.
+    circuitProbeS: intInRange(env, ENV.circuitProbeS, 900, 300, 7 * 86_400),
   };
 }

@@ -194,6 +194,9 @@ export class DynamoJobStore implements JobStore {
     put('remoteId', patch.remoteId);
     put('fileUrl', patch.fileUrl);
     put('error', patch.error);
+    put('unknownAnswer', patch.unknownAnswer);
+    put('nextAttemptAt', terminal && patch.nextAttemptAt === undefined ? null : patch.nextAttemptAt);
+    put('waitReason', terminal && patch.waitReason === undefined ? null : patch.waitReason);
     if (patch.attemptsDelta) {
       names['#attempts'] = 'attempts';
       values[':delta'] = patch.attemptsDelta;
@@ -202,7 +205,8 @@ export class DynamoJobStore implements JobStore {
     if (patch.submitAttemptAt !== undefined || patch.status !== 'submitting') {
       // Reconciliation progress belongs to one submit attempt.
       names['#checked'] = 'reconcileCheckedThrough';
-      remove.push('#checked');
+      names['#absent'] = 'absentSince';
+      remove.push('#checked', '#absent');
     }
     const pending = (st: JobStatus) => st === 'queued' || st === 'submitting';
     if (pending(expected.status) && !pending(patch.status)) {
@@ -242,26 +246,39 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  async recordReconcileProgress(id: string, claimToken: string, checkedThrough: number): Promise<boolean> {
+  async recordReconcileProgress(
+    id: string,
+    claimToken: string,
+    progress: { checkedThrough?: number; absentSince?: number },
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#status': 'status', '#claim': 'claimToken' };
+    const values: Item = { ':submitting': 'submitting', ':claim': claimToken };
+    const set: string[] = [];
+    const moves: string[] = [];
+    if (progress.checkedThrough !== undefined) {
+      names['#checked'] = 'reconcileCheckedThrough';
+      values[':checked'] = progress.checkedThrough;
+      set.push('#checked = :checked');
+      moves.push('attribute_not_exists(#checked) OR #checked < :checked');
+    }
+    if (progress.absentSince !== undefined) {
+      names['#absent'] = 'absentSince';
+      values[':absent'] = progress.absentSince;
+      set.push('#absent = if_not_exists(#absent, :absent)');
+      moves.push('attribute_not_exists(#absent)');
+    }
+    if (set.length === 0) return false;
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKey(id),
-          UpdateExpression: 'SET #checked = :checked',
-          ConditionExpression:
-            'attribute_exists(pk) AND #status = :submitting AND #claim = :claim AND ' +
-            '(attribute_not_exists(#checked) OR #checked < :checked)',
-          ExpressionAttributeNames: {
-            '#checked': 'reconcileCheckedThrough',
-            '#status': 'status',
-            '#claim': 'claimToken',
-          },
-          ExpressionAttributeValues: {
-            ':checked': checkedThrough,
-            ':submitting': 'submitting',
-            ':claim': claimToken,
-          },
+          UpdateExpression: `SET ${set.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND #status = :submitting AND #claim = :claim AND (${
+            moves.length === 1 ? moves[0] : moves.map((m) => `(${m})`).join(' OR ')
+          })`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
       return true;

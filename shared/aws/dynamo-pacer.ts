@@ -4,9 +4,15 @@
  * of machines never get two slots closer than `minIntervalMs`; a loser re-reads and takes the next slot.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_PACING, decideSlot, floodPauseAfter, type PacingPolicy } from '../fichier/backoff.js';
+import {
+  DEFAULT_PACING,
+  decideSlot,
+  type FloodHint,
+  floodPauseAfter,
+  type PacingPolicy,
+} from '../fichier/backoff.js';
 import { type Clock, systemClock } from '../fichier/memory-pacer.js';
-import type { Pacer, PacerState, SlotDecision } from '../fichier/pacer.js';
+import type { Pacer, PacerState, SlotDecision, TakeOptions } from '../fichier/pacer.js';
 import { isConditionFailure } from './dynamo-errors.js';
 
 /** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
@@ -56,16 +62,18 @@ export class DynamoPacer implements Pacer {
     };
     if (typeof item.circuitReason === 'string') s.circuitReason = item.circuitReason;
     if (typeof item.circuitOpenedAt === 'number') s.circuitOpenedAt = item.circuitOpenedAt;
+    if (item.circuitManual === true) s.circuitManual = true;
+    if (typeof item.circuitProbedAt === 'number') s.circuitProbedAt = item.circuitProbedAt;
     this.floodSeen.set(keyId, s.floodCount);
     return s;
   }
 
-  async take(keyId: string, opts: { maxWaitMs?: number } = {}): Promise<DynamoSlotDecision> {
+  async take(keyId: string, opts: TakeOptions = {}): Promise<DynamoSlotDecision> {
     const maxWait = opts.maxWaitMs ?? Number.POSITIVE_INFINITY;
     for (let race = 0; race < this.maxRaceRetries; race++) {
       const s = await this.state(keyId);
       const now = this.clock.now();
-      const decision = decideSlot(s, now, now + maxWait, this.policy);
+      const decision = decideSlot(s, now, now + maxWait, this.policy, opts);
       if ('refusal' in decision) return decision.refusal;
       const { slot } = decision;
       try {
@@ -78,12 +86,13 @@ export class DynamoPacer implements Pacer {
               'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
             // Reserve only if nobody took a slot, paused or opened the circuit since our read.
             ConditionExpression:
-              'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :false)',
+              'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :circuit)',
             ExpressionAttributeValues: {
               ':slot': slot,
               ':k': keyId,
               ':zero': 0,
               ':false': false,
+              ':circuit': s.circuitOpen,
               ':old': s.lastCallAt,
               ':oldPaused': s.pausedUntil,
             },
@@ -97,7 +106,7 @@ export class DynamoPacer implements Pacer {
         await this.clock.sleep(slot - now);
         // A flood or auth failure recorded while we waited invalidates the reserved slot.
         const after = await this.state(keyId);
-        if (after.circuitOpen || after.pausedUntil > this.clock.now()) continue;
+        if ((after.circuitOpen && !opts.ignoreCircuit) || after.pausedUntil > this.clock.now()) continue;
       }
       return { granted: true, slotAt: slot };
     }
@@ -109,7 +118,7 @@ export class DynamoPacer implements Pacer {
     };
   }
 
-  async recordFlood(keyId: string, retryAfterMs?: number): Promise<void> {
+  async recordFlood(keyId: string, hint: FloodHint = {}): Promise<void> {
     const out = await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -123,20 +132,49 @@ export class DynamoPacer implements Pacer {
     );
     const count = Number(out.Attributes?.floodCount ?? 1);
     this.floodSeen.set(keyId, count);
-    const until = this.clock.now() + floodPauseAfter(count, this.policy, retryAfterMs);
+    await this.pauseUntil(keyId, this.clock.now() + floodPauseAfter(count, this.policy, hint));
+  }
+
+  async pauseUntil(keyId: string, untilMs: number): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(keyId),
-          UpdateExpression: 'SET pausedUntil = :until',
-          ConditionExpression: 'pausedUntil < :until',
-          ExpressionAttributeValues: { ':until': until },
+          UpdateExpression:
+            'SET pausedUntil = :until, keyId = :k, lastCallAt = if_not_exists(lastCallAt, :zero), ' +
+            'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+          ConditionExpression: 'attribute_not_exists(pausedUntil) OR pausedUntil < :until',
+          ExpressionAttributeValues: { ':until': untilMs, ':k': keyId, ':zero': 0, ':false': false },
         }),
       );
     } catch (err) {
       // A concurrent flood already set a longer pause.
       if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async claimProbe(keyId: string, nowMs: number, minIntervalMs: number): Promise<boolean> {
+    const s = await this.state(keyId);
+    if (!s.circuitOpen || s.circuitManual) return false;
+    const last = s.circuitProbedAt ?? s.circuitOpenedAt ?? 0;
+    if (nowMs - last < minIntervalMs) return false;
+    try {
+      // One prober per interval across every process: the write is conditional on the value just read.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(keyId),
+          UpdateExpression: 'SET circuitProbedAt = :now',
+          ConditionExpression:
+            'circuitOpen = :true AND (attribute_not_exists(circuitProbedAt) OR circuitProbedAt = :last)',
+          ExpressionAttributeValues: { ':now': nowMs, ':true': true, ':last': s.circuitProbedAt ?? -1 },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
     }
   }
 
@@ -158,18 +196,21 @@ export class DynamoPacer implements Pacer {
     this.floodSeen.set(keyId, 0);
   }
 
-  async recordAuthFailure(keyId: string, reason: string): Promise<void> {
+  async recordAuthFailure(keyId: string, reason: string, opts: { manual?: boolean } = {}): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(keyId),
+        // A failed probe keeps the time the circuit first opened.
         UpdateExpression:
-          'SET circuitOpen = :true, circuitReason = :reason, circuitOpenedAt = :now, keyId = :k, ' +
+          'SET circuitOpen = :true, circuitReason = :reason, circuitManual = :manual, ' +
+          'circuitOpenedAt = if_not_exists(circuitOpenedAt, :now), keyId = :k, ' +
           'lastCallAt = if_not_exists(lastCallAt, :zero), pausedUntil = if_not_exists(pausedUntil, :zero), ' +
           'floodCount = if_not_exists(floodCount, :zero)',
         ExpressionAttributeValues: {
           ':true': true,
           ':reason': reason.slice(0, 300),
+          ':manual': opts.manual === true,
           ':now': this.clock.now(),
           ':k': keyId,
           ':zero': 0,
@@ -185,7 +226,8 @@ export class DynamoPacer implements Pacer {
         Key: key(keyId),
         UpdateExpression:
           'SET circuitOpen = :false, pausedUntil = :zero, floodCount = :zero, keyId = :k, ' +
-          'lastCallAt = if_not_exists(lastCallAt, :zero) REMOVE circuitReason, circuitOpenedAt',
+          'lastCallAt = if_not_exists(lastCallAt, :zero) ' +
+          'REMOVE circuitReason, circuitOpenedAt, circuitManual, circuitProbedAt',
         ExpressionAttributeValues: { ':false': false, ':zero': 0, ':k': keyId },
       }),
     );

@@ -20,6 +20,14 @@ export const ENV = {
   minIntervalMs: 'FICHIER_MIN_INTERVAL_MS',
   /** First pause after a flood answer (then grows x2 up to a cap). */
   floodPauseMs: 'FICHIER_FLOOD_PAUSE_MS',
+  /** Pause after a bare `IP Locked` answer. */
+  ipLockPauseMs: 'FICHIER_IP_LOCK_PAUSE_MS',
+  /** First wait after an unknown 1fichier answer (then grows). */
+  unknownBackoffMs: 'FICHIER_UNKNOWN_BACKOFF_MS',
+  /** A job fails after the same unknown answer for this many seconds. */
+  unknownGiveUpS: 'FICHIER_UNKNOWN_GIVE_UP_S',
+  /** Seconds after which an open auth circuit is probed with user/info.cgi. */
+  circuitProbeS: 'FICHIER_CIRCUIT_PROBE_S',
   /** Most URLs in one remote/request.cgi. */
   batchMaxUrls: 'FICHIER_BATCH_MAX_URLS',
   /** Local poller schedule, seconds. */

@@ -5,8 +5,11 @@ import { ENV, type EnvName } from './env-names.js';
  * (each next to the grant that matches it) and the infra tests check that nothing else is set.
  */
 export const FUNCTION_ENV = {
-  /** functions/api.ts — HTTP API (POST /jobs, GET /jobs, /reports/latest, /health). */
-  api: [ENV.tableName, ENV.queueUrl],
+  /**
+   * functions/api.ts — HTTP API (POST /jobs, GET /jobs, /reports/latest, /health, POST /admin/circuit/reset;
+   * the reset reads the key only to find its pacer state).
+   */
+  api: [ENV.tableName, ENV.queueUrl, ENV.fichierSecretId],
   /** functions/worker.ts — SQS consumer that submits to remote/request.cgi. */
   worker: [
     ENV.tableName,
@@ -16,6 +19,7 @@ export const FUNCTION_ENV = {
     ENV.minIntervalMs,
     ENV.floodPauseMs,
     ENV.batchMaxUrls,
+    ENV.pollIntervalS,
   ],
   /** functions/poller.ts — scheduled poller/reporter. */
   poller: [
@@ -26,6 +30,7 @@ export const FUNCTION_ENV = {
     ENV.minIntervalMs,
     ENV.floodPauseMs,
     ENV.stuckAfterS,
+    ENV.pollIntervalS,
   ],
 } as const satisfies Record<string, readonly EnvName[]>;
 

@@ -26,6 +26,12 @@ export interface PacingPolicy {
    */
   floodPauseMaxMs: number;
   /**
+   * Pause after a bare `IP Locked` answer (env `FICHIER_IP_LOCK_PAUSE_MS`): the IP is locked outright,
+   * not throttled; JDownloader waits 60 minutes. Not capped by `floodPauseMaxMs`.
+   * @default 3600000
+   */
+  ipLockPauseMs: number;
+  /**
    * Factor applied to the flood pause on each consecutive flood answer.
    * @default 2
    */
@@ -52,6 +58,7 @@ export const DEFAULT_PACING: Readonly<PacingPolicy> = Object.freeze({
   minIntervalMs: 1000,
   floodPauseMs: 60_000,
   floodPauseMaxMs: 15 * 60_000,
+  ipLockPauseMs: 60 * 60_000,
   floodGrowth: 2,
   transientBaseMs: 500,
   transientMaxMs: 30_000,
@@ -81,10 +88,12 @@ function readNonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: numb
 export function pacingFromEnv(env: NodeJS.ProcessEnv = process.env): PacingPolicy {
   const minIntervalMs = readNonNegativeInt(env, ENV.minIntervalMs, DEFAULT_PACING.minIntervalMs);
   const floodPauseMs = readNonNegativeInt(env, ENV.floodPauseMs, DEFAULT_PACING.floodPauseMs);
+  const ipLockPauseMs = readNonNegativeInt(env, ENV.ipLockPauseMs, DEFAULT_PACING.ipLockPauseMs);
   return {
     ...DEFAULT_PACING,
     minIntervalMs,
     floodPauseMs,
+    ipLockPauseMs,
     floodPauseMaxMs: Math.max(DEFAULT_PACING.floodPauseMaxMs, floodPauseMs),
   };
 }
@@ -99,17 +108,30 @@ export function floodPauseFor(floodCount: number, policy: PacingPolicy = DEFAULT
   return Math.min(policy.floodPauseMaxMs, grown);
 }
 
+/** What a flood answer says about the pause beyond the streak. */
+export interface FloodHint {
+  /** The server's `Retry-After`, in ms. */
+  retryAfterMs?: number;
+  /** A pause the answer's kind demands whatever the cap (a bare `IP Locked`: `ipLockPauseMs`). */
+  minPauseMs?: number;
+}
+
 /**
  * The pause after flood answer number `floodCount`: the growing pause, or the server's `Retry-After` when
- * longer, never more than `floodPauseMaxMs` (one bogus header must not stop a key for a year).
+ * longer, never more than `floodPauseMaxMs` (one bogus header must not stop a key for a year); then at
+ * least `hint.minPauseMs`, which the cap does not bound (it comes from our own policy, not the server).
  */
 export function floodPauseAfter(
   floodCount: number,
   policy: PacingPolicy = DEFAULT_PACING,
-  retryAfterMs?: number,
+  hint: FloodHint = {},
 ): number {
-  const asked = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? retryAfterMs : 0;
-  return Math.min(policy.floodPauseMaxMs, Math.max(floodPauseFor(floodCount, policy), asked));
+  const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
+  const capped = Math.min(
+    policy.floodPauseMaxMs,
+    Math.max(floodPauseFor(floodCount, policy), finite(hint.retryAfterMs)),
+  );
+  return Math.max(capped, finite(hint.minPauseMs));
 }
 
 /**
@@ -184,9 +206,11 @@ export function decideSlot(
   nowMs: number,
   deadlineMs: number,
   policy: Pick<PacingPolicy, 'minIntervalMs' | 'floodPauseMaxMs'> = DEFAULT_PACING,
+  opts: { ignoreCircuit?: boolean } = {},
 ): { slot: number } | { refusal: Extract<SlotDecision, { granted: false }> } {
-  if (state.circuitOpen) {
-    // Only a hint: nothing but a reset (or another key) closes the circuit.
+  // A half-open probe of the circuit is the one call that may go while it is open; it is still paced.
+  if (state.circuitOpen && !opts.ignoreCircuit) {
+    // Only a hint: a probe, a reset or another key closes the circuit.
     const refusal = {
       granted: false as const,
       reason: 'circuitOpen' as const,

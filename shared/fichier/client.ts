@@ -1,12 +1,15 @@
 /**
- * The 1fichier API client (fichier-api.md §1–3): POST JSON with a Bearer key over one keep-alive
- * undici Agent, every call through the pacer, errors classified in one place and retried by policy.
+ * The 1fichier API client (docs/1fichier-api.md): POST JSON with a Bearer key over one keep-alive undici
+ * Agent, every call through the pacer, every answer classified in one place (`errors.ts`) and retried by
+ * the pacing policy. Wire schemas are in `wire.ts`, key providers in `key-providers.ts`, the folder
+ * resolver in `folders.ts`; this file holds `call` and the endpoints.
  */
 import { Agent, type Dispatcher, request } from 'undici';
-import { z } from 'zod';
 import { ENV } from '../config/env-names.js';
 import { DEFAULT_PACING, type PacingPolicy, transientDelay } from './backoff.js';
 import {
+  answerText,
+  circuitReasonFor,
   classifyFichierError,
   classifyNetworkError,
   FichierApiError,
@@ -14,6 +17,8 @@ import {
   FichierError,
   FichierPacedError,
 } from './errors.js';
+import { createFolderResolver, validateFolderName } from './folders.js';
+import { redactSecrets } from './key-providers.js';
 import { type Clock, keyIdOf, MemoryPacer, systemClock } from './memory-pacer.js';
 import type { Pacer } from './pacer.js';
 import type {
@@ -29,12 +34,23 @@ import type {
   RemoteRequestResult,
   UserInfoResult,
 } from './types.js';
+import {
+  type Lenient,
+  parseDownloadToken,
+  parseFileInfo,
+  parseFolderList,
+  parseMkdir,
+  parseRemoteInfo,
+  parseRemoteList,
+  parseRemoteRequest,
+  parseUserInfo,
+  type SkippedEntry,
+} from './wire.js';
+
+export { MAX_FOLDER_NAME_LENGTH } from './folders.js';
 
 /** The real API; override with `ONEFICHIER_API_URL` (the sandbox) or the `baseUrl` option. */
 export const DEFAULT_FICHIER_API_URL = 'https://api.1fichier.com/v1';
-
-/** Longest folder name folder/mkdir.cgi accepts (fichier-api.md §2.3). */
-export const MAX_FOLDER_NAME_LENGTH = 250;
 
 /** user/info.cgi is limited to 1 call per 5 min per user (fichier-api.md §2.6). */
 export const USER_INFO_TTL_MS = 5 * 60_000;
@@ -94,109 +110,13 @@ export interface FichierClient extends FichierApi {
   close(): Promise<void>;
 }
 
-/** A {@link KeyProvider} for a fixed key (local mode, tests): `refresh` returns the same key. */
-export function staticKeyProvider(key: string): KeyProvider {
-  if (!key) throw new FichierError('staticKeyProvider: empty 1fichier API key');
-  return { get: async () => key, refresh: async () => key };
-}
-
-/**
- * A {@link KeyProvider} for local mode: the key in `ONEFICHIER_API_KEY`, read once.
- * Fails fast naming the variable when it is unset or blank (AWS reads the key from Secrets Manager instead).
- */
-export function keyProviderFromEnv(env: NodeJS.ProcessEnv = process.env): KeyProvider {
-  const key = env[ENV.fichierApiKey]?.trim();
-  if (!key) throw new FichierError(`${ENV.fichierApiKey} is not set: the 1fichier API key is required`);
-  return staticKeyProvider(key);
-}
-
-/** Replaces any `Bearer <token>` in a text, so a key never reaches a log line. */
-export function redactSecrets(text: string): string {
-  return text.replace(/Bearer\s+[^\s"',]+/gi, 'Bearer [redacted]');
-}
-
-// 1fichier sends some numbers as strings and some strings as numbers (rclone maps them both ways).
-const num = z.coerce.number();
-const optNum = z.preprocess((v) => (v === null || v === '' ? undefined : v), z.coerce.number().optional());
-const str = z.preprocess((v) => (v === null || v === undefined ? '' : v), z.coerce.string());
-const optStr = z.preprocess((v) => (v === null ? undefined : v), z.coerce.string().optional());
-const status = z.preprocess(
-  (v) => (typeof v === 'string' ? v.toUpperCase() : v),
-  z.enum(['OK', 'KO']).optional().catch(undefined),
-);
-const stringMap = z.record(z.string(), z.coerce.string());
-
-/** A remote request id: a positive integer (a numeric string is accepted); anything else is unreadable. */
-const remoteId = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
-  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-);
-const remoteRequestSchema = z.looseObject({
-  status,
-  id: remoteId,
-  date: optStr,
-  urls: z.array(z.string()).optional(),
-  headers: stringMap.optional().catch(undefined),
-  message: optStr,
-});
-const remoteListSchema = z.looseObject({
-  data: z
-    .array(z.looseObject({ id: num, request_date: str, execution_date: str }))
-    .nullish()
-    .transform((d) => d ?? []),
-});
-const remoteInfoSchema = z.looseObject({
-  id: num,
-  request_date: str,
-  execution_date: str,
-  links: z.array(z.coerce.string()).optional(),
-  result: z
-    .array(
-      z.looseObject({
-        status: z.preprocess((v) => String(v).toUpperCase(), z.enum(['OK', 'KO'])),
-        url: str,
-        download_link: optStr,
-        message: optStr,
-      }),
-    )
-    .nullish()
-    .transform((r) => r ?? undefined),
-  status,
-  message: optStr,
-});
-const fileInfoSchema = z.looseObject({
-  url: z.string(),
-  filename: str,
-  size: num,
-  date: optStr,
-  folder_id: optNum,
-  path: optStr,
-  checksum: optStr,
-  content_type: optStr,
-});
-const folderListSchema = z.looseObject({
-  folder_id: num.catch(0),
-  name: str,
-  create_date: optStr,
-  sub_folders: z
-    .array(z.looseObject({ id: num, name: str, create_date: optStr, pass: optNum }))
-    .nullish()
-    .transform((s) => s ?? []),
-  items: z.array(fileInfoSchema).optional().catch(undefined),
-});
-const mkdirSchema = z.looseObject({ status, folder_id: num, name: str, message: optStr });
-const downloadTokenSchema = z.looseObject({ status, url: z.string(), message: optStr });
-const userInfoSchema = z.looseObject({
-  email: str,
-  offer: num.catch(0),
-  subscription_end: optStr,
-  available_storage: optNum,
-  upload_forbidden: optNum,
-});
-
 interface CallOptions {
   /** remote/request.cgi: never repeated after a failure that may have reached 1fichier. */
   submit?: boolean;
+  /** The half-open probe of an open circuit (user/info.cgi): the one call allowed while it is open. */
+  probe?: boolean;
+  /** Aborts the HTTP exchange (a worker batch past its deadline). */
+  signal?: AbortSignal;
 }
 
 interface RawAnswer {
@@ -205,6 +125,9 @@ interface RawAnswer {
   json: unknown;
   text: string;
 }
+
+/** Most distinct skipped entries remembered, so each is logged once without unbounded memory. */
+const SKIP_LOG_MEMORY = 1000;
 
 /**
  * Builds the 1fichier client.
@@ -235,13 +158,37 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
   const dispatcher: Dispatcher = opts.dispatcher ?? (ownAgent as Agent);
   const log = opts.logger ?? {};
 
-  const folderCache = new Map<string, Promise<number>>();
   let userInfoCache: { keyId: string; at: number; value: Promise<UserInfoResult> } | undefined;
 
-  async function send(operation: string, key: string, body: unknown): Promise<RawAnswer> {
+  const loggedSkips = new Set<string>();
+  /** Logs each odd entry of a list answer once (with its request id), however many cycles see it. */
+  function logSkipped(operation: string, skipped: readonly SkippedEntry[]): void {
+    for (const entry of skipped) {
+      const id = `${operation}|${entry.requestId ?? ''}|${entry.at}|${entry.sample}`;
+      if (loggedSkips.has(id)) continue;
+      if (loggedSkips.size >= SKIP_LOG_MEMORY) loggedSkips.clear();
+      loggedSkips.add(id);
+      log.warn?.('fichier answer entry skipped', { operation, ...entry });
+    }
+  }
+  function lenient<T>(operation: string, parse: (json: unknown) => Lenient<T>): (json: unknown) => T {
+    return (json) => {
+      const { value, skipped } = parse(json);
+      if (skipped.length) logSkipped(operation, skipped);
+      return value;
+    };
+  }
+
+  async function send(
+    operation: string,
+    key: string,
+    body: unknown,
+    signal?: AbortSignal,
+  ): Promise<RawAnswer> {
     const res = await request(`${baseUrl}/${operation}`, {
       method: 'POST',
       dispatcher,
+      ...(signal ? { signal } : {}),
       headers: {
         authorization: `Bearer ${key}`,
         'content-type': 'application/json',
@@ -287,12 +234,15 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
     let refreshedKey = false;
     for (;;) {
       const keyId = keyIdOf(key);
-      const slot = await pacer.take(keyId, maxWait === undefined ? {} : { maxWaitMs: maxWait });
+      const slot = await pacer.take(keyId, {
+        ...(maxWait === undefined ? {} : { maxWaitMs: maxWait }),
+        ...(callOpts.probe ? { ignoreCircuit: true } : {}),
+      });
       if (!slot.granted) throw new FichierPacedError(operation, slot.reason, slot.retryAfterMs, slot.detail);
 
       let answer: RawAnswer;
       try {
-        answer = await send(operation, key, body);
+        answer = await send(operation, key, body, callOpts.signal);
       } catch (cause) {
         const err = classifyNetworkError(cause, operation, { submit: callOpts.submit });
         if (!err.retryable || retries >= policy.maxRetries) throw err;
@@ -311,7 +261,10 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
       }
 
       const { httpStatus, json } = answer;
-      const obj = json && typeof json === 'object' ? (json as Record<string, unknown>) : undefined;
+      const obj =
+        json && typeof json === 'object' && !Array.isArray(json)
+          ? (json as Record<string, unknown>)
+          : undefined;
       const ko = typeof obj?.status === 'string' && obj.status.toUpperCase() === 'KO';
       if (httpStatus >= 200 && httpStatus < 300 && !ko) {
         if (obj === undefined) {
@@ -343,11 +296,13 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
         }
       }
 
-      const message = typeof obj?.message === 'string' ? obj.message : undefined;
+      const { shape, message } = answerText(answer.text, obj);
       const err = classifyFichierError({
         httpStatus,
         message,
+        shape,
         operation,
+        submit: callOpts.submit,
         retryAfterHeader: answer.retryAfter,
         nowMs: clock.now(),
       });
@@ -356,18 +311,24 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
         keyId,
         kind: err.kind,
         httpStatus,
+        shape,
         code: err.code,
+        maybeSubmitted: err.maybeSubmitted,
         apiMessage: message === undefined ? undefined : redactSecrets(message),
       });
 
       if (err.kind === 'flood') {
-        await pacer.recordFlood(keyId, err.retryAfterMs);
-        if (retries >= policy.maxRetries) throw err;
+        await pacer.recordFlood(keyId, {
+          retryAfterMs: err.retryAfterMs,
+          ...(err.ipLock ? { minPauseMs: policy.ipLockPauseMs } : {}),
+        });
+        if (retries >= policy.maxRetries || callOpts.probe) throw err;
         const pausedMs = Math.max(0, (await pacer.state(keyId)).pausedUntil - clock.now());
         if (maxWait !== undefined && pausedMs > maxWait) throw withRetryAfter(err, pausedMs);
         retries += 1;
         continue; // the next take() waits out the pause
       }
+      // Unknown answers are not retried here: the job policy waits minutes, not milliseconds.
       if (err.kind === 'transient' && err.retryable) {
         if (retries >= policy.maxRetries) throw err;
         retries += 1;
@@ -390,30 +351,23 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
             continue;
           }
         }
-        await pacer.recordAuthFailure(keyId, message ?? err.message);
+        await pacer.recordAuthFailure(keyId, circuitReasonFor(err), { manual: err.manual });
       }
       throw err;
     }
   }
 
-  function folderCacheKey(keyId: string, path: string): string {
-    return `${keyId}\u0000${path}`;
-  }
-
-  function validateFolderName(name: string): string {
-    const n = name.trim();
-    if (!n) throw new FichierError('folder name must not be empty');
-    if (n.length > MAX_FOLDER_NAME_LENGTH) {
-      throw new FichierError(
-        `folder name longer than ${MAX_FOLDER_NAME_LENGTH} characters: ${n.slice(0, 40)}…`,
-      );
-    }
-    if (n.includes('/')) throw new FichierError(`folder name must not contain "/": ${n}`);
-    return n;
-  }
+  const folders = createFolderResolver({
+    folderList: (id) => client.folderList(id),
+    folderMkdir: (name, parent) => client.folderMkdir(name, parent),
+    keyId: () => client.keyId(),
+  });
 
   const client: FichierClient = {
-    async remoteRequest(body: RemoteRequestBody): Promise<RemoteRequestResult> {
+    async remoteRequest(
+      body: RemoteRequestBody,
+      opts: { signal?: AbortSignal } = {},
+    ): Promise<RemoteRequestResult> {
       if (!Array.isArray(body.urls) || body.urls.length === 0) {
         throw new FichierError('remote/request.cgi needs at least one URL');
       }
@@ -421,79 +375,46 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
       // 1fichier's root is folder 0; real clients send folder_id only for a sub-folder.
       if (body.folder_id !== undefined && body.folder_id > 0) wire.folder_id = body.folder_id;
       if (body.headers && Object.keys(body.headers).length > 0) wire.headers = body.headers;
-      return call('remote/request.cgi', wire, (j) => remoteRequestSchema.parse(j) as RemoteRequestResult, {
-        submit: true,
-      });
+      return call('remote/request.cgi', wire, parseRemoteRequest, { submit: true, signal: opts.signal });
     },
 
     async remoteList(): Promise<RemoteListEntry[]> {
-      return call('remote/ls.cgi', {}, (j) => remoteListSchema.parse(j).data as RemoteListEntry[]);
+      return call('remote/ls.cgi', {}, lenient('remote/ls.cgi', parseRemoteList));
     },
 
     async remoteInfo(id: number): Promise<RemoteInfoResult> {
-      return call(
-        'remote/info.cgi',
-        { id: Number(id) },
-        (j) => remoteInfoSchema.parse(j) as RemoteInfoResult,
-      );
+      return call('remote/info.cgi', { id: Number(id) }, lenient('remote/info.cgi', parseRemoteInfo));
     },
 
     async folderList(folderId?: number): Promise<FolderListResult> {
       const body = folderId !== undefined && folderId > 0 ? { folder_id: folderId } : {};
-      return call('folder/ls.cgi', body, (j) => folderListSchema.parse(j) as FolderListResult);
+      return call('folder/ls.cgi', body, parseFolderList);
     },
 
     async folderMkdir(name: string, parentId = 0): Promise<MkdirResult> {
       const folderName = validateFolderName(name);
-      return call(
-        'folder/mkdir.cgi',
-        { name: folderName, folder_id: parentId },
-        (j) => mkdirSchema.parse(j) as MkdirResult,
-      );
+      return call('folder/mkdir.cgi', { name: folderName, folder_id: parentId }, parseMkdir);
     },
 
-    async resolveFolder(path: string): Promise<number> {
-      const parts = path
-        .split('/')
-        .map((p) => p.trim())
-        .filter((p) => p.length > 0)
-        .map(validateFolderName);
-      if (parts.length === 0) return 0;
-      const keyId = keyIdOf(await opts.keyProvider.get());
-      let parentId = 0;
-      for (let i = 0; i < parts.length; i++) {
-        const prefix = parts.slice(0, i + 1).join('/');
-        const cacheKey = folderCacheKey(keyId, prefix);
-        let pending = folderCache.get(cacheKey);
-        if (!pending) {
-          pending = findOrCreate(parts[i]!, parentId);
-          folderCache.set(cacheKey, pending);
-          pending.catch(() => folderCache.delete(cacheKey));
-        }
-        parentId = await pending;
-      }
-      return parentId;
+    resolveFolder(path: string): Promise<number> {
+      return folders.resolve(path);
     },
 
     async fileInfo(url: string): Promise<FileInfoResult> {
-      return call('file/info.cgi', { url }, (j) => fileInfoSchema.parse(j) as FileInfoResult);
+      return call('file/info.cgi', { url }, parseFileInfo);
     },
 
     async downloadToken(url: string): Promise<DownloadTokenResult> {
-      return call(
-        'download/get_token.cgi',
-        { url },
-        (j) => downloadTokenSchema.parse(j) as DownloadTokenResult,
-      );
+      return call('download/get_token.cgi', { url }, parseDownloadToken);
     },
 
-    async userInfo(): Promise<UserInfoResult> {
+    async userInfo(infoOpts: { probe?: boolean } = {}): Promise<UserInfoResult> {
       const keyId = keyIdOf(await opts.keyProvider.get());
       const now = clock.now();
-      if (userInfoCache && userInfoCache.keyId === keyId && now - userInfoCache.at < userInfoTtlMs) {
-        return userInfoCache.value;
-      }
-      const value = call('user/info.cgi', {}, (j) => userInfoSchema.parse(j) as UserInfoResult);
+      // A probe must ask 1fichier: a cached answer from before the circuit opened proves nothing.
+      const cached = userInfoCache && userInfoCache.keyId === keyId && now - userInfoCache.at < userInfoTtlMs;
+      if (cached && userInfoCache && !infoOpts.probe) return userInfoCache.value;
+      const value = call('user/info.cgi', {}, parseUserInfo, { probe: infoOpts.probe === true });
       const entry = { keyId, at: now, value };
       userInfoCache = entry;
       value.catch(() => {
@@ -507,7 +428,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
     },
 
     clearCaches(): void {
-      folderCache.clear();
+      folders.clear();
       userInfoCache = undefined;
     },
 
@@ -515,21 +436,6 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
       await ownAgent?.close();
     },
   };
-
-  async function findOrCreate(name: string, parentId: number): Promise<number> {
-    const existing = (await client.folderList(parentId)).sub_folders.find((f) => f.name === name);
-    if (existing) return existing.id;
-    try {
-      return (await client.folderMkdir(name, parentId)).folder_id;
-    } catch (err) {
-      // Another process may have created it between our ls and mkdir: look once more before failing.
-      if (err instanceof FichierApiError && err.kind === 'rejected') {
-        const raced = (await client.folderList(parentId)).sub_folders.find((f) => f.name === name);
-        if (raced) return raced.id;
-      }
-      throw err;
-    }
-  }
 
   return client;
 }

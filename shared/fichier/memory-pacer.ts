@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { DEFAULT_PACING, decideSlot, floodPauseAfter, type PacingPolicy } from './backoff.js';
-import type { Pacer, PacerState, SlotDecision } from './pacer.js';
+import { DEFAULT_PACING, decideSlot, type FloodHint, floodPauseAfter, type PacingPolicy } from './backoff.js';
+import type { Pacer, PacerState, SlotDecision, TakeOptions } from './pacer.js';
 
 /** Time source for pacers and the client; tests pass a fake one so nothing sleeps for real. */
 export interface Clock {
@@ -39,7 +39,7 @@ function initialState(keyId: string): PacerState {
  * In-process {@link Pacer}: one state per key id, for a single Node process (local runtime, tests).
  * Concurrent `take` calls are serialised by reserving each slot synchronously before waiting for it,
  * so granted slots are never closer than `minIntervalMs`. A flood recorded while callers wait pushes
- * them past the pause; an auth failure opens the circuit until {@link MemoryPacer.reset}.
+ * them past the pause; an auth failure opens the circuit until a probe succeeds or {@link MemoryPacer.reset}.
  */
 export class MemoryPacer implements Pacer {
   readonly policy: PacingPolicy;
@@ -65,39 +65,55 @@ export class MemoryPacer implements Pacer {
    * Refusals: `circuitOpen` (retryAfterMs is only a hint: `floodPauseMaxMs`, nothing reopens it but a
    * reset), `paused` (a flood pause is the reason for the wait), `busy` (other callers hold the slots).
    */
-  async take(keyId: string, opts: { maxWaitMs?: number } = {}): Promise<SlotDecision> {
+  async take(keyId: string, opts: TakeOptions = {}): Promise<SlotDecision> {
     const s = this.get(keyId);
     const deadline =
       opts.maxWaitMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + opts.maxWaitMs;
     for (;;) {
       const now = this.clock.now();
-      const decision = decideSlot(s, now, deadline, this.policy);
+      const decision = decideSlot(s, now, deadline, this.policy, opts);
       if ('refusal' in decision) return decision.refusal;
       const { slot } = decision;
       s.lastCallAt = slot;
       if (slot > now) await this.clock.sleep(slot - now);
       // A flood or auth failure recorded while we waited invalidates the reserved slot.
-      if (s.circuitOpen || s.pausedUntil > this.clock.now()) continue;
+      if ((s.circuitOpen && !opts.ignoreCircuit) || s.pausedUntil > this.clock.now()) continue;
       return { granted: true };
     }
   }
 
-  async recordFlood(keyId: string, retryAfterMs?: number): Promise<void> {
+  async recordFlood(keyId: string, hint: FloodHint = {}): Promise<void> {
     const s = this.get(keyId);
     s.floodCount += 1;
-    const pause = floodPauseAfter(s.floodCount, this.policy, retryAfterMs);
+    const pause = floodPauseAfter(s.floodCount, this.policy, hint);
     s.pausedUntil = Math.max(s.pausedUntil, this.clock.now() + pause);
+  }
+
+  async pauseUntil(keyId: string, untilMs: number): Promise<void> {
+    const s = this.get(keyId);
+    s.pausedUntil = Math.max(s.pausedUntil, untilMs);
+  }
+
+  async claimProbe(keyId: string, nowMs: number, minIntervalMs: number): Promise<boolean> {
+    const s = this.get(keyId);
+    if (!s.circuitOpen || s.circuitManual) return false;
+    const last = s.circuitProbedAt ?? s.circuitOpenedAt ?? 0;
+    if (nowMs - last < minIntervalMs) return false;
+    s.circuitProbedAt = nowMs;
+    return true;
   }
 
   async recordSuccess(keyId: string): Promise<void> {
     this.get(keyId).floodCount = 0;
   }
 
-  async recordAuthFailure(keyId: string, reason: string): Promise<void> {
+  async recordAuthFailure(keyId: string, reason: string, opts: { manual?: boolean } = {}): Promise<void> {
     const s = this.get(keyId);
+    // A failed probe keeps the time the circuit first opened.
+    if (!s.circuitOpen) s.circuitOpenedAt = this.clock.now();
     s.circuitOpen = true;
     s.circuitReason = reason;
-    s.circuitOpenedAt = this.clock.now();
+    s.circuitManual = opts.manual === true ? true : undefined;
   }
 
   async reset(keyId: string): Promise<void> {
@@ -105,6 +121,8 @@ export class MemoryPacer implements Pacer {
     s.circuitOpen = false;
     s.circuitReason = undefined;
     s.circuitOpenedAt = undefined;
+    s.circuitManual = undefined;
+    s.circuitProbedAt = undefined;
     s.pausedUntil = 0;
     s.floodCount = 0;
   }

@@ -4,6 +4,7 @@
  * shared by all workers and the poller). `keyId` is a hash of the 1fichier key, never the key itself,
  * so a changed key gets a fresh (closed) circuit.
  */
+import type { FloodHint } from './backoff.js';
 
 /** Why a slot was refused. */
 export type PacerRefusal = 'paused' | 'circuitOpen' | 'busy';
@@ -26,10 +27,25 @@ export interface PacerState {
   pausedUntil: number;
   /** Consecutive flood answers; drives the growing pause. */
   floodCount: number;
-  /** Auth circuit: open means no call with this key until the key changes or an operator resets it. */
+  /**
+   * Auth circuit: open means no call with this key, except a half-open probe, until the probe succeeds,
+   * the key changes or an operator resets it.
+   */
   circuitOpen: boolean;
   circuitReason?: string;
   circuitOpenedAt?: number;
+  /** The circuit only a person can close (`No such user #93`): no automatic probe. */
+  circuitManual?: boolean;
+  /** Epoch ms of the latest half-open probe claimed. */
+  circuitProbedAt?: number;
+}
+
+/** Options of {@link Pacer.take}. */
+export interface TakeOptions {
+  /** Longest wait accepted; longer answers `granted: false`. @default unbounded */
+  maxWaitMs?: number;
+  /** The half-open probe of an open circuit: granted (paced) even though the circuit is open. */
+  ignoreCircuit?: boolean;
 }
 
 export interface Pacer {
@@ -38,13 +54,20 @@ export interface Pacer {
    * in-process use); otherwise answers `granted: false` with `retryAfterMs`, so a Lambda can hand
    * the work back to SQS instead of sleeping.
    */
-  take(keyId: string, opts?: { maxWaitMs?: number }): Promise<SlotDecision>;
+  take(keyId: string, opts?: TakeOptions): Promise<SlotDecision>;
   /** A flood answer: pause every call for this key (growing x2 up to a cap on repeated floods). */
-  recordFlood(keyId: string, retryAfterMs?: number): Promise<void>;
+  recordFlood(keyId: string, hint?: FloodHint): Promise<void>;
+  /** Pauses every call for this key until `untilMs` at least (not a flood: the streak is left alone). */
+  pauseUntil(keyId: string, untilMs: number): Promise<void>;
   /** A successful answer: resets the flood streak. */
   recordSuccess(keyId: string): Promise<void>;
-  /** An auth answer: opens the circuit. */
-  recordAuthFailure(keyId: string, reason: string): Promise<void>;
+  /** An auth answer: opens the circuit (`manual`: only a person can close it). */
+  recordAuthFailure(keyId: string, reason: string, opts?: { manual?: boolean }): Promise<void>;
+  /**
+   * Claims the half-open probe of an open circuit: true for exactly one caller per `minIntervalMs`
+   * (across processes for the shared pacer), false when another probed more recently.
+   */
+  claimProbe(keyId: string, nowMs: number, minIntervalMs: number): Promise<boolean>;
   /** Operator reset of the circuit and pause. */
   reset(keyId: string): Promise<void>;
   state(keyId: string): Promise<PacerState>;

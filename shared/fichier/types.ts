@@ -1,6 +1,7 @@
 /**
- * 1fichier wire types (../shared/fichier-api.md §5) and the client surface the rest of the relay uses.
- * Numbers on the wire are parsed leniently (1fichier sends some as strings); a missing `status` is success.
+ * 1fichier wire types (docs/1fichier-api.md, "Endpoints") and the client surface the rest of the relay
+ * uses. Numbers on the wire are parsed leniently (1fichier sends some as strings; see `wire.ts`); a
+ * missing `status` is success.
  */
 
 export type FichierStatus = 'OK' | 'KO';
@@ -110,7 +111,8 @@ export function isRemotePending(executionDate: string | undefined | null): boole
 
 /** The client surface every other module codes against (implemented in `shared/fichier/client.ts`). */
 export interface FichierApi {
-  remoteRequest(body: RemoteRequestBody): Promise<RemoteRequestResult>;
+  /** `signal` aborts the exchange; an aborted submit is then maybe submitted (reconciled). */
+  remoteRequest(body: RemoteRequestBody, opts?: { signal?: AbortSignal }): Promise<RemoteRequestResult>;
   remoteList(): Promise<RemoteListEntry[]>;
   remoteInfo(id: number): Promise<RemoteInfoResult>;
   folderList(folderId?: number): Promise<FolderListResult>;
@@ -119,8 +121,11 @@ export interface FichierApi {
   resolveFolder(path: string): Promise<number>;
   fileInfo(url: string): Promise<FileInfoResult>;
   downloadToken(url: string): Promise<DownloadTokenResult>;
-  /** Cached for at least 5 minutes: 1fichier blocks IPs that poll it. */
-  userInfo(): Promise<UserInfoResult>;
+  /**
+   * Cached for at least 5 minutes: 1fichier blocks IPs that poll it. `probe`: the half-open probe of an
+   * open auth circuit, which skips the cache and is the one call allowed while the circuit is open.
+   */
+  userInfo(opts?: { probe?: boolean }): Promise<UserInfoResult>;
 }
 
 /** Where the client gets its key: cached, and re-read once after an auth error (key rotation). */

@@ -6,21 +6,13 @@
  */
 import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
-import { FichierError } from '../fichier/errors.js';
+import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
 import type { PacerState } from '../fichier/pacer.js';
 import { isRemotePending, type RemoteInfoResult } from '../fichier/types.js';
+import { probeCircuit } from './circuit.js';
 import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
-import {
-  infoOf,
-  listOf,
-  markFoundSubmitted,
-  newRemoteView,
-  type Reconciliation,
-  reconcileProgress,
-  reconcileRemote,
-  saveReconcileProgress,
-} from './reconcile.js';
+import { infoOf, listOf, newRemoteView, reconcileJobs } from './reconcile.js';
 import { type JobRecord, type RemoteRecord, type Report, TransitionConflictError } from './store.js';
 
 /** Most jobs of one status handled per cycle (the next cycle takes the rest). */
@@ -73,6 +65,10 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     ({ keyId, state: pacer } = await currentKeyState(deps));
   } catch (err) {
     logger.error('poller cannot read the 1fichier key', { error: (err as Error).message });
+  }
+  if (keyId && pacer?.circuitOpen && (await probeCircuit(keyId, pacer, deps)) === 'closed') {
+    pacer = await deps.pacer.state(keyId);
+    requeued += await requeueStaleJobs(deps, now);
   }
   const mayCall = pacer !== null && !pacer.circuitOpen;
 
@@ -156,47 +152,46 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
             logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
             break;
           }
-          await settle(remote, await infoOf(deps.fichier, view, remote.remoteId));
+          let info: RemoteInfoResult;
+          try {
+            info = await infoOf(deps.fichier, view, remote.remoteId);
+          } catch (err) {
+            // One odd answer about one request must not stop the cycle; a pause or a flood does.
+            if (
+              !(err instanceof FichierApiError) ||
+              err instanceof FichierPacedError ||
+              err.kind === 'flood'
+            ) {
+              throw err;
+            }
+            logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
+              remoteId: remote.remoteId,
+              error: err.message,
+            });
+            continue;
+          }
+          await settle(remote, info);
           settled.add(remote.remoteId);
         }
       }
       if (leaseEnded.length > 0) {
-        let reconciliation: Reconciliation;
-        try {
-          reconciliation = await reconcileRemote(leaseEnded, deps.fichier, view);
-        } catch (err) {
-          // Keep what this cycle read: the next one starts after it.
-          if (err instanceof FichierError) {
-            await saveReconcileProgress(store, leaseEnded, reconcileProgress(leaseEnded, view));
-          }
-          throw err;
-        }
-        const { found, undetermined, progress } = reconciliation;
-        await saveReconcileProgress(store, leaseEnded, progress);
+        const outcome = await reconcileJobs(leaseEnded, deps, view);
         const toQueue: string[] = [];
-        for (const job of leaseEnded) {
-          if (undetermined.has(job.id)) continue; // next cycle
-          const remoteId = found.get(job.id);
-          const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
+        for (const job of outcome.absent) {
           try {
-            if (remoteId !== undefined) {
-              await markFoundSubmitted(store, job, remoteId, clock.now());
-              logger.info('job reconciled: already accepted by 1fichier', { jobId: job.id, remoteId });
-            } else {
-              await store.transition(
-                job.id,
-                expected,
-                { status: 'queued', claimToken: null, leaseUntil: null },
-                clock.now(),
-              );
-              toQueue.push(job.id);
-              logger.info('job reconciled: not at 1fichier, queued again', { jobId: job.id });
-            }
-            reconciled += 1;
+            await store.transition(
+              job.id,
+              { status: 'submitting', claimToken: job.claimToken ?? '' },
+              { status: 'queued', claimToken: null, leaseUntil: null },
+              clock.now(),
+            );
+            toQueue.push(job.id);
+            logger.info('job reconciled: not at 1fichier, queued again', { jobId: job.id });
           } catch (err) {
             if (!(err instanceof TransitionConflictError)) throw err;
           }
         }
+        reconciled += outcome.found + toQueue.length + outcome.failed;
         if (toQueue.length) {
           await deps.queue.enqueue(toQueue);
           requeued += toQueue.length;
@@ -268,6 +263,8 @@ export async function requeueStaleJobs(
       ...(cursor ? { cursor } : {}),
     });
     for (const job of page.items) {
+      // A job the retry policy set to wait longer keeps waiting (its message comes back by itself).
+      if ((job.nextAttemptAt ?? 0) > deps.clock.now()) continue;
       try {
         await deps.store.transition(job.id, { status: 'queued' }, { status: 'queued' }, deps.clock.now());
         ids.push(job.id);

@@ -22,6 +22,25 @@ export interface JobRecord extends Job {
    * starts and when the job leaves `submitting`.
    */
   reconcileCheckedThrough?: number;
+  /**
+   * Reconciliation of the current submit attempt: epoch ms of the first reading of remote/ls.cgi that
+   * did not find the job's request. Absence is decided only by a second reading a poll cycle later.
+   */
+  absentSince?: number;
+  /** A `queued` job is not sent before this epoch ms (a long wait decided by the retry policy). */
+  nextAttemptAt?: number;
+  /** Why the job waits, for people (API, CLI, status page). */
+  waitReason?: string;
+  /** The same unknown 1fichier answer, repeated: the job fails when it lasts too long. */
+  unknownAnswer?: UnknownStreak;
+}
+
+/** An unknown 1fichier answer a job keeps getting: since when, and how many times. */
+export interface UnknownStreak {
+  message: string;
+  /** Epoch ms of the first answer of the streak. */
+  since: number;
+  count: number;
 }
 
 /** A job to create in `queued`. */
@@ -120,6 +139,9 @@ export type JobPatch = {
   error?: JobError | null;
   /** Added to `attempts` (a claim adds 1; giving a claim back because of a flood takes it away again). */
   attemptsDelta?: number;
+  nextAttemptAt?: number | null;
+  waitReason?: string | null;
+  unknownAnswer?: UnknownStreak | null;
 };
 
 /** The job store. */
@@ -131,15 +153,21 @@ export interface JobStore {
   getJobs(ids: readonly string[], consistent?: boolean): Promise<JobRecord[]>;
   /**
    * Applies `patch` if the job is as `expected`; returns the new job. A patch that starts a new attempt
-   * (`submitAttemptAt`) or leaves `submitting` also removes `reconcileCheckedThrough`.
+   * (`submitAttemptAt`) or leaves `submitting` also removes `reconcileCheckedThrough` and `absentSince`;
+   * one that ends the job removes `nextAttemptAt` and `waitReason`.
    */
   transition(id: string, expected: Expected, patch: JobPatch, now: number): Promise<JobRecord>;
   /**
-   * Records reconciliation progress (`reconcileCheckedThrough`) on a `submitting` job still held by
-   * `claimToken`, if it moves forward. No status change and no `updatedAt` change (the poller finds
-   * lease-ended jobs by it). Returns false when the job changed hands or already records as much.
+   * Records reconciliation progress on a `submitting` job still held by `claimToken`:
+   * `checkedThrough` (`reconcileCheckedThrough`) if it moves forward, and `absentSince` if none is
+   * recorded yet. No status change and no `updatedAt` change (the poller finds lease-ended jobs by it).
+   * Returns false when the job changed hands or nothing would change.
    */
-  recordReconcileProgress(id: string, claimToken: string, checkedThrough: number): Promise<boolean>;
+  recordReconcileProgress(
+    id: string,
+    claimToken: string,
+    progress: { checkedThrough?: number; absentSince?: number },
+  ): Promise<boolean>;
   /**
    * Non-terminal jobs in `status`, oldest created first; `changedBefore` (epoch ms) keeps those unchanged
    * since then. Pages may hold fewer than `limit` jobs (a filter runs after the read): follow `next`.

@@ -1,23 +1,18 @@
 /**
  * Use-case of the SQS worker: claim the jobs of a batch of messages (`queued → submitting`), group them
- * by folder, send up to `batchMaxUrls` URLs per remote/request.cgi and mark them `submitted`. Long waits
- * (flood pause, busy pacer, lease held by another worker) go back to SQS as a visibility delay; the
- * worker never sleeps them out. Jobs found in `submitting` after their lease are reconciled first.
+ * by folder, send up to `batchMaxUrls` URLs per remote/request.cgi and mark them `submitted`. What a job
+ * does after a failed call is decided by `retry-policy.ts`; this file only carries it out. Long waits go
+ * back to SQS as a visibility delay (the worker never sleeps them out). Jobs found in `submitting` after
+ * their lease are reconciled first, by the loop the poller shares.
  */
 import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
-import { transientDelay } from '../fichier/backoff.js';
-import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
+import { FichierError } from '../fichier/errors.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
-import {
-  markFoundSubmitted,
-  newRemoteView,
-  reconcileProgress,
-  reconcileRemote,
-  saveReconcileProgress,
-} from './reconcile.js';
-import { type JobRecord, TransitionConflictError } from './store.js';
+import { newRemoteView, reconcileJobs } from './reconcile.js';
+import { actionForUnsent, decideJobAction, type JobAction } from './retry-policy.js';
+import { type JobPatch, type JobRecord, TransitionConflictError } from './store.js';
 
 /** One SQS message of the batch. */
 export interface SubmitMessage {
@@ -39,23 +34,37 @@ const retryAfter = (ms: number, reason: string): Outcome => ({
   reason,
 });
 
-/** Raised by a stop condition: every job not yet sent gets this outcome. */
-class StopBatch extends Error {
-  /** Jobs whose request may have reached 1fichier: kept `submitting`, retried after the lease. */
-  unknown?: { jobIds: string[]; delayMs: number };
-  constructor(
-    readonly outcome: Outcome,
-    readonly release: boolean,
-    readonly giveBackAttempt: boolean,
-  ) {
-    super(outcome.action === 'retry' ? outcome.reason : 'stop');
-  }
-}
-
 type SubmitDeps = Pick<
   Deps,
   'config' | 'store' | 'fichier' | 'pacer' | 'keyProvider' | 'clock' | 'logger' | 'metrics' | 'hooks'
 >;
+
+/** Options of {@link submitJobs}. */
+export interface SubmitOptions {
+  /**
+   * Aborted when the batch must stop sending (Lambda's remaining time, or the local runtime's deadline
+   * at half the lease): no request starts after it, so no batch outlives its claim.
+   */
+  signal?: AbortSignal;
+  /** Jitter source of the transient backoff. @default Math.random */
+  random?: () => number;
+}
+
+/** The state of one batch while it runs. */
+interface Batch {
+  deps: SubmitDeps;
+  keyId: string;
+  claimToken: string;
+  /** Claimed jobs not yet sent or decided, in arrival order. */
+  pending: JobRecord[];
+  outcomes: Map<string, Outcome>;
+  random: () => number;
+  signal: AbortSignal | undefined;
+  /** Epoch ms after which nothing more is sent (half the lease). */
+  sendUntil: number;
+  /** The key refusal was counted (once per batch, as one refusal). */
+  authCounted?: boolean;
+}
 
 /**
  * Processes one batch of messages. Returns one outcome per message; throws only on a failure that
@@ -64,10 +73,10 @@ type SubmitDeps = Pick<
 export async function submitJobs(
   batch: readonly SubmitMessage[],
   deps: SubmitDeps,
+  opts: SubmitOptions = {},
 ): Promise<MessageOutcome[]> {
   const { config, store, clock, logger, metrics } = deps;
   const outcomes = new Map<string, Outcome>();
-  const setJob = (jobId: string, o: Outcome) => outcomes.set(jobId, o);
   const result = (): MessageOutcome[] =>
     batch.map((m) => ({ messageId: m.messageId, ...(outcomes.get(m.jobId) ?? ack) }));
 
@@ -75,7 +84,7 @@ export async function submitJobs(
   const { keyId, state: pacer } = await currentKeyState(deps);
   const jobIds = [...new Set(batch.map((m) => m.jobId))];
   if (pacer.circuitOpen) {
-    // Jobs stay queued in the table; the poller sends them again once the key works.
+    // Jobs stay queued in the table; they are sent again once the circuit closes.
     logger.warn('submit blocked: 1fichier circuit open', {
       keyId,
       reason: pacer.circuitReason,
@@ -86,19 +95,37 @@ export async function submitJobs(
   }
   if (pacer.pausedUntil - now > config.maxPacerWaitMs) {
     const wait = pacer.pausedUntil - now;
-    logger.info('submit deferred: flood pause', { keyId, waitMs: wait, jobs: jobIds.length });
+    logger.info('submit deferred: pause', { keyId, waitMs: wait, jobs: jobIds.length });
     metrics.count('SubmitDeferredPause', jobIds.length);
-    for (const id of jobIds) setJob(id, retryAfter(wait, 'flood pause'));
+    for (const id of jobIds) outcomes.set(id, retryAfter(wait, 'pause'));
     return result();
   }
 
   const jobs = new Map((await store.getJobs(jobIds)).map((j) => [j.id, j]));
   const claimToken = newClaimToken();
   const leaseUntil = now + config.submittingLeaseS * 1000;
-  const claimed: JobRecord[] = [];
-  const toReconcile: JobRecord[] = [];
+  const claim: JobPatch = {
+    status: 'submitting',
+    claimToken,
+    leaseUntil,
+    submitAttemptAt: now,
+    attemptsDelta: 1,
+    nextAttemptAt: null,
+    waitReason: null,
+  };
+  const b: Batch = {
+    deps,
+    keyId,
+    claimToken,
+    pending: [],
+    outcomes,
+    random: opts.random ?? Math.random,
+    signal: opts.signal,
+    sendUntil: now + (config.submittingLeaseS * 1000) / 2,
+  };
 
-  const claims: { id: string; job: JobRecord }[] = [];
+  const toClaim: JobRecord[] = [];
+  const toReconcile: JobRecord[] = [];
   for (const id of jobIds) {
     const job = jobs.get(id);
     if (!job) {
@@ -107,28 +134,26 @@ export async function submitJobs(
     }
     if (job.status === 'submitting') {
       if ((job.leaseUntil ?? 0) > now)
-        setJob(id, retryAfter((job.leaseUntil ?? now) - now + 1000, 'held by another worker'));
+        outcomes.set(id, retryAfter((job.leaseUntil ?? now) - now + 1000, 'held by another worker'));
       else toReconcile.push(job);
       continue;
     }
     if (job.status !== 'queued') continue; // already submitted or terminal: a redelivery
-    claims.push({ id, job });
+    if ((job.nextAttemptAt ?? 0) > now) {
+      outcomes.set(id, retryAfter((job.nextAttemptAt ?? now) - now, job.waitReason ?? 'waiting'));
+      continue;
+    }
+    toClaim.push(job);
   }
   await Promise.all(
-    claims.map(async ({ id, job }) => {
+    toClaim.map(async (job) => {
       if (job.attempts >= config.maxAttempts) {
-        await failJob(job, { status: 'queued' }, 'gaveUp', `gave up after ${job.attempts} attempts`, deps);
+        const message = `gave up after ${job.attempts} attempts${job.error ? `: ${job.error.message}` : ''}`;
+        await failJob(job, { status: 'queued' }, 'gaveUp', message, deps);
         return;
       }
       try {
-        claimed.push(
-          await store.transition(
-            id,
-            { status: 'queued' },
-            { status: 'submitting', claimToken, leaseUntil, submitAttemptAt: now, attemptsDelta: 1 },
-            now,
-          ),
-        );
+        b.pending.push(await store.transition(job.id, { status: 'queued' }, claim, now));
       } catch (err) {
         if (!(err instanceof TransitionConflictError)) throw err;
         // Another worker claimed it, or it moved on: that worker (or the poller) owns it now.
@@ -137,141 +162,125 @@ export async function submitJobs(
   );
   // Keep the messages' order (Promise.all finishes in any order): requests then follow arrival order.
   const order = new Map(jobIds.map((id, i) => [id, i]));
-  claimed.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  b.pending.sort((x, y) => (order.get(x.id) ?? 0) - (order.get(y.id) ?? 0));
 
-  if (toReconcile.length) {
-    // Requests we sent and recorded in full need no remote/info.cgi.
-    const view = newRemoteView(await store.openRemotes());
-    try {
-      const { found, undetermined, progress } = await reconcileRemote(toReconcile, deps.fichier, view);
-      await saveReconcileProgress(store, toReconcile, progress);
-      for (const job of toReconcile) {
-        if (undetermined.has(job.id)) {
-          setJob(job.id, retryAfter(60_000, 'reconciliation not finished'));
-          continue;
-        }
-        const remoteId = found.get(job.id);
-        const expected = { status: 'submitting' as const, claimToken: job.claimToken ?? '' };
-        try {
-          if (remoteId !== undefined) {
-            await markFoundSubmitted(store, job, remoteId, clock.now());
-            logger.info('job reconciled: already accepted by 1fichier', { jobId: job.id, remoteId });
-            metrics.count('JobsReconciledSubmitted');
-          } else {
-            claimed.push(
-              await store.transition(
-                job.id,
-                expected,
-                { status: 'submitting', claimToken, leaseUntil, submitAttemptAt: now, attemptsDelta: 1 },
-                now,
-              ),
-            );
-            logger.info('job reconciled: not at 1fichier, submitting again', { jobId: job.id });
-            metrics.count('JobsReconciledResubmit');
-          }
-        } catch (err) {
-          if (!(err instanceof TransitionConflictError)) throw err;
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof FichierError)) throw err;
-      // Could not ask 1fichier: keep them `submitting` (with what was read) and try again later.
-      await saveReconcileProgress(store, toReconcile, reconcileProgress(toReconcile, view));
-      const o = stopFor(err, deps).outcome;
-      for (const job of toReconcile) setJob(job.id, o.action === 'ack' ? retryAfter(60_000, err.message) : o);
-    }
-  }
+  if (toReconcile.length) await reconcileBeforeSending(toReconcile, claim, b);
 
-  if (claimed.length) {
-    logger.info('jobs submitting', { jobIds: claimed.map((j) => j.id), leaseUntil });
+  if (b.pending.length) {
+    logger.info('jobs submitting', { jobIds: b.pending.map((j) => j.id), leaseUntil });
   }
-  const pending = [...claimed];
-  try {
-    for (const [folder, group] of groupBy(claimed, (j) => j.folder)) {
-      let folderId: number;
-      try {
-        folderId = await deps.fichier.resolveFolder(folder);
-      } catch (err) {
-        // A folder 1fichier refuses (or the client finds invalid) will never work: fail its jobs.
-        const refused =
-          err instanceof FichierApiError
-            ? err.kind === 'rejected' || err.kind === 'notFound'
-            : err instanceof FichierError;
-        if (refused) {
-          for (const job of group) {
-            const message = (err as FichierError).message;
-            await failJob(job, { status: 'submitting', claimToken }, 'folderRejected', message, deps);
-            remove(pending, job);
-          }
-          continue;
-        }
-        throw err instanceof FichierError ? stopFor(err, deps) : err;
-      }
-      for (let i = 0; i < group.length; i += config.batchMaxUrls) {
-        // Never send once half the lease is gone: past the lease the jobs may be reconciled and resent
-        // by someone else while our request is still on its way.
-        if (clock.now() > now + (config.submittingLeaseS * 1000) / 2) {
-          logger.warn('submit stopped: lease half spent', { jobs: pending.length });
-          throw new StopBatch(retryAfter(1000, 'lease half spent'), true, true);
-        }
-        await sendChunk(group.slice(i, i + config.batchMaxUrls), folderId, claimToken, pending, deps);
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof StopBatch)) throw err;
-    for (const id of err.unknown?.jobIds ?? []) {
-      setJob(id, retryAfter(err.unknown?.delayMs ?? 0, 'submit outcome unknown'));
-    }
-    for (const job of pending) {
-      if (err.release) await releaseJob(job, claimToken, err.giveBackAttempt, deps);
-      setJob(job.id, err.outcome);
-    }
-  }
+  await sendAll(b);
   return result();
 }
 
-/** Sends one chunk; on a permanent rejection of several URLs, tries each alone so one bad URL fails alone. */
-async function sendChunk(
-  chunk: JobRecord[],
-  folderId: number,
-  claimToken: string,
-  pending: JobRecord[],
-  deps: SubmitDeps,
-): Promise<void> {
-  const { store, clock, logger, metrics } = deps;
+/**
+ * Jobs found `submitting` past their lease: the shared reconciliation loop decides them. Those proven
+ * absent are claimed again and join the batch; the others wait.
+ */
+async function reconcileBeforeSending(jobs: JobRecord[], claim: JobPatch, b: Batch): Promise<void> {
+  const { deps } = b;
+  const { store, clock, config, logger, metrics } = deps;
+  const wait = config.retry.reconcileRetryMs;
+  try {
+    // Requests we sent and recorded in full need no remote/info.cgi.
+    const view = newRemoteView(await store.openRemotes());
+    const { absent, waiting } = await reconcileJobs(jobs, deps, view);
+    for (const job of waiting) b.outcomes.set(job.id, retryAfter(wait, 'reconciliation not finished'));
+    for (const job of absent) {
+      try {
+        b.pending.push(
+          await store.transition(
+            job.id,
+            { status: 'submitting', claimToken: job.claimToken ?? '' },
+            claim,
+            clock.now(),
+          ),
+        );
+        logger.info('job reconciled: not at 1fichier, submitting again', { jobId: job.id });
+        metrics.count('JobsReconciledResubmit');
+      } catch (err) {
+        if (!(err instanceof TransitionConflictError)) throw err;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof FichierError)) throw err;
+    // Could not ask 1fichier: they stay `submitting` (with what was read) and are tried again later.
+    logger.warn('reconciliation could not reach 1fichier', { error: err.message, jobs: jobs.length });
+    for (const job of jobs) b.outcomes.set(job.id, retryAfter(wait, err.message));
+  }
+}
+
+/** Sends the pending jobs folder by folder, chunk by chunk, until done or stopped by an action. */
+async function sendAll(b: Batch): Promise<void> {
+  const { config, clock, logger } = b.deps;
+  for (const [folder, group] of groupBy([...b.pending], (j) => j.folder)) {
+    let folderId: number;
+    try {
+      folderId = await b.deps.fichier.resolveFolder(folder);
+    } catch (err) {
+      if (!(err instanceof FichierError)) throw err;
+      const action = actionFor(err, group[0] as JobRecord, b);
+      if (action.do === 'fail') {
+        // A folder 1fichier refuses (or our check finds invalid) will never work: fail its jobs only.
+        for (const job of group) await apply(job, { ...action, code: 'folderRejected' }, b);
+        continue;
+      }
+      await stop(group, action, b);
+      return;
+    }
+    for (let i = 0; i < group.length; i += config.batchMaxUrls) {
+      // Never send once half the lease is gone (or the invocation's deadline passed): past the lease the
+      // jobs may be reconciled and resent by someone else while our request is still on its way.
+      if (clock.now() > b.sendUntil || b.signal?.aborted) {
+        logger.warn('submit stopped: deadline reached', { jobs: b.pending.length });
+        await stopRest(
+          { do: 'requeue', delayMs: 1000, reason: 'batch deadline reached', keepAttempt: true },
+          b,
+        );
+        return;
+      }
+      const stopped = await sendChunk(group.slice(i, i + config.batchMaxUrls), folderId, b);
+      if (stopped) return;
+    }
+  }
+}
+
+/**
+ * Sends one chunk. Returns true when the batch must stop (the rest of the jobs already have their
+ * outcome). A refusal about one URL splits the chunk so that only that URL fails.
+ */
+async function sendChunk(chunk: JobRecord[], folderId: number, b: Batch): Promise<boolean> {
+  const { store, clock, logger, metrics } = b.deps;
   let remoteId: number;
   try {
-    const res = await deps.fichier.remoteRequest({ urls: chunk.map((j) => j.url), folder_id: folderId });
+    const res = await b.deps.fichier.remoteRequest(
+      { urls: chunk.map((j) => j.url), folder_id: folderId },
+      b.signal ? { signal: b.signal } : {},
+    );
     remoteId = res.id;
   } catch (err) {
     if (!(err instanceof FichierError)) throw err;
-    if (err instanceof FichierApiError && !(err instanceof FichierPacedError) && isPermanent(err)) {
-      if (chunk.length > 1) {
-        for (const job of chunk) await sendChunk([job], folderId, claimToken, pending, deps);
-        return;
+    const first = actionFor(err, chunk[0] as JobRecord, b);
+    if (first.do === 'fail' && first.perUrl && chunk.length > 1) {
+      for (const job of chunk) {
+        if (await sendChunk([job], folderId, b)) return true;
       }
-      const job = chunk[0] as JobRecord;
-      await failJob(job, { status: 'submitting', claimToken }, err.kind, err.apiMessage ?? err.message, deps);
-      remove(pending, job);
-      return;
+      return false;
     }
-    if (err instanceof FichierApiError && err.maybeSubmitted) {
-      // 1fichier may hold these: they stay `submitting` and are reconciled after the lease.
-      const lease = (chunk[0]?.leaseUntil ?? clock.now()) - clock.now();
-      logger.warn('submit outcome unknown, will reconcile', {
-        jobs: chunk.map((j) => j.id),
-        error: err.message,
-      });
-      metrics.count('SubmitUnknownOutcome', chunk.length);
-      for (const job of chunk) remove(pending, job);
-      const stop = stopFor(err, deps);
-      stop.unknown = { jobIds: chunk.map((j) => j.id), delayMs: Math.max(lease, 0) + 1000 };
-      throw stop;
+    if (first.do === 'fail' && first.perUrl) {
+      await apply(chunk[0] as JobRecord, first, b);
+      return false;
     }
-    throw stopFor(err, deps);
+    // Each job of the chunk gets its own decision (its own unknown-answer streak).
+    for (const job of chunk) await apply(job, actionFor(err, job, b), b);
+    if (first.do === 'requeue' && first.pauseKeyUntil !== undefined) {
+      await b.deps.pacer.pauseUntil(b.keyId, first.pauseKeyUntil);
+    }
+    await stopRest(first, b);
+    return true;
   }
   metrics.count('RemoteRequests');
-  await deps.hooks.afterRemoteAccepted?.(chunk.map((j) => j.id));
+  await b.deps.hooks.afterRemoteAccepted?.(chunk.map((j) => j.id));
   const at = clock.now();
   // The request is followed from now on, even if we stop before marking the jobs.
   await store.trackRemote(
@@ -285,8 +294,15 @@ async function sendChunk(
       try {
         await store.transition(
           job.id,
-          { status: 'submitting', claimToken },
-          { status: 'submitted', remoteId, submittedAt: at, claimToken: null, leaseUntil: null },
+          { status: 'submitting', claimToken: b.claimToken },
+          {
+            status: 'submitted',
+            remoteId,
+            submittedAt: at,
+            claimToken: null,
+            leaseUntil: null,
+            unknownAnswer: null,
+          },
           at,
         );
         logger.info('job submitted', { jobId: job.id, remoteId, folder: job.folder });
@@ -295,54 +311,108 @@ async function sendChunk(
         // Our lease ran out and someone reconciled it meanwhile; they will have found this same request.
         logger.warn('job changed hands before it was marked submitted', { jobId: job.id, remoteId });
       }
-      remove(pending, job);
+      remove(b.pending, job);
     }),
   );
   metrics.count('JobsSubmitted', chunk.length);
+  return false;
 }
 
-function isPermanent(err: FichierApiError): boolean {
-  return err.kind === 'rejected' || err.kind === 'notFound' || err.kind === 'notPremium';
+function actionFor(err: FichierError, job: JobRecord, b: Batch): JobAction {
+  const { config, clock } = b.deps;
+  return decideJobAction(err, {
+    now: clock.now(),
+    pacing: config.pacing,
+    policy: config.retry,
+    attempts: job.attempts,
+    unknown: job.unknownAnswer,
+    random: b.random,
+  });
 }
 
-/** Maps an error that stops the batch to what happens to every job not yet sent. */
-function stopFor(err: FichierError, deps: SubmitDeps): StopBatch {
-  const { logger, metrics, config } = deps;
-  if (!(err instanceof FichierApiError)) {
-    logger.error('submit failed', { error: err.message });
-    return new StopBatch(retryAfter(60_000, err.message), true, false);
-  }
-  if (err.kind === 'auth') {
-    logger.warn('submit blocked: 1fichier refused the key', { error: err.message });
-    metrics.count(RELAY_METRICS.authFailures);
-    return new StopBatch(ack, true, true);
-  }
-  if (err.kind === 'flood') {
-    logger.warn('submit deferred: flood', { error: err.message, retryAfterMs: err.retryAfterMs });
-    metrics.count('SubmitDeferredFlood');
-    return new StopBatch(
-      retryAfter(err.retryAfterMs ?? config.pacing.floodPauseMs, 'flood pause'),
-      true,
-      true,
-    );
-  }
-  const delay = err.retryAfterMs ?? transientDelay(1, config.pacing);
-  logger.warn('submit deferred: transient error', { error: err.message, retryAfterMs: delay });
-  metrics.count('SubmitDeferredTransient');
-  const busy = err instanceof FichierPacedError;
-  return new StopBatch(retryAfter(Math.max(delay, 1000), busy ? 'pacer busy' : err.message), true, busy);
+/** Stops the batch after `action`: jobs of `group` get it, then every job not yet sent. */
+async function stop(group: JobRecord[], action: JobAction, b: Batch): Promise<void> {
+  for (const job of group) await apply(job, action, b);
+  await stopRest(action, b);
 }
 
-async function releaseJob(job: JobRecord, claimToken: string, giveBackAttempt: boolean, deps: SubmitDeps) {
+/** Every claimed job not yet sent gets the action that stopped the batch, as it applies to unsent jobs. */
+async function stopRest(stopping: JobAction, b: Batch): Promise<void> {
+  const { config } = b.deps;
+  const action = actionForUnsent(stopping, { pacing: config.pacing, policy: config.retry });
+  for (const job of [...b.pending]) await apply(job, action, b);
+}
+
+/** Carries out one {@link JobAction} on a job this batch holds in `submitting`. */
+async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void> {
+  const { deps, claimToken } = b;
+  const { clock, logger, metrics } = deps;
+  remove(b.pending, job);
+  const expected = { status: 'submitting' as const, claimToken };
+  switch (action.do) {
+    case 'fail':
+      await failJob(job, expected, action.code, action.message, deps);
+      return;
+    case 'reconcile': {
+      // 1fichier may hold it: it stays `submitting` and is reconciled once the lease ends.
+      const leaseMs = Math.max(0, (job.leaseUntil ?? clock.now()) - clock.now());
+      logger.warn('submit outcome unknown, will reconcile', { jobId: job.id, reason: action.reason });
+      metrics.count('SubmitUnknownOutcome');
+      b.outcomes.set(job.id, retryAfter(leaseMs + 1000, 'submit outcome unknown'));
+      return;
+    }
+    case 'hold':
+      if (!b.authCounted) {
+        b.authCounted = true;
+        logger.warn('submit blocked: 1fichier refused the key', { reason: action.reason });
+        metrics.count(RELAY_METRICS.authFailures);
+      }
+      await release(job, expected, { keepAttempt: true, waitReason: action.reason }, deps);
+      b.outcomes.set(job.id, ack);
+      return;
+    case 'requeue': {
+      logger.info('submit deferred', { jobId: job.id, delayMs: action.delayMs, reason: action.reason });
+      metrics.count('SubmitDeferred');
+      await release(
+        job,
+        expected,
+        {
+          keepAttempt: action.keepAttempt,
+          waitReason: action.reason,
+          nextAttemptAt: clock.now() + action.delayMs,
+          ...(action.unknown ? { unknownAnswer: action.unknown } : {}),
+        },
+        deps,
+      );
+      b.outcomes.set(job.id, retryAfter(action.delayMs, action.reason));
+      return;
+    }
+  }
+}
+
+async function release(
+  job: JobRecord,
+  expected: { status: 'submitting'; claimToken: string },
+  how: {
+    keepAttempt: boolean;
+    waitReason: string;
+    nextAttemptAt?: number;
+    unknownAnswer?: JobPatch['unknownAnswer'];
+  },
+  deps: SubmitDeps,
+) {
   try {
     await deps.store.transition(
       job.id,
-      { status: 'submitting', claimToken },
+      expected,
       {
         status: 'queued',
         claimToken: null,
         leaseUntil: null,
-        ...(giveBackAttempt ? { attemptsDelta: -1 } : {}),
+        waitReason: how.waitReason.slice(0, 500),
+        ...(how.keepAttempt ? { attemptsDelta: -1 } : {}),
+        ...(how.nextAttemptAt !== undefined ? { nextAttemptAt: how.nextAttemptAt } : {}),
+        ...(how.unknownAnswer !== undefined ? { unknownAnswer: how.unknownAnswer } : {}),
       },
       deps.clock.now(),
     );

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SourceServer, startSourceServer } from '../../bench/lib/source-server.js';
 import { type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
 import { DEFAULT_PACING } from '../../shared/fichier/backoff.js';
-import { createFichierClient, type FichierClient, staticKeyProvider } from '../../shared/fichier/client.js';
+import { createFichierClient, type FichierClient } from '../../shared/fichier/client.js';
+import { staticKeyProvider } from '../../shared/fichier/key-providers.js';
 import { MemoryPacer } from '../../shared/fichier/memory-pacer.js';
 import {
   findRemoteRequests,

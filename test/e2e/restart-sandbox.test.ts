@@ -39,7 +39,13 @@ afterAll(async () => {
 it('a job submitted to the runtime’s own sandbox before a restart ends done after it, submitted once', async () => {
   // One sandbox port for both runs, as SANDBOX_PORT for npm start: download links carry it.
   const port = await closedPort();
-  const sandboxOptions: SandboxOptions = { port, rate: 1000, floodLockMs: 300, userInfoMinIntervalMs: 0 };
+  const sandboxOptions: SandboxOptions = {
+    port,
+    rate: 1000,
+    floodLockMs: 300,
+    userInfoMinIntervalMs: 0,
+    userInfoKeyMinIntervalMs: 0,
+  };
   // First run: the sandbox holds results back for a while, so the stop lands before the request executes.
   runtime = await startTestRuntime({ dataDir, sandboxOptions: { ...sandboxOptions, execDelayMs: 10_000 } });
   const key = runtime.sandbox!.keys.premium;

@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PACING } from '../../shared/fichier/backoff.js';
-import { createFichierClient, type FichierClient, staticKeyProvider } from '../../shared/fichier/client.js';
+import { createFichierClient, type FichierClient } from '../../shared/fichier/client.js';
 import { FichierApiError } from '../../shared/fichier/errors.js';
+import { staticKeyProvider } from '../../shared/fichier/key-providers.js';
 import { MemoryPacer } from '../../shared/fichier/memory-pacer.js';
 
 interface Answer {

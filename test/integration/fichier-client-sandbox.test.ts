@@ -6,8 +6,9 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSandboxKey, type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
 import type { PacingPolicy } from '../../shared/fichier/backoff.js';
-import { createFichierClient, type FichierClient, staticKeyProvider } from '../../shared/fichier/client.js';
+import { createFichierClient, type FichierClient } from '../../shared/fichier/client.js';
 import { FichierApiError } from '../../shared/fichier/errors.js';
+import { staticKeyProvider } from '../../shared/fichier/key-providers.js';
 import { MemoryPacer } from '../../shared/fichier/memory-pacer.js';
 import { isRemotePending } from '../../shared/fichier/types.js';
 
@@ -16,6 +17,7 @@ const policy: PacingPolicy = {
   minIntervalMs: 40,
   floodPauseMs: 300,
   floodPauseMaxMs: 2000,
+  ipLockPauseMs: 3_600_000,
   floodGrowth: 2,
   transientBaseMs: 20,
   transientMaxMs: 500,
@@ -33,6 +35,8 @@ beforeAll(async () => {
   sandbox = await startSandbox({
     port: 0,
     rate: 50,
+    // Two keys read user/info from the same loopback address here.
+    userInfoMinIntervalMs: 0,
     keys: [
       { key: generateSandboxKey(), tier: 'premium' },
       { key: generateSandboxKey(), tier: 'free' },

@@ -3,12 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PacingPolicy } from '../../shared/fichier/backoff.js';
-import {
-  createFichierClient,
-  type FichierClientOptions,
-  staticKeyProvider,
-} from '../../shared/fichier/client.js';
+import { createFichierClient, type FichierClientOptions } from '../../shared/fichier/client.js';
 import { FichierApiError, FichierPacedError } from '../../shared/fichier/errors.js';
+import { staticKeyProvider } from '../../shared/fichier/key-providers.js';
 import { keyIdOf, MemoryPacer } from '../../shared/fichier/memory-pacer.js';
 import type { KeyProvider } from '../../shared/fichier/types.js';
 
@@ -19,6 +16,8 @@ interface Answer {
   headers?: Record<string, string>;
   /** Drop the connection after reading the request, without answering. */
   destroy?: boolean;
+  /** A body sent as it is (HTML, plain text), instead of `body` as JSON. */
+  raw?: string;
 }
 interface Seen {
   path: string;
@@ -32,6 +31,7 @@ const fast: PacingPolicy = {
   minIntervalMs: 0,
   floodPauseMs: 150,
   floodPauseMaxMs: 1000,
+  ipLockPauseMs: 3_600_000,
   floodGrowth: 2,
   transientBaseMs: 20,
   transientMaxMs: 2000,
@@ -66,7 +66,7 @@ beforeAll(async () => {
         return;
       }
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
-      res.end(JSON.stringify(answer.body ?? {}));
+      res.end(answer.raw ?? JSON.stringify(answer.body ?? {}));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -392,8 +392,15 @@ describe('retries', () => {
     expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(40 - 5);
   });
 
-  it('retries a 5xx answer to remote/request.cgi (the server did not act)', async () => {
-    queue('remote/request.cgi', { status: 500, body: {} });
+  it('never repeats a remote/request.cgi answered 5xx: a gateway may answer after the creation', async () => {
+    queue('remote/request.cgi', { status: 502, body: {} });
+    const err = await failure(client().remoteRequest({ urls: ['http://src.example/a.bin'] }));
+    expect(err.maybeSubmitted).toBe(true);
+    expect(calls('remote/request.cgi')).toHaveLength(1);
+  });
+
+  it('retries a remote/request.cgi answered 429 after a pause: nothing was created', async () => {
+    queue('remote/request.cgi', { status: 429, body: {} });
     const r = await client().remoteRequest({ urls: ['http://src.example/a.bin'] });
     expect(r.id).toBe(4242);
     expect(calls('remote/request.cgi')).toHaveLength(2);
@@ -481,5 +488,88 @@ describe('logging', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain(KEY);
     expect(lines.join('\n')).toContain(keyIdOf(KEY));
+  });
+});
+
+describe('rough answers of the real 1fichier', () => {
+  const html502 =
+    '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
+
+  it('retries a read call answered by an HTML gateway page', async () => {
+    queue('remote/ls.cgi', { status: 502, raw: html502, headers: { 'content-type': 'text/html' } });
+    const list = await client().remoteList();
+    expect(list.map((e) => e.id)).toEqual([4242, 7]);
+    expect(calls('remote/ls.cgi')).toHaveLength(2);
+  });
+
+  it('pauses the key for the IP-lock pause on a plain-text "IP Locked" 403', async () => {
+    const pacer = new MemoryPacer({ policy: fast });
+    queue('remote/ls.cgi', { status: 403, raw: 'IP Locked', headers: { 'content-type': 'text/plain' } });
+    const err = await failure(client({ pacer, maxPacerWaitMs: 500 }).remoteList());
+    expect(err.kind).toBe('flood');
+    const state = await pacer.state(keyIdOf(KEY));
+    expect(state.pausedUntil - Date.now()).toBeGreaterThan(fast.ipLockPauseMs - 60_000);
+    expect(calls('remote/ls.cgi')).toHaveLength(1);
+  });
+
+  it('does not retry an unknown KO on HTTP 200 inside the call', async () => {
+    queue('remote/request.cgi', {
+      status: 200,
+      body: {
+        status: 'KO',
+        message: '#913 Premium status is only allowed to be used on residential connections',
+      },
+    });
+    const err = await failure(client().remoteRequest({ urls: ['http://src.example/a.bin'] }));
+    expect(err.kind).toBe('unknown');
+    expect(err.maybeSubmitted).toBe(false);
+    expect(calls('remote/request.cgi')).toHaveLength(1);
+  });
+
+  it('skips remote/ls.cgi entries without a usable id, logs each once, and keeps the rest', async () => {
+    const odd = {
+      status: 'OK',
+      data: [
+        { request_date: '2026-11-27 15:00:00', execution_date: '' },
+        { id: null, request_date: '2026-11-27 15:00:00', execution_date: '' },
+        { id: '12', request_date: '2026-11-27 15:00:00', execution_date: '2026-11-27 15:00:09' },
+      ],
+    };
+    queue('remote/ls.cgi', { body: odd }, { body: odd });
+    const warnings: { message: string; fields: Record<string, unknown> }[] = [];
+    const c = client({ logger: { warn: (message, fields) => warnings.push({ message, fields }) } });
+    expect((await c.remoteList()).map((e) => e.id)).toEqual([12]);
+    expect((await c.remoteList()).map((e) => e.id)).toEqual([12]);
+    const skips = warnings.filter((w) => w.message === 'fichier answer entry skipped');
+    expect(skips.map((w) => w.fields.at)).toEqual(['data[0]', 'data[1]']);
+  });
+
+  it('skips a remote/info.cgi result without a status, with the request id in the log line', async () => {
+    queue('remote/info.cgi', {
+      body: {
+        id: '77',
+        request_date: '2026-11-27 14:00:00',
+        execution_date: '2026-11-27 14:01:00',
+        result: [
+          { message: 'odd' },
+          { status: 'OK', url: 'http://src.example/a.bin', download_link: 'https://1fichier.com/?x' },
+        ],
+      },
+    });
+    const warnings: Record<string, unknown>[] = [];
+    const info = await client({ logger: { warn: (_m, fields) => warnings.push(fields) } }).remoteInfo(77);
+    expect(info.id).toBe(77);
+    expect(info.result?.map((r) => r.download_link)).toEqual(['https://1fichier.com/?x']);
+    expect(warnings).toContainEqual(expect.objectContaining({ requestId: 77, at: 'result[0]' }));
+  });
+
+  it('reads numbers sent as strings everywhere', async () => {
+    queue('folder/mkdir.cgi', { body: { status: 'OK', folder_id: '321', name: 'X' } });
+    queue('user/info.cgi', { body: { email: 'a@b', offer: '2', available_storage: '99' } });
+    const c = client();
+    expect((await c.folderMkdir('X')).folder_id).toBe(321);
+    const info = await c.userInfo();
+    expect(info.offer).toBe(2);
+    expect(info.available_storage).toBe(99);
   });
 });

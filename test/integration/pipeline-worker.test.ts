@@ -93,7 +93,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
       ['queued', 0],
       ['queued', 0],
     ]);
-    expect(t.metrics.counts.get('SubmitDeferredFlood')).toBe(1);
+    expect(t.metrics.counts.get('SubmitDeferred')).toBe(3);
     // The messages are invisible for the pause (120 s), not back at once.
     const early = await receiveEvent(aws.sqs, t.config.queueUrl, 3, 1);
     expect(early.Records).toHaveLength(0);
@@ -359,7 +359,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     ]);
   });
 
-  it('after an unknown submit outcome, the poller reconciles: not at 1fichier → queued again, then sent once', async () => {
+  it('after an unknown submit outcome, the poller reconciles: not at 1fichier on two readings a cycle apart → queued again, then sent once', async () => {
     const t = await setup();
     const jobs = await t.enqueue(urls('unknown', 2));
     const event = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
@@ -378,6 +378,12 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     );
 
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+    // One reading is no proof (the listing may be cut or lag): the jobs wait for the next cycle.
+    expect((await t.poller()).reconciled).toBe(0);
+    const waiting = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    expect(waiting.every((j) => j.status === 'submitting' && j.absentSince !== undefined)).toBe(true);
+
+    t.clock.advance(t.config.pollIntervalS * 1000);
     const report = await t.poller();
     expect(report.reconciled).toBe(2);
     expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'queued')).toBe(

@@ -55,10 +55,10 @@ describe('DynamoJobStore', () => {
     };
     const claimed = await store.transition(job.id, { status: 'queued' }, { ...claim, attemptsDelta: 1 }, T0);
 
-    expect(await store.recordReconcileProgress(job.id, 'p1', 1030)).toBe(true);
-    expect(await store.recordReconcileProgress(job.id, 'other-claim', 2000)).toBe(false);
-    expect(await store.recordReconcileProgress(job.id, 'p1', 1010)).toBe(false); // never backwards
-    expect(await store.recordReconcileProgress(job.id, 'p1', 1030)).toBe(false);
+    expect(await store.recordReconcileProgress(job.id, 'p1', { checkedThrough: 1030 })).toBe(true);
+    expect(await store.recordReconcileProgress(job.id, 'other-claim', { checkedThrough: 2000 })).toBe(false);
+    expect(await store.recordReconcileProgress(job.id, 'p1', { checkedThrough: 1010 })).toBe(false); // never backwards
+    expect(await store.recordReconcileProgress(job.id, 'p1', { checkedThrough: 1030 })).toBe(false);
     let stored = await store.getJob(job.id);
     expect(stored?.reconcileCheckedThrough).toBe(1030);
     expect(stored?.status).toBe('submitting');
@@ -75,7 +75,11 @@ describe('DynamoJobStore', () => {
       T0 + 10_000,
     );
     expect(again.reconcileCheckedThrough).toBeUndefined();
-    expect(await store.recordReconcileProgress(job.id, 'p2', 1040)).toBe(true);
+    expect(await store.recordReconcileProgress(job.id, 'p2', { checkedThrough: 1040 })).toBe(true);
+    // The first absent reading is kept: a second one never moves it forward.
+    expect(await store.recordReconcileProgress(job.id, 'p2', { absentSince: T0 + 11_000 })).toBe(true);
+    expect(await store.recordReconcileProgress(job.id, 'p2', { absentSince: T0 + 12_000 })).toBe(false);
+    expect((await store.getJob(job.id))?.absentSince).toBe(T0 + 11_000);
     // Leaving `submitting` drops it too.
     const queued = await store.transition(
       job.id,
@@ -84,7 +88,8 @@ describe('DynamoJobStore', () => {
       T0 + 20_000,
     );
     expect(queued.reconcileCheckedThrough).toBeUndefined();
-    expect(await store.recordReconcileProgress(job.id, 'p2', 1050)).toBe(false);
+    expect(queued.absentSince).toBeUndefined();
+    expect(await store.recordReconcileProgress(job.id, 'p2', { checkedThrough: 1050 })).toBe(false);
     stored = await store.getJob(job.id);
     expect(stored?.reconcileCheckedThrough).toBeUndefined();
   });

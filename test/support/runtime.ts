@@ -26,7 +26,14 @@ export function removeDir(dir: string): void {
 
 /** A sandbox for tests: port 0, a rate high enough that only injected faults flood, short flood locks. */
 export function startTestSandbox(opts: SandboxOptions = {}): Promise<SandboxHandle> {
-  return startSandbox({ port: 0, rate: 1000, floodLockMs: 300, userInfoMinIntervalMs: 0, ...opts });
+  return startSandbox({
+    port: 0,
+    rate: 1000,
+    floodLockMs: 300,
+    userInfoMinIntervalMs: 0,
+    userInfoKeyMinIntervalMs: 0,
+    ...opts,
+  });
 }
 
 /** Collects log lines; only errors are printed, so a failing test shows why without drowning the output. */

@@ -15,6 +15,7 @@ const policy: PacingPolicy = {
   minIntervalMs: 1000,
   floodPauseMs: 60_000,
   floodPauseMaxMs: 300_000,
+  ipLockPauseMs: 3_600_000,
   floodGrowth: 2,
   transientBaseMs: 500,
   transientMaxMs: 5000,
@@ -68,14 +69,19 @@ describe('floodPauseFor', () => {
 
 describe('floodPauseAfter', () => {
   it('honours a Retry-After longer than the growing pause', () => {
-    expect(floodPauseAfter(1, policy, 90_000)).toBe(90_000);
-    expect(floodPauseAfter(1, policy, 10_000)).toBe(60_000);
+    expect(floodPauseAfter(1, policy, { retryAfterMs: 90_000 })).toBe(90_000);
+    expect(floodPauseAfter(1, policy, { retryAfterMs: 10_000 })).toBe(60_000);
   });
 
   it('never exceeds floodPauseMaxMs, whatever the server asks', () => {
-    expect(floodPauseAfter(1, policy, 31_536_000_000)).toBe(300_000);
-    expect(floodPauseAfter(1, policy, Number.POSITIVE_INFINITY)).toBe(60_000);
-    expect(floodPauseAfter(1, policy, Number.NaN)).toBe(60_000);
+    expect(floodPauseAfter(1, policy, { retryAfterMs: 31_536_000_000 })).toBe(300_000);
+    expect(floodPauseAfter(1, policy, { retryAfterMs: Number.POSITIVE_INFINITY })).toBe(60_000);
+    expect(floodPauseAfter(1, policy, { retryAfterMs: Number.NaN })).toBe(60_000);
+  });
+
+  it('applies a pause the answer kind demands (a bare IP lock) beyond the cap', () => {
+    expect(floodPauseAfter(1, policy, { minPauseMs: 3_600_000 })).toBe(3_600_000);
+    expect(floodPauseAfter(3, policy, { minPauseMs: 1000 })).toBe(240_000);
   });
 });
 

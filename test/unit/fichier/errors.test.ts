@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  answerText,
   classifyFichierError,
   classifyNetworkError,
   FichierApiError,
@@ -40,7 +41,7 @@ describe('classifyFichierError by message text', () => {
 
   it('decides on text, not on the #N: a known flood number with other text is not a flood', () => {
     expect(classifyFichierError({ httpStatus: 400, message: 'Bad folder #412', operation: op }).kind).toBe(
-      'rejected',
+      'unknown',
     );
   });
 
@@ -76,18 +77,18 @@ describe('classifyFichierError by message text', () => {
 describe('classifyFichierError by HTTP status', () => {
   it.each([
     [401, 'auth', false],
-    [404, 'notFound', false],
-    [410, 'notFound', false],
-    [429, 'transient', true],
+    [404, 'unknown', true],
+    [410, 'unknown', true],
+    [429, 'flood', true],
     [500, 'transient', true],
     [502, 'transient', true],
     [503, 'transient', true],
     [504, 'transient', true],
     [509, 'transient', true],
-    [400, 'rejected', false],
-    [403, 'rejected', false],
-    [200, 'rejected', false],
-  ] as const)('HTTP %i without a known message → %s', (httpStatus, kind, retryable) => {
+    [400, 'unknown', true],
+    [403, 'unknown', true],
+    [200, 'unknown', true],
+  ] as const)('HTTP %i with a JSON KO no rule knows → %s', (httpStatus, kind, retryable) => {
     const err = classifyFichierError({
       httpStatus,
       message: 'Something else #1',
@@ -95,6 +96,16 @@ describe('classifyFichierError by HTTP status', () => {
     });
     expect(err.kind).toBe(kind);
     expect(err.retryable).toBe(retryable);
+  });
+
+  it.each([
+    [404, 'notFound'],
+    [410, 'notFound'],
+    [403, 'flood'],
+    [502, 'transient'],
+    [400, 'unknown'],
+  ] as const)('HTTP %i with an empty body → %s', (httpStatus, kind) => {
+    expect(classifyFichierError({ httpStatus, shape: 'empty', operation: 'folder/ls.cgi' }).kind).toBe(kind);
   });
 
   it('names the status when there is no message', () => {
@@ -190,5 +201,97 @@ describe('fichierCodeOf', () => {
   it('reads the trailing #N', () => {
     expect(fichierCodeOf('Flood detected: IP Locked #412')).toBe(412);
     expect(fichierCodeOf('no number')).toBeUndefined();
+  });
+});
+
+describe('answers that are not JSON', () => {
+  const nginx502 =
+    '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>';
+  const classify = (httpStatus: number, body: string, submit = false) => {
+    const { shape, message } = answerText(body, undefined);
+    return classifyFichierError({ httpStatus, shape, message, operation: op, submit });
+  };
+
+  it('reads an nginx error page as transient, by its title', () => {
+    const err = classify(502, nginx502);
+    expect(err.kind).toBe('transient');
+    expect(err.apiMessage).toBe('502 Bad Gateway');
+  });
+
+  it('reads a maintenance page with 503 as transient', () => {
+    expect(classify(503, '<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>').kind).toBe(
+      'transient',
+    );
+  });
+
+  it('takes a plain-text "IP Locked" 403 as a flood with the long IP-lock pause', () => {
+    const err = classify(403, 'IP Locked');
+    expect(err.kind).toBe('flood');
+    expect(err.ipLock).toBe(true);
+  });
+
+  it('takes any non-JSON 403 as a lock, not a refusal', () => {
+    expect(classify(403, '<html><body>Forbidden</body></html>').kind).toBe('flood');
+    expect(classify(403, 'Access denied').kind).toBe('flood');
+  });
+
+  it('does not read an ACL refusal into a gateway page title ("405 Not Allowed")', () => {
+    expect(classify(405, '<html><head><title>405 Not Allowed</title></head></html>').kind).toBe('unknown');
+  });
+
+  it.each([
+    ['Flood detected: User Locked #223', false],
+    ['Flood detected: IP Locked #38', false],
+    ['Flood detected: IP Locked #218', false],
+    ['IP Locked #38', true],
+    ['User Locked #223', false],
+  ])('"%s" is a flood (bare IP lock: %s), whatever its number', (message, ipLock) => {
+    const err = classifyFichierError({ httpStatus: 403, message, operation: op });
+    expect(err.kind).toBe('flood');
+    expect(err.ipLock).toBe(ipLock);
+  });
+
+  it('takes an unknown refusal on HTTP 200 as unknown, retryable later', () => {
+    const err = classifyFichierError({
+      httpStatus: 200,
+      message: '#913 Premium status is only allowed to be used on residential connections',
+      operation: op,
+    });
+    expect(err.kind).toBe('unknown');
+    expect(err.retryable).toBe(true);
+    expect(err.code).toBe(913);
+  });
+
+  it('marks "No such user" as an auth failure only a person can end', () => {
+    const err = classifyFichierError({ httpStatus: 403, message: 'No such user #93', operation: op });
+    expect(err.kind).toBe('auth');
+    expect(err.manual).toBe(true);
+  });
+});
+
+describe('maybe submitted: which failed remote/request.cgi answers may hide a created request', () => {
+  const nginx = '<html><head><title>502 Bad Gateway</title></head></html>';
+  it.each([
+    ['a gateway page on 502', 502, nginx, true],
+    ['an empty 503', 503, '', true],
+    ['a JSON KO on 500', 500, '{"status":"KO","message":"Internal error"}', true],
+    ['an unreadable 404 page', 404, '<html><body>Not found</body></html>', true],
+    ['a 429 without a body', 429, '', false],
+    ['a flood 403', 403, '{"status":"KO","message":"Flood detected: IP Locked #412"}', false],
+    ['a plain-text IP lock', 403, 'IP Locked', false],
+    ['a 401', 401, '{"status":"KO","message":"Not authenticated #247"}', false],
+    ['an unknown JSON KO on 200', 200, '{"status":"KO","message":"#913 residential"}', false],
+    ['a known refusal', 403, '{"status":"KO","message":"Resource not allowed #14"}', false],
+  ])('%s → %s', (_name, httpStatus, body, maybe) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    const { shape, message } = answerText(body, json);
+    const err = classifyFichierError({ httpStatus, shape, message, operation: op, submit: true });
+    expect(err.maybeSubmitted).toBe(maybe);
+    if (maybe) expect(err.retryable).toBe(false);
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { keyProviderFromEnv, redactSecrets, staticKeyProvider } from '../../../shared/fichier/client.js';
+import {
+  keyProviderFromEnv,
+  redactSecrets,
+  staticKeyProvider,
+} from '../../../shared/fichier/key-providers.js';
 
 describe('staticKeyProvider', () => {
   it('returns the same key from get and refresh', async () => {

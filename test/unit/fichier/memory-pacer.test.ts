@@ -7,6 +7,7 @@ const policy: PacingPolicy = {
   minIntervalMs: 1000,
   floodPauseMs: 10_000,
   floodPauseMaxMs: 35_000,
+  ipLockPauseMs: 3_600_000,
   floodGrowth: 2,
   transientBaseMs: 100,
   transientMaxMs: 1000,
@@ -83,7 +84,7 @@ describe('MemoryPacer', () => {
 
   it('uses a longer server-given pause than the policy one', async () => {
     const { clock, pacer } = setup();
-    await pacer.recordFlood(KEY, 25_000);
+    await pacer.recordFlood(KEY, { retryAfterMs: 25_000 });
     expect((await pacer.state(KEY)).pausedUntil).toBe(clock.now() + 25_000);
   });
 

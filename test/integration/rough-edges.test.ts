@@ -1,0 +1,265 @@
+/**
+ * The real 1fichier's rough edges, each turned on in the sandbox, against the whole relay path: the worker
+ * and the poller over dynalite, fauxqs, the DynamoDB pacer and the undici client. Each test asserts what
+ * a user sees (every job `done`, each URL submitted once) and would fail on a relay that retries a gateway
+ * error blindly, fails jobs on an odd answer, or stops its poll on one odd entry.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPollerHandler } from '../../functions/poller.js';
+import { createWorkerHandler } from '../../functions/worker.js';
+import { type SandboxFaults, type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
+import type { RelayConfig } from '../../shared/app/config.js';
+import { createDeps } from '../../shared/app/deps.js';
+import { MemoryMetrics } from '../../shared/app/metrics.js';
+import { type Clock, keyIdOf, systemClock } from '../../shared/fichier/memory-pacer.js';
+import { enqueueJobs } from '../../shared/jobs/enqueue.js';
+import type { JobRetryPolicy } from '../../shared/jobs/retry-policy.js';
+import type { JobRecord } from '../../shared/jobs/store.js';
+import { startTestAws, type TestAws } from '../support/engines.js';
+import { receiveEvent } from '../support/engines-pipeline.js';
+import { CaptureLogger } from '../unit/jobs/fakes.js';
+
+let aws: TestAws;
+let sandbox: SandboxHandle;
+let files: Server;
+let filesOrigin: string;
+let run = 0;
+
+beforeAll(async () => {
+  aws = await startTestAws();
+  sandbox = await startSandbox({ port: 0, rate: 200, floodLockMs: 200 });
+  files = createServer((req, res) => {
+    const body = Buffer.from(`file ${req.url}\n`);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', () => resolve()));
+  filesOrigin = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => files?.close(() => resolve()));
+  await sandbox?.close();
+  await aws?.close();
+});
+beforeEach(() => {
+  sandbox.resetFaults();
+  sandbox.resetStats();
+  run += 1;
+});
+
+/** A relay clock shifted like the sandbox's dates (`dateShiftMs`), sleeping for real. */
+const shiftedClock = (shiftMs: number): Clock => ({
+  now: () => Date.now() + shiftMs,
+  sleep: systemClock.sleep,
+});
+
+async function relay(opts: { clock?: Clock; retry?: Partial<JobRetryPolicy> } = {}) {
+  const base = await aws.fresh();
+  const config: RelayConfig = {
+    ...base,
+    fichierApiUrl: sandbox.baseUrl,
+    fichierApiKey: sandbox.keys.premium,
+    batchMaxUrls: 5,
+    submittingLeaseS: 2,
+    pollIntervalS: 1,
+    // Pauses longer than the worker's 1 s pacer wait, so they go back to the queue as they do in production.
+    pacing: {
+      ...base.pacing,
+      minIntervalMs: 20,
+      floodPauseMs: 1500,
+      ipLockPauseMs: 3000,
+      transientBaseMs: 20,
+    },
+    retry: { ...base.retry, unknownBackoffMs: 1200, reconcileRetryMs: 300, ...opts.retry },
+  };
+  const logger = new CaptureLogger();
+  const deps = createDeps(config, {
+    logger,
+    metrics: new MemoryMetrics(),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  const worker = createWorkerHandler(deps);
+  const poller = createPollerHandler(deps);
+  const enqueue = async (names: string[]) =>
+    (
+      await enqueueJobs(
+        {
+          userId: 'alice',
+          source: 'api',
+          requests: names.map((n) => ({ url: `${filesOrigin}/r${run}/${n}`, folder: '' })),
+        },
+        deps,
+      )
+    ).map((j) => j.id);
+  /** One worker pass over what the queue holds now. */
+  const work = async () => {
+    const event = await receiveEvent(aws.sqs, config.queueUrl, 10, 0);
+    if (event.Records.length) await worker(event);
+    return event.Records.length;
+  };
+  /** Worker and poller passes until every job has ended (or the time is up). */
+  const drive = async (ids: string[], timeoutMs = 20_000): Promise<JobRecord[]> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await work();
+      await poller();
+      const byId = new Map((await deps.store.getJobs(ids)).map((j) => [j.id, j]));
+      const jobs = ids.map((id) => byId.get(id) as JobRecord);
+      if (jobs.every((j) => j.status === 'done' || j.status === 'failed') || Date.now() > deadline)
+        return jobs;
+      await sleep(150);
+    }
+  };
+  return { config, deps, logger, worker, poller, enqueue, work, drive };
+}
+
+const submissionsOf = (jobs: JobRecord[]) => jobs.map((j) => sandbox.stats().submissions[j.url] ?? 0);
+const faults = (f: SandboxFaults) => sandbox.setFaults(f);
+const pacerState = (r: Awaited<ReturnType<typeof relay>>) =>
+  r.deps.pacer.state(keyIdOf(sandbox.keys.premium));
+
+describe('the real 1fichier’s rough edges, end to end against the sandbox', () => {
+  it('a 502 page after 1fichier created the request: one submission, and the jobs end done', async () => {
+    const r = await relay();
+    faults({ forceHtmlAfterCreate: 1, paths: ['remote/request.cgi'] });
+    const ids = await r.enqueue(['a.bin', 'b.bin', 'c.bin']);
+    const jobs = await r.drive(ids);
+    expect(jobs.map((j) => j.status)).toEqual(['done', 'done', 'done']);
+    expect(submissionsOf(jobs)).toEqual([1, 1, 1]);
+    expect(sandbox.stats().htmlAfterCreate).toBe(1);
+  });
+
+  it('an HTML 403 pauses the key without splitting the batch, and every job ends done', async () => {
+    const r = await relay();
+    faults({ forceHtmlError: 1, htmlErrorStatus: 403, paths: ['remote/request.cgi'] });
+    const ids = await r.enqueue(['a.bin', 'b.bin', 'c.bin']);
+    await r.work();
+    // The whole batch waits: one refused call, no single-URL retries into a locked IP.
+    expect(sandbox.stats().requests['remote/request.cgi']).toBe(1);
+    expect((await pacerState(r)).floodCount).toBe(1);
+    const jobs = await r.drive(ids);
+    expect(jobs.map((j) => j.status)).toEqual(['done', 'done', 'done']);
+    expect(sandbox.stats().requests['remote/request.cgi']).toBe(2);
+    expect(submissionsOf(jobs)).toEqual([1, 1, 1]);
+  });
+
+  it('an unknown KO leaves the jobs waiting with the reason, then done once 1fichier answers OK', async () => {
+    const r = await relay();
+    faults({ forceUnknownKo: 2, paths: ['remote/request.cgi'] });
+    const ids = await r.enqueue(['a.bin', 'b.bin']);
+    await r.work();
+    const waiting = await r.deps.store.getJobs(ids);
+    expect(waiting.map((j) => j.status)).toEqual(['queued', 'queued']);
+    expect(waiting[0]?.waitReason).toMatch(/#913 Premium status/);
+    expect(waiting[0]?.unknownAnswer?.count).toBe(1);
+    expect(waiting[0]?.nextAttemptAt).toBeGreaterThan(Date.now());
+    const jobs = await r.drive(ids);
+    expect(jobs.map((j) => j.status)).toEqual(['done', 'done']);
+    expect(sandbox.stats().requests['remote/request.cgi']).toBe(3);
+    expect(submissionsOf(jobs)).toEqual([1, 1]);
+  });
+
+  it('the same unknown answer for longer than FICHIER_UNKNOWN_GIVE_UP_S fails the job with that answer', async () => {
+    const r = await relay({ retry: { unknownGiveUpS: 1, unknownBackoffMs: 300 } });
+    faults({ forceUnknownKo: 100, paths: ['remote/request.cgi'] });
+    const ids = await r.enqueue(['a.bin']);
+    const [job] = await r.drive(ids);
+    expect(job?.status).toBe('failed');
+    expect(job?.error?.code).toBe('unknownAnswer');
+    expect(job?.error?.message).toMatch(/#913 Premium status/);
+    expect(submissionsOf([job as JobRecord])).toEqual([0]);
+  });
+
+  it('odd entries in remote/ls.cgi and remote/info.cgi: the other requests’ jobs still end done', async () => {
+    const r = await relay();
+    faults({ oddEntries: true });
+    const ids = await r.enqueue(['a.bin', 'b.bin', 'c.bin', 'd.bin', 'e.bin', 'f.bin', 'g.bin']);
+    const jobs = await r.drive(ids);
+    expect(jobs.every((j) => j.status === 'done' && j.fileUrl)).toBe(true);
+    expect(r.logger.lines.some((l) => l.message === 'fichier answer entry skipped')).toBe(true);
+  });
+
+  it('a listing cut to the newest request never causes a second submission; the job is found once listed', async () => {
+    const r = await relay();
+    // The first request is created but answered 502; later ones push it off a listing of one entry.
+    faults({ forceHtmlAfterCreate: 1, lsNewest: 1, paths: ['remote/request.cgi', 'remote/ls.cgi'] });
+    const [lost] = await r.enqueue(['lost.bin']);
+    await r.work();
+    const others = await r.enqueue(['n1.bin']);
+    await r.work();
+    const more = await r.enqueue(['n2.bin']);
+    await r.work();
+    // Well past the lease, over several cycles: the lost job waits, never sent again (and n1's request,
+    // off the listing too, waits to be listed).
+    for (let i = 0; i < 30; i++) {
+      await r.work();
+      await r.poller();
+      await sleep(150);
+    }
+    const [waiting] = await r.deps.store.getJobs([lost as string]);
+    expect(waiting?.status).toBe('submitting');
+    expect(submissionsOf([waiting as JobRecord])).toEqual([1]);
+    expect((await r.deps.store.getJobs(more)).map((j) => j.status)).toEqual(['done']);
+
+    sandbox.resetFaults();
+    const all = await r.drive([lost as string, ...others, ...more]);
+    expect(all.map((j) => j.status)).toEqual(['done', 'done', 'done']);
+    expect(submissionsOf(all)).toEqual([1, 1, 1]);
+  });
+
+  it('a request dated in the repeated hour of the October DST change is found: no second submission', async () => {
+    // 2026-10-25 00:20 UTC is 02:20 CEST; an hour later 02:20 comes again, in CET. Read with one offset, the
+    // date lands an hour away from the attempt.
+    const shift = Date.parse('2026-10-25T00:20:00Z') - Date.now();
+    faults({
+      dateShiftMs: shift,
+      forceHtmlAfterCreate: 1,
+      paths: ['remote/request.cgi', 'remote/ls.cgi', 'remote/info.cgi'],
+    });
+    const r = await relay({ clock: shiftedClock(shift) });
+    const ids = await r.enqueue(['dst.bin', 'dst2.bin']);
+    const jobs = await r.drive(ids);
+    expect(jobs.map((j) => j.status)).toEqual(['done', 'done']);
+    expect(submissionsOf(jobs)).toEqual([1, 1]);
+    expect(jobs[0]?.attempts).toBe(1);
+  });
+
+  it('dates at a fixed UTC+1 in summer (an hour behind Paris) are matched: no second submission', async () => {
+    const shift = Date.parse('2026-07-14T10:00:00Z') - Date.now();
+    faults({
+      dateShiftMs: shift,
+      datesFixedUtcPlus1: true,
+      forceHtmlAfterCreate: 1,
+      paths: ['remote/request.cgi', 'remote/ls.cgi', 'remote/info.cgi'],
+    });
+    const r = await relay({ clock: shiftedClock(shift) });
+    const ids = await r.enqueue(['summer.bin']);
+    const jobs = await r.drive(ids);
+    expect(jobs.map((j) => j.status)).toEqual(['done']);
+    expect(submissionsOf(jobs)).toEqual([1]);
+  });
+
+  it('numbers sent as strings everywhere: the jobs still end done with their links', async () => {
+    const r = await relay();
+    faults({ numbersAsStrings: true });
+    const ids = await r.enqueue(['s1.bin', 's2.bin']);
+    const jobs = await r.drive(ids);
+    expect(jobs.map((j) => j.status)).toEqual(['done', 'done']);
+    expect(jobs.every((j) => typeof j.remoteId === 'number')).toBe(true);
+  });
+
+  it('a plain-text IP lock pauses every call for the key, then the jobs end done', async () => {
+    const r = await relay();
+    faults({ forcePlainIpLock: 1, paths: ['remote/request.cgi'] });
+    const ids = await r.enqueue(['p1.bin', 'p2.bin']);
+    await r.work();
+    // The IP-lock pause (3 s here, 1 h by default), not the flood pause (1.5 s here).
+    expect((await pacerState(r)).pausedUntil - Date.now()).toBeGreaterThan(2000);
+    const jobs = await r.drive(ids);
+    expect(jobs.map((j) => j.status)).toEqual(['done', 'done']);
+    expect(submissionsOf(jobs)).toEqual([1, 1]);
+  });
+});
