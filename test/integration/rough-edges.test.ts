@@ -8,19 +8,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPollerHandler } from '../../functions/poller.js';
-import { createWorkerHandler } from '../../functions/worker.js';
 import { type SandboxFaults, type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
-import type { RelayConfig } from '../../shared/app/config.js';
-import { createDeps } from '../../shared/app/deps.js';
-import { MemoryMetrics } from '../../shared/app/metrics.js';
-import { type Clock, keyIdOf, systemClock } from '../../shared/fichier/memory-pacer.js';
-import { enqueueJobs } from '../../shared/jobs/enqueue.js';
-import type { JobRetryPolicy } from '../../shared/jobs/retry-policy.js';
+import { keyIdOf } from '../../shared/fichier/memory-pacer.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
-import { receiveEvent } from '../support/engines-pipeline.js';
-import { CaptureLogger } from '../unit/jobs/fakes.js';
+import {
+  type SandboxRelay,
+  type SandboxRelayOptions,
+  sandboxRelay,
+  shiftedClock,
+} from '../support/sandbox-relay.js';
 
 let aws: TestAws;
 let sandbox: SandboxHandle;
@@ -50,76 +47,12 @@ beforeEach(() => {
   run += 1;
 });
 
-/** A relay clock shifted like the sandbox's dates (`dateShiftMs`), sleeping for real. */
-const shiftedClock = (shiftMs: number): Clock => ({
-  now: () => Date.now() + shiftMs,
-  sleep: systemClock.sleep,
-});
-
-async function relay(opts: { clock?: Clock; retry?: Partial<JobRetryPolicy> } = {}) {
-  const base = await aws.fresh();
-  const config: RelayConfig = {
-    ...base,
-    fichierApiUrl: sandbox.baseUrl,
-    fichierApiKey: sandbox.keys.premium,
-    batchMaxUrls: 5,
-    submittingLeaseS: 2,
-    pollIntervalS: 1,
-    // Pauses longer than the worker's 1 s pacer wait, so they go back to the queue as they do in production.
-    pacing: {
-      ...base.pacing,
-      minIntervalMs: 20,
-      floodPauseMs: 1500,
-      ipLockPauseMs: 3000,
-      transientBaseMs: 20,
-    },
-    retry: { ...base.retry, unknownBackoffMs: 1200, reconcileRetryMs: 300, ...opts.retry },
-  };
-  const logger = new CaptureLogger();
-  const deps = createDeps(config, {
-    logger,
-    metrics: new MemoryMetrics(),
-    ...(opts.clock ? { clock: opts.clock } : {}),
-  });
-  const worker = createWorkerHandler(deps);
-  const poller = createPollerHandler(deps);
-  const enqueue = async (names: string[]) =>
-    (
-      await enqueueJobs(
-        {
-          userId: 'alice',
-          source: 'api',
-          requests: names.map((n) => ({ url: `${filesOrigin}/r${run}/${n}`, folder: '' })),
-        },
-        deps,
-      )
-    ).map((j) => j.id);
-  /** One worker pass over what the queue holds now. */
-  const work = async () => {
-    const event = await receiveEvent(aws.sqs, config.queueUrl, 10, 0);
-    if (event.Records.length) await worker(event);
-    return event.Records.length;
-  };
-  /** Worker and poller passes until every job has ended (or the time is up). */
-  const drive = async (ids: string[], timeoutMs = 20_000): Promise<JobRecord[]> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      await work();
-      await poller();
-      const byId = new Map((await deps.store.getJobs(ids)).map((j) => [j.id, j]));
-      const jobs = ids.map((id) => byId.get(id) as JobRecord);
-      if (jobs.every((j) => j.status === 'done' || j.status === 'failed') || Date.now() > deadline)
-        return jobs;
-      await sleep(150);
-    }
-  };
-  return { config, deps, logger, worker, poller, enqueue, work, drive };
-}
+const relay = (opts: SandboxRelayOptions = {}) =>
+  sandboxRelay({ aws, sandbox, filesOrigin: `${filesOrigin}/r${run}`, ...opts });
 
 const submissionsOf = (jobs: JobRecord[]) => jobs.map((j) => sandbox.stats().submissions[j.url] ?? 0);
 const faults = (f: SandboxFaults) => sandbox.setFaults(f);
-const pacerState = (r: Awaited<ReturnType<typeof relay>>) =>
-  r.deps.pacer.state(keyIdOf(sandbox.keys.premium));
+const pacerState = (r: SandboxRelay) => r.deps.pacer.state(keyIdOf(sandbox.keys.premium));
 
 describe('the real 1fichier’s rough edges, end to end against the sandbox', () => {
   it('a 502 page after 1fichier created the request: one submission, and the jobs end done', async () => {
