@@ -253,7 +253,18 @@ async function start(
   const fichierApiKey = opts.fichierApiKey ?? sandbox?.keys.premium;
 
   const configEnv: NodeJS.ProcessEnv = {
-    ...pick(opts.env ?? {}, [ENV.minIntervalMs, ENV.floodPauseMs, ENV.batchMaxUrls, ENV.stuckAfterS]),
+    ...pick(opts.env ?? {}, [
+      ENV.minIntervalMs,
+      ENV.floodPauseMs,
+      ENV.batchMaxUrls,
+      ENV.stuckAfterS,
+      ENV.ipLockPauseMs,
+      ENV.unknownBackoffMs,
+      ENV.unknownGiveUpS,
+      ENV.circuitProbeS,
+    ]),
+    // Reconciliation's two readings must be a real poll cycle apart.
+    [ENV.pollIntervalS]: String(Math.max(1, Math.ceil(pollIntervalMs / 1000))),
     [ENV.tableName]: LOCAL_TABLE_NAME,
     [ENV.queueUrl]: queueUrl,
     ...(fichierApiUrl ? { [ENV.fichierApiUrl]: fichierApiUrl } : {}),

@@ -131,6 +131,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       logger: quietLogger,
       // Time compressed: leases and requeues that take minutes in production take seconds here.
       config: { submittingLeaseS: 3, requeueAfterS: 10 },
+      env: { FICHIER_IP_LOCK_PAUSE_MS: '3000', FICHIER_UNKNOWN_BACKOFF_MS: '2000' },
       hooks: {
         afterRemoteAccepted: () => {
           if (crash('accepted', 0.1)) {
@@ -220,8 +221,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   let jobs: JobRecord[] = [];
   try {
     rt = await start();
-    sandbox.setFaults({ errorRatio: 0.1, resetRatio: 0.04, timeoutRatio: 0.03, timeoutHoldMs: 5_000 });
-    note(`faults on: 10% 5xx, 4% resets, 3% held 5 s (the client times out after ${CLIENT_TIMEOUT_MS} ms)`);
+    sandbox.setFaults({
+      errorRatio: 0.1,
+      resetRatio: 0.04,
+      timeoutRatio: 0.03,
+      timeoutHoldMs: 5_000,
+      htmlErrorRatio: 0.04,
+      oddEntries: true,
+      numbersAsStrings: true,
+      datesFixedUtcPlus1: true,
+    });
+    note(
+      `faults on: 10% 5xx, 4% nginx HTML pages, 4% resets, 3% held 5 s (the client times out after ${CLIENT_TIMEOUT_MS} ms); ` +
+        'odd ls/info entries, numbers as strings, dates at fixed UTC+1',
+    );
 
     const waves = 4;
     const per = Math.ceil(urls.length / waves);
@@ -230,15 +243,29 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       for (let i = 0; i < wave.length; i += 50) await post(wave.slice(i, i + 50));
       note(`wave ${w + 1}: ${wave.length} URLs posted`);
       if (w === 0) {
-        sandbox.setFaults({ latencyMs: 300 });
-        note('slow answers: +300 ms on every call');
+        sandbox.setFaults({ latencyMs: 300, forceHtmlAfterCreate: 3, forceUnknownKo: 2 });
+        note(
+          'slow answers: +300 ms on every call; 3 requests answered 502 after creation; 2 unknown KO answers',
+        );
       }
       if (w === 1) {
-        sandbox.setFaults({ latencyMs: 0, forceFlood: 2 });
-        injected.forcedFloods += 2;
-        note('flood burst: the next 2 calls get the flood 403 and lock key and IP');
+        sandbox.setFaults({
+          latencyMs: 0,
+          forceFlood: 2,
+          forceUserLocked: 1,
+          forcePlainIpLock: 1,
+          lsNewest: 3,
+        });
+        injected.forcedFloods += 4;
+        note(
+          'flood burst: 2 flood 403s, a User Locked #223 and a plain-text IP Locked; remote/ls.cgi lists only the newest 3',
+        );
       }
       await sleep(1_500);
+      if (w === 1) {
+        sandbox.setFaults({ lsNewest: 1_000_000 });
+        note('remote/ls.cgi lists every request again');
+      }
       if (w === 2) {
         const ids = [...jobIds.values()];
         await rt.deps.queue.enqueue(ids);
@@ -352,7 +379,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     {
       name: '0 flood locks caused by us',
       ok: ourLocks <= 0,
-      detail: `${stats.floodLocks} locks, ${injected.forcedFloods} injected by forceFlood`,
+      detail: `${stats.floodLocks} locks, ${injected.forcedFloods} injected (floods, User Locked, plain IP Locked)`,
     },
   ];
   return {
