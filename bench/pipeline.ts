@@ -17,7 +17,7 @@ import type { Row } from './lib/report.js';
 import { startSourceServer } from './lib/source-server.js';
 import type { ChildMessage, ChildReport, PipelineChildOptions } from './pipeline-child.js';
 
-/** rclone's fichier pacer: MinSleep 400 ms (fichier-api.md §3.4). */
+/** rclone's fichier pacer: MinSleep 400 ms (docs/1fichier-api.md, "Rate limits"). */
 export const RCLONE_MIN_SLEEP_MS = 400;
 
 /** Parameters of the pipeline benchmark. */

@@ -1,6 +1,6 @@
 /**
  * The sandbox's `/v1/<family>/<verb>.cgi` endpoints: request parsing and answers shaped like
- * fichier-api.md §2 and `shared/fichier/types.ts`. Authentication, rate limits and faults happen before
+ * docs/1fichier-api.md, "Endpoints the relay calls" and `shared/fichier/types.ts`. Authentication, rate limits and faults happen before
  * (in `server.ts`); handlers only see an authenticated account and a parsed JSON object.
  */
 import type {
@@ -55,7 +55,7 @@ export interface Endpoint {
   handle(ctx: ApiContext): ApiReply;
 }
 
-/** fichier-api.md §3.5 for name length; the URL cap is the sandbox's own (the real maximum is unknown, §6). */
+/** docs/1fichier-api.md, "Rate limits" for name length; the URL cap is the sandbox's own (the real maximum is unknown, see "Open questions" there). */
 const MAX_FOLDER_NAME = 250;
 const MAX_URLS_PER_REQUEST = 100;
 
@@ -64,7 +64,7 @@ const ok = (body: unknown): ApiReply => ({ status: 200, body });
 function intParam(body: Record<string, unknown>, name: string): number | undefined {
   const v = body[name];
   if (v === undefined || v === null || v === '') return undefined;
-  // Numbers may travel as strings (fichier-api.md §2.6: clients parse leniently; accept the same here).
+  // Numbers may travel as strings (docs/1fichier-api.md, "Endpoints the relay calls": clients parse leniently; accept the same here).
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
     throw new KoError(400, `Invalid parameter ${name}: an integer is expected`);
@@ -202,7 +202,7 @@ function remoteInfo(ctx: ApiContext): ApiReply {
   const result: unknown[] = job.executedAt ? [...job.results] : [];
   // Only once executed: a result row before that would tell clients the request is done.
   if (ctx.faults.oddEntries && job.executedAt) result.push({ download_link: '', message: '' });
-  // No top-level status: the real answer may not carry one (fichier-api.md §2.1, §6 question 7).
+  // No top-level status: the real answer may not carry one (docs/1fichier-api.md, "Endpoints the relay calls" and "Open questions and how the relay hedges them" question 7).
   const answer = {
     id: job.id,
     request_date: dateOf(ctx, job.requestedAt),
@@ -232,7 +232,7 @@ function folderList(ctx: ApiContext): ApiReply {
     create_date: dateOf(ctx, folder.createdAt),
     sub_folders: sub,
   };
-  // fichier-api.md §2.3: `files: 1` asks for the file list.
+  // docs/1fichier-api.md, "Endpoints the relay calls": `files: 1` asks for the file list.
   if (intParam(body, 'files') === 1) {
     answer.items = [...account.files.values()]
       .filter((f) => f.folderId === folder.id)
@@ -243,7 +243,7 @@ function folderList(ctx: ApiContext): ApiReply {
 
 function folderMkdir({ account, body, store }: ApiContext): ApiReply {
   const name = body.name;
-  // Real texts for bad or duplicate names are unknown (fichier-api.md §4.2); these are the sandbox's own.
+  // Real texts for bad or duplicate names are unknown (docs/1fichier-api.md, "Known messages"); these are the sandbox's own.
   if (typeof name !== 'string' || name.trim() === '' || [...name].length > MAX_FOLDER_NAME) {
     throw new KoError(400, `Invalid folder name: 1 to ${MAX_FOLDER_NAME} characters expected`);
   }
@@ -311,7 +311,7 @@ function userInfo(ctx: ApiContext): ApiReply {
 }
 
 /**
- * The endpoints by `<family>/<verb>.cgi`. remote/request.cgi is premium-only because fichier-api.md §3.6
+ * The endpoints by `<family>/<verb>.cgi`. remote/request.cgi is premium-only because docs/1fichier-api.md, "Open questions and how the relay hedges them"
  * says Premium/Access is assumed for the API (whether a free key may call it is unverified).
  */
 export const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** Account tier of a sandbox key: `premium` is offer 1, `free` is offer 0 (fichier-api.md §2.6). */
+/** Account tier of a sandbox key: `premium` is offer 1, `free` is offer 0 (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export type SandboxTier = 'premium' | 'free';
 
 /** One API key the sandbox accepts. */
@@ -75,7 +75,7 @@ export interface ResolvedSandboxOptions {
 /** Defaults of `SandboxOptions`. */
 export const SANDBOX_DEFAULTS = {
   port: 3001,
-  // fichier-api.md §3.5: 3 requests per second is the documented general limit.
+  // docs/1fichier-api.md, "Rate limits": 3 requests per second is the documented general limit.
   rate: 3,
   // Real locks outlast rclone's 30 s pause after a flood answer; the real duration is not published, and a
   // minute is closer to what the real service does.
@@ -119,7 +119,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 const KEY_PATTERN = /^[A-Za-z0-9_=-]{1,128}$/;
 
-/** A new random key shaped like a real one: 32 characters of `[A-Za-z0-9_-]` (fichier-api.md §1, JD's check). */
+/** A new random key shaped like a real one: 32 characters of `[A-Za-z0-9_-]` (docs/1fichier-api.md, "Transport and authentication", JD's check). */
 export function generateSandboxKey(): string {
   return randomBytes(24).toString('base64url');
 }

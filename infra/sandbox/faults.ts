@@ -209,7 +209,7 @@ export class FaultState {
     };
   }
 
-  /** One of the 5xx codes an overloaded 1fichier front answers (fichier-api.md §3.2 retry list). */
+  /** One of the 5xx codes an overloaded 1fichier front answers (docs/1fichier-api.md, "Errors" retry list). */
   errorStatus(): 500 | 502 | 503 {
     const codes = [500, 502, 503] as const;
     return codes[Math.floor(this.random() * codes.length)] ?? 500;

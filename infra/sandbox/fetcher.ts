@@ -1,7 +1,7 @@
 /**
  * Fetches one remote-upload source URL to disk, the way 1fichier does for remote/request.cgi:
  * follows redirects, refuses non-2xx answers and files over the size cap, and hashes what it stores.
- * KO texts are the sandbox's own: the real ones are unknown (fichier-api.md §4.2, §6 question 5).
+ * KO texts are the sandbox's own: the real ones are unknown (docs/1fichier-api.md, "Known messages" and "Open questions and how the relay hedges them" question 5).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -39,7 +39,7 @@ class QuotaError extends Error {
 
 /** Counts and hashes the bytes going through, failing past the cap or when the disk quota refuses them. */
 class CappedHash extends Transform {
-  // The real checksum is whirlpool (fichier-api.md §2.4); Node 20's OpenSSL 3 only has it in the legacy
+  // The real checksum is whirlpool (docs/1fichier-api.md, "Endpoints the relay calls"); Node 20's OpenSSL 3 only has it in the legacy
   // provider, which is off by default, so sha256 hex stands in for it.
   readonly hash = createHash('sha256');
   size = 0;

@@ -2,7 +2,7 @@
  * The sandbox's rate limit: a sliding 1-second window of admitted requests per subject (an API key or a
  * client IP), and flood locks that refuse every request of a subject until they expire.
  * A sliding window (not a token bucket) because it has no burst allowance beyond `rate`, which is the
- * strictest reading of "3 requests per second" (fichier-api.md §3.5).
+ * strictest reading of "3 requests per second" (docs/1fichier-api.md, "Rate limits").
  */
 
 const WINDOW_MS = 1000;

@@ -1,7 +1,7 @@
 /**
  * Executes remote requests in the background: fetches every URL, then, once all are processed and the
  * minimum delay has passed, publishes the per-URL results and the execution date at once — as 1fichier's
- * `execution_date` stays at the 1970 sentinel until the whole request is done (fichier-api.md §2.1).
+ * `execution_date` stays at the 1970 sentinel until the whole request is done (docs/1fichier-api.md, "Endpoints the relay calls").
  */
 import { join } from 'node:path';
 import type { RemoteUrlResult } from '../../shared/fichier/types.js';
@@ -68,7 +68,7 @@ export class RemoteRunner {
     const diskPath = join(dataDir, token);
     const outcome = await fetcher.fetchToFile(url, job.headers, diskPath);
     if (!outcome.ok) return { result: { status: 'KO', url, message: outcome.message } };
-    // The real link is `https://1fichier.com/?<id>` (fichier-api.md §2.1); the sandbox serves its own.
+    // The real link is `https://1fichier.com/?<id>` (docs/1fichier-api.md, "Endpoints the relay calls"); the sandbox serves its own.
     const link = `${this.opts.origin()}/${token}`;
     const file: SandboxFile = {
       token,

@@ -1,6 +1,6 @@
 /**
  * The 1fichier sandbox: an HTTP server on 127.0.0.1 answering `/v1/<family>/<verb>.cgi` like the real API
- * (fichier-api.md), with premium/free keys, the per-key and per-IP rate limit with flood locks, remote
+ * (docs/1fichier-api.md), with premium/free keys, the per-key and per-IP rate limit with flood locks, remote
  * requests that really fetch their URLs, download links it serves itself, fault injection and counters.
  *
  * Sandbox-only routes (no key): `GET|POST|DELETE /_sandbox/faults`, `GET /_sandbox/stats`,
@@ -77,7 +77,7 @@ export interface SandboxHandle {
 
 /** Largest accepted API request body. */
 const MAX_BODY_BYTES = 1024 * 1024;
-/** fichier-api.md §2.5: get_token URLs are valid 5 minutes. */
+/** docs/1fichier-api.md, "Endpoints the relay calls": get_token URLs are valid 5 minutes. */
 const DOWNLOAD_TOKEN_TTL_MS = 5 * 60_000;
 
 function sendJson(
@@ -185,7 +185,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const floodAnswer = (res: ServerResponse, kind: LockKind = 'flood'): void => {
     store.stats.floodAnswers++;
-    // 1fichier answers floods with 403, not 429 (changed in April 2020, fichier-api.md §3.2).
+    // 1fichier answers floods with 403, not 429 (changed in April 2020, docs/1fichier-api.md, "Errors").
     if (kind === 'plainIp') sendText(res, 403, 'text/plain', MESSAGES.plainIpLock);
     else sendJson(res, 403, ko(kind === 'user' ? MESSAGES.userLocked : MESSAGES.flood));
   };
@@ -200,7 +200,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sendJson(res, 404, ko(MESSAGES.unknownEndpoint));
       return;
     }
-    // fichier-api.md §1: every /v1 call is a POST.
+    // docs/1fichier-api.md, "Transport and authentication": every /v1 call is a POST.
     if (req.method !== 'POST') {
       sendJson(res, 405, ko('Method not allowed: use POST'), { allow: 'POST' });
       return;
@@ -292,7 +292,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
 
-    // The Content-Type is not checked: 1fichier wants application/json (fichier-api.md §1), but what it
+    // The Content-Type is not checked: 1fichier wants application/json (docs/1fichier-api.md, "Transport and authentication"), but what it
     // answers without it is unknown, and every client sends it anyway.
     let body: unknown = {};
     const text = raw.toString('utf8').trim();

@@ -94,7 +94,7 @@ export function emptyStats(): SandboxStats {
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-/** A random lowercase alphanumeric id; real file ids are 5-20 alphanumerics (fichier-api.md §1). */
+/** A random lowercase alphanumeric id; real file ids are 5-20 alphanumerics (docs/1fichier-api.md, "Transport and authentication"). */
 export function randomId(length: number): string {
   let s = '';
   for (let i = 0; i < length; i++) s += ID_ALPHABET[randomInt(ID_ALPHABET.length)];

@@ -4,13 +4,13 @@
 
 /** KO texts. Those with a `#number` were seen in real answers; the others are the sandbox's own. */
 export const MESSAGES = {
-  // fichier-api.md §3.2 (RetroGameSets log), HTTP 401.
+  // docs/1fichier-api.md, "Errors" (RetroGameSets log), HTTP 401.
   notAuthenticated: 'Not authenticated #247',
-  // fichier-api.md §3.3 (JD, seen on get_token).
+  // docs/1fichier-api.md, "Known messages" (JD, seen on get_token).
   notCustomer: 'Must be a customer (Premium, Access) #200',
-  // fichier-api.md §3.3: the flood code moved from #374 to #412 in 2024 (rclone 648afc7), HTTP 403.
+  // docs/1fichier-api.md, "Known messages": the flood code moved from #374 to #412 in 2024 (rclone 648afc7), HTTP 403.
   flood: 'Flood detected: IP Locked #412',
-  // fichier-api.md §3.3 lists "Flood detected: User Locked #…" without the number, so none is invented here.
+  // docs/1fichier-api.md, "Known messages" lists "Flood detected: User Locked #…" without the number, so none is invented here.
   userFlood: 'Flood detected: User Locked',
   // The key-level lock as the real service sends it, with its number (HTTP 403); it locks the key, not the IP.
   userLocked: 'Flood detected: User Locked #223',
@@ -18,8 +18,8 @@ export const MESSAGES = {
   plainIpLock: 'IP Locked',
   // A real KO with a code no client knows, sent with HTTP 200; nothing is done.
   unknownKo: '#913 Premium status is only allowed to be used on residential connections',
-  // fichier-api.md §3.3 (JD), HTTP 404. Also used for unknown folders and remote ids, whose real text is
-  // unknown (fichier-api.md §4.2, §6 question 5): clients classify it by the words "Resource not found".
+  // docs/1fichier-api.md, "Known messages" (JD), HTTP 404. Also used for unknown folders and remote ids, whose real text is
+  // unknown (docs/1fichier-api.md, "Known messages" and "Open questions and how the relay hedges them" question 5): clients classify it by the words "Resource not found".
   notFound: 'Resource not found #469',
   unknownEndpoint: 'Resource not found',
 } as const;
@@ -35,10 +35,10 @@ export class KoError extends Error {
   }
 }
 
-/** `execution_date` of a remote request that has not executed (fichier-api.md §2.1, fabiomig). */
+/** `execution_date` of a remote request that has not executed (docs/1fichier-api.md, "Endpoints the relay calls", fabiomig). */
 export const NOT_EXECUTED = '1970-01-01 00:00:00';
 
-// fichier-api.md §1: dates are French local time without a zone, `YYYY-MM-DD HH:MM:SS`.
+// docs/1fichier-api.md, "Transport and authentication": dates are French local time without a zone, `YYYY-MM-DD HH:MM:SS`.
 const parisTime = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/Paris',
   year: 'numeric',

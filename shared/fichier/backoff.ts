@@ -10,7 +10,7 @@ import type { PacerState, SlotDecision } from './pacer.js';
 export interface PacingPolicy {
   /**
    * Minimum spacing between two calls for one key (env `FICHIER_MIN_INTERVAL_MS`).
-   * 1fichier documents ~3 req/s; JDownloader's admin-approved pace is 1 req/s (fichier-api.md §3.5).
+   * 1fichier documents ~3 req/s; JDownloader's admin-approved pace is 1 req/s (docs/1fichier-api.md, "Rate limits").
    * @default 1000
    */
   minIntervalMs: number;

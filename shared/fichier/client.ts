@@ -52,7 +52,7 @@ export { MAX_FOLDER_NAME_LENGTH } from './folders.js';
 /** The real API; override with `ONEFICHIER_API_URL` (the sandbox) or the `baseUrl` option. */
 export const DEFAULT_FICHIER_API_URL = 'https://api.1fichier.com/v1';
 
-/** user/info.cgi is limited to 1 call per 5 min per user (fichier-api.md §2.6). */
+/** user/info.cgi is limited to 1 call per 5 min per user (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const USER_INFO_TTL_MS = 5 * 60_000;
 
 /** Structured log hook. Fields never carry the key: only `keyId` (see {@link keyIdOf}). */

@@ -37,7 +37,7 @@ export interface FichierApiErrorInit {
   httpStatus?: number;
   /** The text 1fichier answered (`message` of a KO body), when any. */
   apiMessage?: string;
-  /** The `#N` number at the end of the message: for logs only, never for decisions (§3.1). */
+  /** The `#N` number at the end of the message: for logs only, never for decisions (docs/1fichier-api.md, "Errors"). */
   code?: number;
   /** How long to wait before trying again, when the server or the pacer said so. */
   retryAfterMs?: number;

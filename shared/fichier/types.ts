@@ -104,7 +104,7 @@ export interface UserInfoResult {
   [field: string]: unknown;
 }
 
-/** Pending while execution_date is empty or the 1970 sentinel (fichier-api.md §2.1). */
+/** Pending while execution_date is empty or the 1970 sentinel (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export function isRemotePending(executionDate: string | undefined | null): boolean {
   return !executionDate || executionDate.startsWith('1970-01-01');
 }

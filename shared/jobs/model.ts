@@ -1,4 +1,4 @@
-/** The job model (../shared/design.md "Job model"). */
+/** The job model (docs/pipeline.md "Job model"). */
 
 export const JOB_STATUSES = ['queued', 'submitting', 'submitted', 'done', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];

@@ -6,7 +6,7 @@
 
 /** Longest URL accepted (signed S3/CDN URLs run to ~1,500 characters). */
 export const MAX_URL_LENGTH = 2048;
-/** 1fichier's folder-name limit (fichier-api.md §2.3). */
+/** 1fichier's folder-name limit (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const MAX_FOLDER_SEGMENT = 250;
 export const MAX_FOLDER_LENGTH = 1000;
 

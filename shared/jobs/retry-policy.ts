@@ -68,8 +68,8 @@ export interface JobActionContext {
   attempts: number;
   /** The job's current unknown-answer streak. */
   unknown?: UnknownStreak;
-  /** Jitter source of the transient backoff. */
-  random: () => number;
+  /** Jitter source of the transient backoff. @default Math.random */
+  random?: () => number;
 }
 
 type Situation = 'maybeSubmitted' | 'circuitOpen' | 'paced' | FichierApiError['kind'] | 'local';
@@ -146,7 +146,9 @@ export function decideJobAction(err: FichierError, ctx: JobActionContext): JobAc
     case 'transient':
       return {
         do: 'requeue',
-        delayMs: floor(transientDelay(Math.max(1, ctx.attempts), pacing, err.retryAfterMs, ctx.random)),
+        delayMs: floor(
+          transientDelay(Math.max(1, ctx.attempts), pacing, err.retryAfterMs, ctx.random ?? Math.random),
+        ),
         reason: message,
         keepAttempt: false,
       };

@@ -46,7 +46,7 @@ export interface SubmitOptions {
    * at half the lease): no request starts after it, so no batch outlives its claim.
    */
   signal?: AbortSignal;
-  /** Jitter source of the transient backoff. @default Math.random */
+  /** Jitter source of the transient backoff (the policy's default when absent). */
   random?: () => number;
 }
 
@@ -58,7 +58,7 @@ interface Batch {
   /** Claimed jobs not yet sent or decided, in arrival order. */
   pending: JobRecord[];
   outcomes: Map<string, Outcome>;
-  random: () => number;
+  random: (() => number) | undefined;
   signal: AbortSignal | undefined;
   /** Epoch ms after which nothing more is sent (half the lease). */
   sendUntil: number;
@@ -119,7 +119,7 @@ export async function submitJobs(
     claimToken,
     pending: [],
     outcomes,
-    random: opts.random ?? Math.random,
+    random: opts.random,
     signal: opts.signal,
     sendUntil: now + (config.submittingLeaseS * 1000) / 2,
   };
@@ -326,7 +326,7 @@ function actionFor(err: FichierError, job: JobRecord, b: Batch): JobAction {
     policy: config.retry,
     attempts: job.attempts,
     unknown: job.unknownAnswer,
-    random: b.random,
+    ...(b.random ? { random: b.random } : {}),
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * Fidelity of the 1fichier sandbox to fichier-api.md: answer shapes, HTTP codes and messages of every
+ * Fidelity of the 1fichier sandbox to docs/1fichier-api.md: answer shapes, HTTP codes and messages of every
  * endpoint, and remote requests that really fetch their URLs from a local source server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The sandbox's rate limit (fichier-api.md §3.5) and flood locks (§3.3): per key and per client IP.
+ * The sandbox's rate limit (docs/1fichier-api.md, "Rate limits") and flood locks (§3.3): per key and per client IP.
  * Each test starts its own sandbox, because a lock on 127.0.0.1 would leak into the next test.
  * A second client IP is 127.0.0.2 connecting to the sandbox on 127.0.0.1.
  */

@@ -495,6 +495,26 @@ describe('answers bent by the faults', () => {
       .data.find((e) => e.id === sent.id);
     expect(utcPlus1).toContain(entry?.request_date);
   });
+
+  it('dateShiftMs: dates are rendered as if the sandbox clock were shifted (here into the repeated DST hour)', async () => {
+    const target = Date.parse('2026-10-25T00:20:00Z'); // 02:20 CEST, the first of two 02:20s that night
+    sandbox.setFaults({ dateShiftMs: target - Date.now() });
+    const sent = remoteRequestSchema.parse(
+      (await api('remote/request.cgi', { urls: [`${source.origin}/file.bin`] })).json,
+    );
+    expect(sent.date).toMatch(/^2026-10-25 02:2\d:\d\d$/);
+    const entry = remoteListSchema
+      .parse((await api('remote/ls.cgi')).json)
+      .data.find((e) => e.id === sent.id);
+    expect(entry?.request_date).toMatch(/^2026-10-25 02:2\d:\d\d$/);
+  });
+
+  it("htmlErrorStatus 403: a front's own HTML Forbidden page, not 1fichier's JSON", async () => {
+    sandbox.setFaults({ forceHtmlError: 1, htmlErrorStatus: 403 });
+    const a = await rawApi('remote/ls.cgi');
+    expect(a).toMatchObject({ status: 403, contentType: 'text/html' });
+    expect(a.text).toContain('<title>403 Forbidden</title>');
+  });
 });
 
 describe('defaults closer to the real service', () => {

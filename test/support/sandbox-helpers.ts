@@ -1,6 +1,6 @@
 /**
  * Helpers of the sandbox tests: a source file server on 127.0.0.1, a closed port, a JSON API caller,
- * polling with a deadline, and zod schemas of the answers documented in fichier-api.md.
+ * polling with a deadline, and zod schemas of the answers documented in docs/1fichier-api.md.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -8,13 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { Agent, fetch } from 'undici';
 import { z } from 'zod';
 
-/** `YYYY-MM-DD HH:MM:SS` (fichier-api.md §1). */
+/** `YYYY-MM-DD HH:MM:SS` (docs/1fichier-api.md, "Transport and authentication"). */
 export const fichierDate = z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 
-/** `{"status":"KO","message":"..."}` (fichier-api.md §3.1). */
+/** `{"status":"KO","message":"..."}` (docs/1fichier-api.md, "Errors"). */
 export const koSchema = z.strictObject({ status: z.literal('KO'), message: z.string().min(1) });
 
-/** remote/request.cgi (fichier-api.md §2.1). */
+/** remote/request.cgi (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const remoteRequestSchema = z.object({
   status: z.literal('OK'),
   id: z.number().int().positive(),
@@ -23,7 +23,7 @@ export const remoteRequestSchema = z.object({
   headers: z.record(z.string(), z.string()),
 });
 
-/** remote/ls.cgi (fichier-api.md §2.1). */
+/** remote/ls.cgi (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const remoteListSchema = z.object({
   status: z.literal('OK'),
   data: z.array(
@@ -31,7 +31,7 @@ export const remoteListSchema = z.object({
   ),
 });
 
-/** remote/info.cgi (fichier-api.md §2.1); the sandbox sends no top-level status, as the real API may not. */
+/** remote/info.cgi (docs/1fichier-api.md, "Endpoints the relay calls"); the sandbox sends no top-level status, as the real API may not. */
 export const remoteInfoSchema = z.strictObject({
   id: z.number().int().positive(),
   request_date: fichierDate,
@@ -47,7 +47,7 @@ export const remoteInfoSchema = z.strictObject({
   ),
 });
 
-/** file/info.cgi (fichier-api.md §2.4); checksum is sha256 hex in the sandbox (whirlpool on 1fichier). */
+/** file/info.cgi (docs/1fichier-api.md, "Endpoints the relay calls"); checksum is sha256 hex in the sandbox (whirlpool on 1fichier). */
 export const fileInfoSchema = z.object({
   url: z.string().url(),
   filename: z.string().min(1),
@@ -58,7 +58,7 @@ export const fileInfoSchema = z.object({
   content_type: z.string().min(1),
 });
 
-/** folder/ls.cgi (fichier-api.md §2.3). */
+/** folder/ls.cgi (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const folderListSchema = z.object({
   folder_id: z.number().int().nonnegative(),
   name: z.string(),
@@ -69,21 +69,21 @@ export const folderListSchema = z.object({
   items: z.array(fileInfoSchema).optional(),
 });
 
-/** folder/mkdir.cgi (fichier-api.md §2.3). */
+/** folder/mkdir.cgi (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const mkdirSchema = z.object({
   status: z.literal('OK'),
   folder_id: z.number().int().positive(),
   name: z.string(),
 });
 
-/** download/get_token.cgi (fichier-api.md §2.5). */
+/** download/get_token.cgi (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const downloadTokenSchema = z.object({
   status: z.literal('OK'),
   url: z.string().url(),
   message: z.string(),
 });
 
-/** user/info.cgi (fichier-api.md §2.6). */
+/** user/info.cgi (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const userInfoSchema = z.looseObject({
   email: z.string().min(1),
   offer: z.union([z.literal(0), z.literal(1)]),
