@@ -7,12 +7,21 @@ import { z } from 'zod';
 import type { JobRequest } from '../jobs/enqueue.js';
 import { JOB_STATUSES, type JobStatus } from '../jobs/model.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
+import { checkOutboundUrl } from '../net/url-guard.js';
 import { HttpError } from './errors.js';
 
 /** Largest body accepted. */
 export const MAX_BODY_BYTES = 256 * 1024;
 /** Most URLs in one request. */
 export const MAX_URLS_PER_REQUEST = 500;
+/** Most distinct folders in one request: each new one costs folder/ls.cgi (and mkdir) calls at 1fichier. */
+export const MAX_FOLDERS_PER_REQUEST = 20;
+
+/** Options of {@link parseJobBody}. */
+export interface JobBodyOptions {
+  /** `RELAY_ALLOW_PRIVATE_URLS=1`: a `callbackUrl` may name loopback or private hosts (local testing). */
+  allowPrivateUrls?: boolean;
+}
 
 const itemSchema = z.looseObject({
   url: z.string().optional(),
@@ -91,7 +100,12 @@ function mediaType(contentType: string | undefined): string {
  * Parses and validates a body. Throws {@link HttpError} 400/413/415 naming the first problem.
  * @param bytes raw body length in bytes (checked against {@link MAX_BODY_BYTES})
  */
-export function parseJobBody(contentType: string | undefined, text: string, bytes: number): JobRequest[] {
+export function parseJobBody(
+  contentType: string | undefined,
+  text: string,
+  bytes: number,
+  opts: JobBodyOptions = {},
+): JobRequest[] {
   if (bytes > MAX_BODY_BYTES)
     throw new HttpError(413, 'bodyTooLarge', `body is larger than ${MAX_BODY_BYTES} bytes`);
   const type = mediaType(contentType);
@@ -114,19 +128,35 @@ export function parseJobBody(contentType: string | undefined, text: string, byte
   if (raw.length > MAX_URLS_PER_REQUEST) {
     throw new HttpError(413, 'tooManyUrls', `at most ${MAX_URLS_PER_REQUEST} URLs per request`);
   }
-  return raw.map((r, i) => {
+  const requests = raw.map((r, i) => {
     const label = raw.length === 1 ? 'url' : `url ${i + 1}`;
     const req: JobRequest = {
       url: check('invalidUrl', () => normaliseUrl(r.url, label)),
       folder: check('invalidFolder', () => normaliseFolder(r.folder)),
     };
     if (r.callbackUrl) {
-      req.callbackUrl = check('invalidCallbackUrl', () =>
+      const callbackUrl = check('invalidCallbackUrl', () =>
         normaliseUrl(r.callbackUrl as string, `callbackUrl of ${label}`),
       );
+      // Checked again when it is called (the name may resolve elsewhere by then): this refuses the
+      // obvious cases now, with a reason the caller can act on.
+      const verdict = checkOutboundUrl(callbackUrl, { allowPrivate: opts.allowPrivateUrls === true });
+      if (!verdict.ok) {
+        throw new HttpError(400, 'invalidCallbackUrl', `callbackUrl of ${label}: ${verdict.message}`);
+      }
+      req.callbackUrl = callbackUrl;
     }
     return req;
   });
+  const folders = new Set(requests.map((r) => r.folder));
+  if (folders.size > MAX_FOLDERS_PER_REQUEST) {
+    throw new HttpError(
+      400,
+      'tooManyFolders',
+      `${folders.size} folders in one request; at most ${MAX_FOLDERS_PER_REQUEST} are allowed`,
+    );
+  }
+  return requests;
 }
 
 function check<T>(code: string, fn: () => T): T {

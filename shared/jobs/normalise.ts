@@ -9,6 +9,8 @@ export const MAX_URL_LENGTH = 2048;
 /** 1fichier's folder-name limit (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export const MAX_FOLDER_SEGMENT = 250;
 export const MAX_FOLDER_LENGTH = 1000;
+/** Most levels in a folder path: each level is a folder/ls.cgi (and maybe a mkdir) the first time. */
+export const MAX_FOLDER_DEPTH = 10;
 
 /** Input that cannot become a job; `message` is safe to show to the caller. */
 export class InvalidInputError extends Error {
@@ -63,6 +65,11 @@ export function normaliseFolder(raw: string | undefined | null): string {
     .split('/')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+  if (segments.length > MAX_FOLDER_DEPTH) {
+    throw new InvalidInputError(
+      `folder has ${segments.length} levels; at most ${MAX_FOLDER_DEPTH} are allowed`,
+    );
+  }
   for (const s of segments) {
     if (s === '..' || s === '.') throw new InvalidInputError('folder must not contain "." or ".." segments');
     if (s.length > MAX_FOLDER_SEGMENT) {

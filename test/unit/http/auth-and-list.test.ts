@@ -1,18 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { bearerOrApiKey, tokenResolver } from '../../../shared/http/auth.js';
+import { tokenFromHeaders, tokenResolver } from '../../../shared/http/auth.js';
 import { HttpError } from '../../../shared/http/errors.js';
 import { parseListQuery } from '../../../shared/http/job-input.js';
 import { hashToken } from '../../../shared/jobs/ids.js';
 
-describe('bearerOrApiKey', () => {
+const basic = (credentials: string | Buffer) =>
+  `Basic ${Buffer.from(credentials as string).toString('base64')}`;
+
+describe('tokenFromHeaders', () => {
   it('takes the Bearer token, else the X-Api-Key', () => {
-    expect(bearerOrApiKey('Bearer abc', undefined)).toBe('abc');
-    expect(bearerOrApiKey(undefined, ' key ')).toBe('key');
+    expect(tokenFromHeaders('Bearer abc', undefined)).toBe('abc');
+    expect(tokenFromHeaders(undefined, ' key ')).toBe('key');
+  });
+
+  it('takes HTTP Basic: the token as the password with any username (Zapier), or as the username', () => {
+    expect(tokenFromHeaders(basic('zapier:fr_tok'), undefined)).toBe('fr_tok');
+    expect(tokenFromHeaders(basic(':fr_tok'), undefined)).toBe('fr_tok');
+    expect(tokenFromHeaders(basic('fr_tok:'), undefined)).toBe('fr_tok');
+    expect(tokenFromHeaders(`basic ${Buffer.from('x:fr_tok').toString('base64')}`, undefined)).toBe('fr_tok');
+  });
+
+  it.each([
+    ['empty credentials', basic(':')],
+    ['no colon', basic('fr_tok')],
+    ['not base64', 'Basic !!!notbase64'],
+    ['bad base64 padding', 'Basic YWJj='],
+    ['not UTF-8', basic(Buffer.from([0x78, 0x3a, 0xff, 0xfe]))],
+    ['nothing after Basic', 'Basic '],
+  ])('refuses Basic auth with %s', (_name, header) => {
+    expect(tokenFromHeaders(header, 'fallback-key')).toBeUndefined();
   });
 
   it('lets a malformed Authorization header win over a good X-Api-Key, so it fails', () => {
-    expect(bearerOrApiKey('Basic dXNlcjpwYXNz', 'key')).toBeUndefined();
-    expect(bearerOrApiKey('Bearer a b', 'key')).toBeUndefined();
+    expect(tokenFromHeaders('Digest abc', 'key')).toBeUndefined();
+    expect(tokenFromHeaders('Bearer a b', 'key')).toBeUndefined();
   });
 });
 
