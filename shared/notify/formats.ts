@@ -58,6 +58,24 @@ export interface MessageCard {
 const USER_AGENT = 'fichier-relay (notifications)';
 const JSON_HEADERS = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
 
+/** A JSON POST to a target, with the message id that stays the same across retries. */
+function postJson(
+  url: string,
+  body: unknown,
+  targetId: string,
+  message: NotifyMessage,
+  opts: { signed?: boolean; headers?: Record<string, string> } = {},
+): NotifyRequest {
+  return {
+    method: 'POST',
+    url,
+    headers: opts.headers ?? { ...JSON_HEADERS },
+    body: JSON.stringify(body),
+    messageId: messageIdFor(targetId, message),
+    signed: opts.signed === true,
+  };
+}
+
 /** Most lines listing files in a coalesced message or a report. */
 const MAX_LISTED = 10;
 
@@ -260,14 +278,7 @@ function unsupportedForMachines(type: string, message: NotifyMessage): never {
 /** Generic webhook: POST the signed envelope `{type, timestamp, data}` (Standard Webhooks). */
 export function formatWebhook(target: TargetOf<'webhook'>, message: NotifyMessage): NotifyRequest {
   if (message.type === 'failures') unsupportedForMachines('webhook', message);
-  return {
-    method: 'POST',
-    url: target.url,
-    headers: { ...JSON_HEADERS },
-    body: JSON.stringify(toEnvelope(message)),
-    messageId: messageIdFor(target.id, message),
-    signed: true,
-  };
+  return postJson(target.url, toEnvelope(message), target.id, message, { signed: true });
 }
 
 /** Zapier Catch Hook: a job event as the job JSON itself (what the Zap maps); reports and outages as the envelope. */
@@ -275,14 +286,7 @@ export function formatZapier(target: TargetOf<'zapier'>, message: NotifyMessage)
   if (message.type === 'failures') unsupportedForMachines('zapier', message);
   const body =
     message.type === 'job.done' || message.type === 'job.failed' ? message.data : toEnvelope(message);
-  return {
-    method: 'POST',
-    url: target.url,
-    headers: { ...JSON_HEADERS },
-    body: JSON.stringify(body),
-    messageId: messageIdFor(target.id, message),
-    signed: false,
-  };
+  return postJson(target.url, body, target.id, message);
 }
 
 /** Discord's documented limits for execute-webhook messages. */
@@ -338,14 +342,7 @@ export function formatDiscord(
     embeds: [embed],
     allowed_mentions: { parse: [] },
   };
-  return {
-    method: 'POST',
-    url: target.url,
-    headers: { ...JSON_HEADERS },
-    body: JSON.stringify(body),
-    messageId: messageIdFor(target.id, message),
-    signed: false,
-  };
+  return postJson(target.url, body, target.id, message);
 }
 
 /** One line for notification previews: the summary, after the title unless it already says it. */
@@ -390,14 +387,7 @@ export function formatSlack(
       },
     ],
   };
-  return {
-    method: 'POST',
-    url: target.url,
-    headers: { ...JSON_HEADERS },
-    body: JSON.stringify(body),
-    messageId: messageIdFor(target.id, message),
-    signed: false,
-  };
+  return postJson(target.url, body, target.id, message);
 }
 
 /** Telegram's limit: "1-4096 characters after entities parsing". */
@@ -431,14 +421,7 @@ export function formatTelegram(
     parse_mode: 'HTML',
     link_preview_options: { is_disabled: true },
   };
-  return {
-    method: 'POST',
-    url: `https://api.telegram.org/bot${target.botToken}/sendMessage`,
-    headers: { ...JSON_HEADERS },
-    body: JSON.stringify(body),
-    messageId: messageIdFor(target.id, message),
-    signed: false,
-  };
+  return postJson(`https://api.telegram.org/bot${target.botToken}/sendMessage`, body, target.id, message);
 }
 
 /** ntfy's default `message-size-limit`: longer messages become attachments or are refused. */
@@ -473,14 +456,7 @@ export function formatNtfy(
   if (card.link) body.click = card.link.url;
   const headers: Record<string, string> = { ...JSON_HEADERS };
   if (target.token) headers.authorization = `Bearer ${target.token}`;
-  return {
-    method: 'POST',
-    url: `${target.server}/`,
-    headers,
-    body: JSON.stringify(body),
-    messageId: messageIdFor(target.id, message),
-    signed: false,
-  };
+  return postJson(`${target.server}/`, body, target.id, message, { headers });
 }
 
 /**
@@ -500,14 +476,12 @@ export function formatIfttt(
     value2: isJob ? fileNameOf(message.data) : card.summary,
     value3: card.link?.url ?? '',
   };
-  return {
-    method: 'POST',
-    url: `https://maker.ifttt.com/trigger/${encodeURIComponent(target.event)}/with/key/${encodeURIComponent(target.key)}`,
-    headers: { ...JSON_HEADERS },
-    body: JSON.stringify(body),
-    messageId: messageIdFor(target.id, message),
-    signed: false,
-  };
+  return postJson(
+    `https://maker.ifttt.com/trigger/${encodeURIComponent(target.event)}/with/key/${encodeURIComponent(target.key)}`,
+    body,
+    target.id,
+    message,
+  );
 }
 
 /** The request for any target: dispatches on `target.type`. */

@@ -2,30 +2,26 @@
  * The auth circuit closes: by the half-open probe (user/info.cgi within its limit) once the key works, or
  * by an operator's reset; `No such user #93` waits for a person. Against the sandbox, over the whole path.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateSandboxKey, type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
 import { keyIdOf } from '../../shared/fichier/memory-pacer.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
+import { type FileServer, startFileServer } from '../support/runtime.js';
 import { RELAY_TEST_TOKEN, type SandboxRelayOptions, sandboxRelay } from '../support/sandbox-relay.js';
 
 let aws: TestAws;
 let sandbox: SandboxHandle;
-let files: Server;
-let filesOrigin: string;
+let files: FileServer;
 let run = 0;
 
 beforeAll(async () => {
   aws = await startTestAws();
   sandbox = await startSandbox({ port: 0, rate: 200, userInfoMinIntervalMs: 0, userInfoKeyMinIntervalMs: 0 });
-  files = createServer((req, res) => res.end(`file ${req.url}\n`));
-  await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', () => resolve()));
-  filesOrigin = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  files = await startFileServer();
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => files?.close(() => resolve()));
+  await files?.close();
   await sandbox?.close();
   await aws?.close();
 });
@@ -38,7 +34,8 @@ const relay = (opts: SandboxRelayOptions = {}) =>
   sandboxRelay({
     aws,
     sandbox,
-    filesOrigin: `${filesOrigin}/c${run}`,
+    filesOrigin: `${files.origin}/files`,
+    namePrefix: `c${run}-`,
     config: { circuitProbeS: 1 },
     ...opts,
   });

@@ -4,14 +4,13 @@
  * a user sees (every job `done`, each URL submitted once) and would fail on a relay that retries a gateway
  * error blindly, fails jobs on an odd answer, or stops its poll on one odd entry.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SandboxFaults, type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
 import { keyIdOf } from '../../shared/fichier/memory-pacer.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
+import { type FileServer, startFileServer } from '../support/runtime.js';
 import {
   type SandboxRelay,
   type SandboxRelayOptions,
@@ -21,23 +20,16 @@ import {
 
 let aws: TestAws;
 let sandbox: SandboxHandle;
-let files: Server;
-let filesOrigin: string;
+let files: FileServer;
 let run = 0;
 
 beforeAll(async () => {
   aws = await startTestAws();
   sandbox = await startSandbox({ port: 0, rate: 200, floodLockMs: 200 });
-  files = createServer((req, res) => {
-    const body = Buffer.from(`file ${req.url}\n`);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', () => resolve()));
-  filesOrigin = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  files = await startFileServer();
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => files?.close(() => resolve()));
+  await files?.close();
   await sandbox?.close();
   await aws?.close();
 });
@@ -48,7 +40,7 @@ beforeEach(() => {
 });
 
 const relay = (opts: SandboxRelayOptions = {}) =>
-  sandboxRelay({ aws, sandbox, filesOrigin: `${filesOrigin}/r${run}`, ...opts });
+  sandboxRelay({ aws, sandbox, filesOrigin: `${files.origin}/files`, namePrefix: `r${run}-`, ...opts });
 
 const submissionsOf = (jobs: JobRecord[]) => jobs.map((j) => sandbox.stats().submissions[j.url] ?? 0);
 const faults = (f: SandboxFaults) => sandbox.setFaults(f);

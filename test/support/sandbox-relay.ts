@@ -32,6 +32,8 @@ export interface SandboxRelayOptions {
   config?: Partial<RelayConfig>;
   /** The 1fichier key the relay uses. @default the sandbox's premium key */
   fichierApiKey?: string;
+  /** Put before every job file name (keeps the URLs of two tests apart). */
+  namePrefix?: string;
 }
 
 /** The client token {@link sandboxRelay} stores for user `alice`. */
@@ -77,7 +79,7 @@ export async function sandboxRelay(
         {
           userId: 'alice',
           source: 'api',
-          requests: names.map((n) => ({ url: `${ctx.filesOrigin}/${n}`, folder: '' })),
+          requests: names.map((n) => ({ url: `${ctx.filesOrigin}/${ctx.namePrefix ?? ''}${n}`, folder: '' })),
         },
         deps,
       )
