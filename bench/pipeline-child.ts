@@ -2,15 +2,31 @@
  * The process that runs the local runtime for the pipeline benchmark (forked by `pipeline.ts`), so its
  * peak RSS (`VmHWM`) is the runtime's alone: the sandbox, the source files and the load generator live
  * in the parent. Talks to the parent over IPC: `ready` → (jobs flow) → `progress` → `report` → `close`.
+ *
+ * The handlers log through real Powertools Loggers, one per level in `logLevels`, and publish metrics
+ * through the Lambda metrics class as well; their output is counted, not printed (`lib/log-meter.ts`).
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startRuntime } from '../infra/local/runtime.js';
 import { startAwsCounter } from './lib/aws-counter.js';
 import { meterCapacity } from './lib/dynamo-capacity.js';
-import { timeInvocations } from './lib/invocations.js';
+import { type InvocationTimes, timeInvocations } from './lib/invocations.js';
+import {
+  apiScope,
+  LineMeter,
+  loggerLineKind,
+  type MeterTotals,
+  meteredLogger,
+  metricsLineKind,
+  teeLogger,
+  teeMetrics,
+} from './lib/log-meter.js';
 
 /** Options the parent passes as JSON in argv[2]. */
 export interface PipelineChildOptions {
@@ -21,7 +37,16 @@ export interface PipelineChildOptions {
   batchMaxUrls: number;
   pollIntervalMs: number;
   expected: number;
+  /** Powertools log levels to count the handlers' lines at (each one a Logger of its own). */
+  logLevels: string[];
 }
+
+/**
+ * The `_X_AMZN_TRACE_ID` Lambda gives every invocation, traced or not (`Root=…` alone when not sampled):
+ * Powertools Logger adds its root to each line as `xray_trace_id`, so the counted lines carry it too.
+ */
+export const BENCH_TRACE_HEADER =
+  'Root=1-6747a1b2-3c4d5e6f7a8b9c0d1e2f3a4b;Parent=5f6e7d8c9b0a1f2e;Sampled=0';
 
 /** Messages the child sends. */
 export type ChildMessage =
@@ -33,7 +58,7 @@ export type ChildMessage =
 export interface ChildReport {
   awsOps: Record<string, number>;
   capacity: ReturnType<ReturnType<typeof meterCapacity>['totals']> | null;
-  invocations: { worker: number[]; poller: number[] };
+  invocations: InvocationTimes;
   workerStats: unknown;
   polls: number;
   peakRssBytes: number;
@@ -42,6 +67,8 @@ export interface ChildReport {
   allSubmittedAt: number | null;
   allTerminalAt: number | null;
   metrics: Record<string, number>;
+  /** Handler lines per level (`levels[level]`) and EMF lines, counted per side and kind. */
+  logs: { levels: Record<string, MeterTotals>; emf: MeterTotals };
 }
 
 function vmHwm(): number | null {
@@ -54,6 +81,9 @@ function vmHwm(): number | null {
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as PipelineChildOptions;
+process.env._X_AMZN_TRACE_ID = BENCH_TRACE_HEADER;
+const logMeters = new Map(opts.logLevels.map((level) => [level, new LineMeter(loggerLineKind)]));
+const emfMeter = new LineMeter(metricsLineKind);
 const send = (m: ChildMessage) => process.send?.(m);
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
 const counter = startAwsCounter();
@@ -94,12 +124,10 @@ const rt = await startRuntime({
   batchMaxUrls: opts.batchMaxUrls,
   pollIntervalMs: opts.pollIntervalMs,
   firstPollDelayMs: opts.pollIntervalMs,
-  logger: {
-    debug: () => {},
-    info: () => {},
-    warn: () => {},
-    error: (m: string, e?: unknown) => console.error(m, e),
-  } as never,
+  logger: teeLogger([
+    ...[...logMeters].map(([level, meter]) => meteredLogger(level, meter)),
+    { debug: () => {}, info: () => {}, warn: () => {}, error: (m, ...e) => console.error(m, ...e) },
+  ]),
   onJobChange: (c) => {
     const at = Date.now();
     if (c.status === 'submitted') {
@@ -121,7 +149,14 @@ const rt = await startRuntime({
 const doc = (rt.deps.pacer as unknown as { doc?: DynamoDBDocumentClient }).doc;
 const capacity = doc?.middlewareStack ? meterCapacity(doc) : undefined;
 const memoryMetrics = rt.deps.metrics as unknown as { counts?: Map<string, number> };
-const invocations = timeInvocations(rt.deps);
+rt.deps.metrics = teeMetrics(rt.deps.metrics, emfMeter);
+// Everything an API request runs (its logs, its metrics flush) inherits this mark; requests to the
+// in-process engines (dynalite, fauxqs) are not the API and are not marked.
+diagnosticsChannel.subscribe('http.server.request.start', (message) => {
+  const { server } = message as { server: Server };
+  if ((server.address() as AddressInfo | null)?.port === rt.port) apiScope.enterWith(true);
+});
+const invocations = timeInvocations(rt.deps, () => apiScope.getStore() === true);
 counter.reset();
 send({
   type: 'ready',
@@ -150,6 +185,10 @@ process.on('message', async (m: { type: string }) => {
         allSubmittedAt,
         allTerminalAt,
         metrics: metrics ? Object.fromEntries(metrics) : {},
+        logs: {
+          levels: Object.fromEntries([...logMeters].map(([level, meter]) => [level, meter.read()])),
+          emf: emfMeter.read(),
+        },
       },
     });
   }

@@ -38,6 +38,8 @@ export interface PipelineParams {
   deadlineMs: number;
   /** The relay's FICHIER_MIN_INTERVAL_MS. */
   minIntervalMs: number;
+  /** Powertools log levels at which the handlers' lines are counted (a Logger per level, same calls). */
+  logLevels: string[];
 }
 
 /** What the pipeline run measured, for the cost model. */
@@ -115,6 +117,7 @@ export async function runPipeline(
     batchMaxUrls: params.batch,
     pollIntervalMs: params.pollIntervalMs,
     expected: params.n,
+    logLevels: params.logLevels,
   };
   const child = fork(join(here, 'pipeline-child.ts'), [JSON.stringify(childOpts)], {
     execArgv: ['--import', 'tsx', '--no-warnings'],

@@ -1,7 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --only pipeline,ingest,cold-start]`: runs the benchmarks, writes
- * `bench/results.json` and prints one table in which every figure sits next to a baseline measured in
- * the same run. Benchmarks report; they never fail on a figure.
+ * `npm run bench [-- --quick] [-- --only pipeline,ingest,cold-start] [-- --save]`: runs the benchmarks
+ * and prints one table in which every figure sits next to a baseline measured in the same run.
+ * Benchmarks report; they never fail on a figure.
+ *
+ * Results: a plain run writes `bench/out/<start time>.json` and `bench/out/latest.json` (`bench/out/` is
+ * git-ignored, so a run leaves the working tree clean); `BENCH_OUT=<file>` writes that file instead.
+ * `bench/results.json` holds the figures the docs quote and is tracked: it is rewritten only with
+ * `--save` or `BENCH_SAVE=1` (in addition to the above).
  *
  * Environment overrides: BENCH_N (URLs through the pipeline, default 2000; quick 200), BENCH_RATE
  * (sandbox requests/s, default 20), BENCH_BATCH (URLs per remote/request.cgi, default 10),
@@ -10,8 +15,10 @@
  * BENCH_CONNECTIONS (default 10), BENCH_INGEST_ROUNDS (alternating rounds per side, best kept; default 2,
  * quick 1), BENCH_COLD_RUNS (imports per bundle, default 7; quick 5),
  * BENCH_INTERVAL_MS (the relay's FICHIER_MIN_INTERVAL_MS, default ⌈1000 / (0.95 R)⌉),
- * BENCH_DEADLINE_S (pipeline give-up, default 480), BENCH_OUT (results file, default bench/results.json).
+ * BENCH_DEADLINE_S (pipeline give-up, default 480), BENCH_OUT (results file instead of bench/out/),
+ * BENCH_SAVE=1 (also refresh bench/results.json, like --save).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +27,13 @@ import { runColdStart } from './cold-start.js';
 import { costModel } from './cost.js';
 import { type IngestSide, runIngest } from './ingest.js';
 import { formatTable, type Results, type Row, writeResults } from './lib/report.js';
+import { METERED_LOG_LEVELS, observabilityCost } from './observability.js';
 import { runPipeline } from './pipeline.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const save = args.includes('--save') || ['1', 'true'].includes(process.env.BENCH_SAVE?.trim() ?? '');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg
   ? new Set(
@@ -64,6 +73,8 @@ params.intervalMs = envInt('BENCH_INTERVAL_MS', Math.ceil(1000 / (0.95 * params.
 const startedAt = new Date().toISOString();
 const rows: Row[] = [];
 const details: Record<string, unknown> = {};
+/** Extra lines printed after the table (log lines by kind). */
+const breakdown: string[] = [];
 log(`fichier-relay benchmarks (${quick ? 'quick' : 'full'}): ${JSON.stringify(params)}`);
 
 let ingestRelay: IngestSide | undefined;
@@ -89,6 +100,7 @@ if (wants('pipeline')) {
       urlsPerPost: params.urlsPerPost,
       deadlineMs: params.deadlineMs,
       minIntervalMs: params.intervalMs,
+      logLevels: METERED_LOG_LEVELS,
     },
     log,
   );
@@ -101,6 +113,14 @@ if (wants('pipeline')) {
   });
   rows.push(...c.rows);
   details.cost = c.details;
+  const o = observabilityCost(p, ingestRelay, {
+    api: FUNCTION_SIZING.api.memorySize,
+    worker: FUNCTION_SIZING.worker.memorySize,
+    poller: FUNCTION_SIZING.poller.memorySize,
+  });
+  rows.push(...o.rows);
+  details.observability = o.details;
+  breakdown.push(...o.breakdown);
 }
 if (wants('cold-start')) {
   log('cold start: esbuild bundles like the CDK, fresh node imports');
@@ -123,10 +143,24 @@ const results: Results = {
   rows,
   details,
 };
-const out = process.env.BENCH_OUT?.trim() || join(here, 'results.json');
-writeResults(out, results);
+const named = process.env.BENCH_OUT?.trim();
+const outDir = join(here, 'out');
+const outs = named
+  ? [named]
+  : [join(outDir, `${startedAt.replace(/[:.]/g, '-')}.json`), join(outDir, 'latest.json')];
+if (save) outs.push(join(here, 'results.json'));
+if (!named) {
+  // bench/out/ is git-ignored; this nested Biome config keeps `biome check .` (npm run lint) out of it too,
+  // since Biome does not read .gitignore here and JSON.stringify's layout is not Biome's.
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'biome.json'), '{ "root": false, "files": { "includes": ["!**"] } }\n');
+}
+for (const out of outs) writeResults(out, results);
 log('');
 log(formatTable(rows));
 log('');
 for (const r of rows.filter((x) => x.note)) log(`note: ${r.section} / ${r.metric}: ${r.note}`);
-log(`results written to ${out}`);
+if (breakdown.length) log(['', ...breakdown].join('\n'));
+log(`results written to ${outs.join(', ')}`);
+if (!save && !named)
+  log('bench/results.json (the figures the docs quote) unchanged: add --save to refresh it');

@@ -1,6 +1,6 @@
 /**
- * Prints `bench/results.json` as Markdown tables, one per section, for docs/performance.md:
- * `npx tsx bench/to-markdown.ts [results.json]`.
+ * Prints `bench/results.json` (the saved figures) as Markdown tables, one per section, for
+ * docs/performance.md: `npx tsx bench/to-markdown.ts [file]`, e.g. `bench/out/latest.json` for the last run.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -3,22 +3,29 @@
  * Lambda (duration × memory). Both handlers read `deps.store` and `deps.metrics` when they run, so
  * wrapping those two fields is enough: a worker invocation starts with `store.getJobs` and ends with
  * its `metrics.flush()`; a poller cycle starts with `store.latestReport` and ends with its `putReport`.
+ * The HTTP API flushes the same metrics after every request: `isApi` tells those flushes apart (the
+ * child marks each API request's async context), so they neither count as worker invocations nor cut
+ * a worker invocation's timing short.
  * (The runtime offers no per-invocation hook; see the report of issue 4.)
  */
 import type { Deps } from '../../shared/app/deps.js';
 
-/** Durations in ms, one per invocation. */
+/** Durations in ms, one per invocation; `apiFlushes`: HTTP API requests that flushed metrics. */
 export interface InvocationTimes {
   worker: number[];
   poller: number[];
+  apiFlushes: number;
 }
 
 /** Wraps `deps` in place; returns a reader of the durations so far. */
-export function timeInvocations(deps: Deps): {
+export function timeInvocations(
+  deps: Deps,
+  isApi: () => boolean = () => false,
+): {
   times(): InvocationTimes;
   settled(timeoutMs: number): Promise<void>;
 } {
-  const times: InvocationTimes = { worker: [], poller: [] };
+  const times: InvocationTimes = { worker: [], poller: [], apiFlushes: 0 };
   let workerStart: number | undefined;
   let pollerStart: number | undefined;
   let pollerFlushPending = false;
@@ -58,6 +65,10 @@ export function timeInvocations(deps: Deps): {
     count: (name, value) => metrics.count(name, value),
     flush: () => {
       metrics.flush();
+      if (isApi()) {
+        times.apiFlushes++;
+        return;
+      }
       if (pollerFlushPending) {
         pollerFlushPending = false;
         return;

@@ -20,4 +20,15 @@ export const PRICES = {
   dynamoReadUnit: 0.125 / 1e6,
   /** Secrets Manager API calls: $0.05 per 10,000. */
   secretsManagerCall: 0.05 / 1e4,
+  /**
+   * CloudWatch Logs ingestion, Standard log class: $0.50 per GB (Lambda's own logs: first 10 TB a month,
+   * cheaper tiers after; API Gateway access logs: flat). Applied per byte with GB = 10^9 bytes, which errs
+   * high if AWS bills binary gigabytes. Same list price as docs/deploy.md's table, 2026-11-27.
+   */
+  logsIngestByte: 0.5 / 1e9,
+  /**
+   * X-Ray traces recorded: $5.00 per million (first 100,000 a month free, ignored: this is the price of
+   * one more URL). Traces retrieved or scanned ($0.50 per million) are paid only when someone looks.
+   */
+  xrayTraceRecorded: 5.0 / 1e6,
 } as const;

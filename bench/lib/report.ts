@@ -1,8 +1,10 @@
 /**
  * The benchmark report: every figure is a row with the value we measured and the baseline measured in
- * the same run, written to `bench/results.json` and printed as a table.
+ * the same run, written to `bench/out/` (or `BENCH_OUT`, and `bench/results.json` when saved) and printed
+ * as a table.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Whether a larger value is better (throughput) or worse (latency, cost, calls). */
 export type Better = 'higher' | 'lower' | 'none';
@@ -81,8 +83,9 @@ export function formatTable(rows: readonly Row[], markdown = false): string {
   return [pad(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(pad)].join('\n');
 }
 
-/** Writes the results atomically (a `.tmp` file renamed over the target). */
+/** Writes the results atomically (a `.tmp` file renamed over the target), creating its folder. */
 export function writeResults(path: string, results: Results): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(results, null, 2)}\n`);
   renameSync(tmp, path);

@@ -37,7 +37,23 @@ export interface RelayConfig {
   readonly deletionProtection: boolean;
   /** Retention of every log group, days (must be a value CloudWatch Logs accepts). */
   readonly logRetentionDays: number;
+  /**
+   * X-Ray tracing of every function. `off`: no `TracingConfig` and no X-Ray permission, nothing is traced
+   * or billed. `active`: Lambda samples its own invocations at a fixed 1 request/s plus 5 % of the rest
+   * (not configurable for Lambda, and no X-Ray sampling rule changes it), $5 per million traces.
+   */
+  readonly tracing: TracingMode;
+  /** `POWERTOOLS_LOG_LEVEL` of every function: `INFO` writes one line per job state change. */
+  readonly logLevel: LogLevel;
 }
+
+/** Values of `relay:tracing`. */
+export const TRACING_MODES = ['off', 'active'] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+
+/** Values of `relay:logLevel` (Powertools Logger levels). */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Context key of each setting: `relay:<name>`. */
 export const CONTEXT_PREFIX = 'relay:';
@@ -61,6 +77,9 @@ export const DEFAULT_CONFIG: RelayConfig = {
   alarmEmail: '',
   deletionProtection: true,
   logRetentionDays: 30,
+  // Observability that costs less than the pipeline it watches (docs/deploy.md, "Tracing and logs").
+  tracing: 'off',
+  logLevel: 'INFO',
 };
 
 // CloudWatch Logs only accepts these retention values (PutRetentionPolicy).
@@ -106,6 +125,13 @@ function parseBoolean(key: string, raw: unknown): boolean {
   throw new RelayConfigError(`${key} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
+function parseChoice<T extends string>(key: string, raw: unknown, choices: readonly T[]): T {
+  if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) {
+    throw new RelayConfigError(`${key} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
 function parseString(key: string, raw: unknown, pattern: RegExp, what: string): string {
   if (typeof raw !== 'string' || !pattern.test(raw)) {
     throw new RelayConfigError(`${key} must be ${what}, got ${JSON.stringify(raw)}`);
@@ -145,5 +171,7 @@ export function readRelayConfig(node: Node): RelayConfig {
         ? ''
         : parseString(key('alarmEmail'), alarmEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address or ""'),
     deletionProtection: parseBoolean(key('deletionProtection'), get('deletionProtection')),
+    tracing: parseChoice(key('tracing'), get('tracing'), TRACING_MODES),
+    logLevel: parseChoice(key('logLevel'), get('logLevel'), LOG_LEVELS),
   };
 }

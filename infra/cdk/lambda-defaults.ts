@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DEFAULT_CONFIG, type LogLevel, type TracingMode } from './config.js';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from './metrics-contract.js';
 import { acknowledge } from './nag.js';
 
@@ -40,8 +41,19 @@ export const RUNTIME_ENV = {
   POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
   /** Powertools Metrics namespace the alarms watch. */
   POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-  POWERTOOLS_LOG_LEVEL: 'INFO',
+  /**
+   * Powertools Logger level (`relay:logLevel` replaces it per stack). Filtering happens in the Logger, not
+   * with Lambda's `ApplicationLogLevel`: that one needs the JSON log format and would also drop the EMF
+   * lines the custom-metric alarms are built from. EMF output does not depend on this level.
+   */
+  POWERTOOLS_LOG_LEVEL: DEFAULT_CONFIG.logLevel as LogLevel,
 } as const;
+
+/** Lambda tracing mode of each `relay:tracing` value (`DISABLED` renders no `TracingConfig` at all). */
+export const TRACING: Record<TracingMode, lambda.Tracing> = {
+  off: lambda.Tracing.DISABLED,
+  active: lambda.Tracing.ACTIVE,
+};
 
 /** Names of {@link RUNTIME_ENV}, for tests that check a function's environment is exactly what we mean. */
 export const RUNTIME_ENV_NAMES = Object.keys(RUNTIME_ENV) as (keyof typeof RUNTIME_ENV)[];
@@ -56,12 +68,16 @@ export interface RelayFunctionProps {
   readonly memorySize: number;
   /** Days to keep this function's logs. */
   readonly logRetention: logs.RetentionDays;
+  /** X-Ray tracing (`relay:tracing`). @default DEFAULT_CONFIG.tracing ('off') */
+  readonly tracing?: TracingMode;
+  /** `POWERTOOLS_LOG_LEVEL` (`relay:logLevel`). @default DEFAULT_CONFIG.logLevel ('INFO') */
+  readonly logLevel?: LogLevel;
 }
 
 /**
  * One Lambda function with the project's defaults: `NodejsFunction` bundled locally by esbuild
- * (ESM, minified, source maps, `node22`), arm64, X-Ray active tracing, its own log group with a
- * retention, and its own role that may write to that log group and nothing else until a `use*`
+ * (ESM, minified, source maps, `node22`), arm64, X-Ray tracing only when asked (`relay:tracing`), its
+ * own log group with a retention, and its own role that may write to that log group and nothing else until a `use*`
  * helper (grants.ts) adds a permission together with the variable that needs it.
  */
 export class RelayFunction extends Construct {
@@ -71,6 +87,7 @@ export class RelayFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: RelayFunctionProps) {
     super(scope, id);
+    const tracing = props.tracing ?? DEFAULT_CONFIG.tracing;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -96,8 +113,8 @@ export class RelayFunction extends Construct {
       memorySize: props.memorySize,
       role: this.role,
       logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: { ...RUNTIME_ENV },
+      tracing: TRACING[tracing],
+      environment: { ...RUNTIME_ENV, POWERTOOLS_LOG_LEVEL: props.logLevel ?? DEFAULT_CONFIG.logLevel },
       bundling: {
         format: OutputFormat.ESM,
         target: BUNDLE_TARGET,
@@ -121,5 +138,14 @@ export class RelayFunction extends Construct {
         'needing Node >= 22 from 2027); moving to nodejs24.x is a deliberate one-line change in LAMBDA_RUNTIME ' +
         'and BUNDLE_TARGET, to make before Node 22 reaches end of life (2027-04-30).',
     );
+    if (tracing === 'active') {
+      // Active tracing makes CDK add xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's
+      // default policy; that statement is then the only wildcard resource the stack grants.
+      acknowledge(
+        this.role.node.findChild('DefaultPolicy'),
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires Resource "*" (added by relay:tracing=active).',
+      );
+    }
   }
 }

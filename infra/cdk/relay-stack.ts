@@ -70,15 +70,10 @@ export class RelayStack extends Stack {
         entry: join(repoRoot, 'functions', `${name}.ts`),
         description: `fichier-relay ${name}: ${description}`,
         logRetention,
+        tracing: config.tracing,
+        logLevel: config.logLevel,
         ...FUNCTION_SIZING[name],
       });
-      // Tracing.ACTIVE makes CDK add xray:PutTraceSegments/PutTelemetryRecords on "*" to the role's
-      // default policy; that statement is the only wildcard resource the stack grants.
-      acknowledge(
-        relayFn.role.node.findChild('DefaultPolicy'),
-        'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires Resource "*" (added by Tracing.ACTIVE).',
-      );
       return relayFn.fn;
     };
 

@@ -37,6 +37,8 @@ describe('readRelayConfig', () => {
     ['relay:fichierApiUrl', 'http://api.1fichier.com/v1', /relay:fichierApiUrl must be an https URL/],
     ['relay:stage', 'Prod_1', /relay:stage must be/],
     ['relay:alarmEmail', 'not-an-address', /relay:alarmEmail must be an e-mail address/],
+    ['relay:tracing', 'sampled', /relay:tracing must be one of off, active/],
+    ['relay:logLevel', 'info', /relay:logLevel must be one of DEBUG, INFO, WARN, ERROR/],
   ])('rejects %s = %j, naming the key', (key, value, message) => {
     expect(() => configFrom({ [key]: value })).toThrow(RelayConfigError);
     expect(() => configFrom({ [key]: value })).toThrow(message);

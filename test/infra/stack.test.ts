@@ -34,6 +34,8 @@ const CUSTOM_CONTEXT = {
   'relay:apiThrottleBurstLimit': '13',
   'relay:alarmEmail': 'ops@example.com',
   'relay:pollRateMinutes': 5,
+  'relay:tracing': 'active',
+  'relay:logLevel': 'WARN',
 };
 
 let built: BuiltRelay;
@@ -155,14 +157,42 @@ describe('functions', () => {
     },
   );
 
-  it('run on nodejs22.x arm64 with active tracing and their own log group', () => {
+  it('run on nodejs22.x arm64 with their own log group', () => {
     for (const [name, fn] of Object.entries(built.stack.functions)) {
       const props = resources[logicalId(fn)]!.Properties;
       expect(props.Runtime, name).toBe('nodejs22.x');
       expect(props.Architectures, name).toEqual(['arm64']);
-      expect(props.TracingConfig, name).toEqual({ Mode: 'Active' });
       const logGroupId = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(resources[logGroupId]!.Properties.RetentionInDays, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('trace nothing by default (X-Ray bills every trace), and trace actively with relay:tracing=active', () => {
+    const customResources = custom.template.toJSON().Resources as Resources;
+    for (const [name, fn] of Object.entries(built.stack.functions)) {
+      expect(resources[logicalId(fn)]!.Properties.TracingConfig, name).toBeUndefined();
+      const traced = customResources[logicalId(custom.stack.functions[name as FunctionName])]!;
+      expect(traced.Properties.TracingConfig, name).toEqual({ Mode: 'Active' });
+    }
+  });
+
+  it('log at INFO (one line per job state change) unless relay:logLevel says otherwise', () => {
+    const customResources = custom.template.toJSON().Resources as Resources;
+    const level = (r: Resources, fn: unknown) =>
+      (r[logicalId(fn as never)]!.Properties.Environment as { Variables: Record<string, string> }).Variables
+        .POWERTOOLS_LOG_LEVEL;
+    for (const name of Object.keys(built.stack.functions) as FunctionName[]) {
+      expect(level(resources, built.stack.functions[name]), name).toBe('INFO');
+      expect(level(customResources, custom.stack.functions[name]), name).toBe('WARN');
+    }
+  });
+
+  it('leave log filtering to Powertools, so Lambda never drops the EMF lines the metric alarms read', () => {
+    for (const [name, fn] of Object.entries(built.stack.functions)) {
+      const logging = resources[logicalId(fn)]!.Properties.LoggingConfig as Record<string, unknown>;
+      expect(logging.ApplicationLogLevel, name).toBeUndefined();
+      expect(logging.SystemLogLevel, name).toBeUndefined();
+      expect(logging.LogFormat ?? 'Text', name).toBe('Text');
     }
   });
 
@@ -174,8 +204,8 @@ describe('functions', () => {
 });
 
 describe('IAM', () => {
-  const statements = () =>
-    ofType('AWS::IAM::Policy').flatMap(([id, p]) =>
+  const statements = (from: Resources = resources) =>
+    ofType('AWS::IAM::Policy', from).flatMap(([id, p]) =>
       (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement.map((s) => ({ id, ...s })),
     );
 
@@ -187,8 +217,14 @@ describe('IAM', () => {
     }
   });
 
-  it('grants Resource "*" only for X-Ray writes, and acknowledges it on that policy', () => {
-    const wildcard = statements().filter((s) => asArray(s.Resource).includes('*'));
+  it('grants no Resource "*" by default', () => {
+    expect(statements().filter((s) => asArray(s.Resource).includes('*'))).toEqual([]);
+  });
+
+  it('with relay:tracing=active, grants Resource "*" only for X-Ray writes, acknowledged on that policy', () => {
+    const wildcard = statements(custom.template.toJSON().Resources).filter((s) =>
+      asArray(s.Resource).includes('*'),
+    );
 
     expect(wildcard.length).toBeGreaterThan(0);
     for (const s of wildcard) {
@@ -196,7 +232,7 @@ describe('IAM', () => {
         asArray(s.Action).every((a) => a === 'xray:PutTraceSegments' || a === 'xray:PutTelemetryRecords'),
         s.id,
       ).toBe(true);
-      const policy = constructByLogicalId(built.stack, s.id);
+      const policy = constructByLogicalId(custom.stack, s.id);
       expect(acknowledgments(policy).get('AwsSolutions-IAM5[Resource::*]'), s.id).toMatch(/X-Ray/);
     }
   });
@@ -280,6 +316,18 @@ describe('alarms', () => {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
     });
+  });
+});
+
+describe('dashboard', () => {
+  it('graphs the custom FichierRelay metrics and every function, with or without tracing', () => {
+    for (const from of [built, custom]) {
+      const [, dashboard] = ofType('AWS::CloudWatch::Dashboard', from.template.toJSON().Resources)[0]!;
+      const body = JSON.stringify(dashboard.Properties.DashboardBody);
+
+      for (const metric of ['CircuitOpen', 'AuthFailures', 'StuckJobs']) expect(body).toContain(metric);
+      for (const fn of Object.values(from.stack.functions)) expect(body).toContain(logicalId(fn));
+    }
   });
 });
 
