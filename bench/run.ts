@@ -18,7 +18,7 @@
  * BENCH_DEADLINE_S (pipeline give-up, default 480), BENCH_OUT (results file instead of bench/out/),
  * BENCH_SAVE=1 (also refresh bench/results.json, like --save).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,12 +149,8 @@ const outs = named
   ? [named]
   : [join(outDir, `${startedAt.replace(/[:.]/g, '-')}.json`), join(outDir, 'latest.json')];
 if (save) outs.push(join(here, 'results.json'));
-if (!named) {
-  // bench/out/ is git-ignored; this nested Biome config keeps `biome check .` (npm run lint) out of it too,
-  // since Biome does not read .gitignore here and JSON.stringify's layout is not Biome's.
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'biome.json'), '{ "root": false, "files": { "includes": ["!**"] } }\n');
-}
+// bench/out/ is git-ignored and left out of biome.json's files.
+if (!named) mkdirSync(outDir, { recursive: true });
 for (const out of outs) writeResults(out, results);
 log('');
 log(formatTable(rows));
