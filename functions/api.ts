@@ -4,8 +4,8 @@
  */
 import { type Context, Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
+import { type ApiDeps, createApiDeps } from '../shared/app/api-deps.js';
 import { loadConfig } from '../shared/app/config.js';
-import { createDeps, type Deps } from '../shared/app/deps.js';
 import { bearerOrApiKey, tokenResolver } from '../shared/http/auth.js';
 import { errorBody, HttpError } from '../shared/http/errors.js';
 import {
@@ -22,7 +22,7 @@ import { InvalidCursorError } from '../shared/jobs/store.js';
 
 type Env = { Variables: { userId: string } };
 
-async function createJobs(c: Context<Env>, deps: Deps, source: JobSource) {
+async function createJobs(c: Context<Env>, deps: ApiDeps, source: JobSource) {
   const declared = Number(c.req.header('content-length') ?? 0);
   const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'));
   // Refuse an announced oversize body before reading it.
@@ -38,7 +38,7 @@ async function createJobs(c: Context<Env>, deps: Deps, source: JobSource) {
 }
 
 /** Builds the HTTP app over the given deps (the local runtime serves it with @hono/node-server). */
-export function createApiApp(deps: Deps): Hono<Env> {
+export function createApiApp(deps: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
   const authenticate = tokenResolver(deps.store, deps.clock);
 
@@ -155,6 +155,6 @@ let lambdaApp: ReturnType<typeof handle> | undefined;
 
 /** API Gateway HTTP API (payload v2) entry point; deps are built on the first call. */
 export const handler: ReturnType<typeof handle> = (event, context) => {
-  lambdaApp ??= handle(createApiApp(createDeps(loadConfig())));
+  lambdaApp ??= handle(createApiApp(createApiDeps(loadConfig())));
   return lambdaApp(event, context);
 };

@@ -1,11 +1,11 @@
 /** Scheduled poller/reporter Lambda: one `pollRemoteRequests` cycle per invocation. */
 import { loadConfig } from '../shared/app/config.js';
-import { createDeps, type Deps } from '../shared/app/deps.js';
+import { createPollerDeps, type PollerDeps } from '../shared/app/poller-deps.js';
 import { pollRemoteRequests } from '../shared/jobs/poll.js';
 import type { Report } from '../shared/jobs/store.js';
 
 /** Builds the poller handler over the given deps. The event (an EventBridge tick) carries nothing we use. */
-export function createPollerHandler(deps: Deps): (event?: unknown) => Promise<Report> {
+export function createPollerHandler(deps: PollerDeps): (event?: unknown) => Promise<Report> {
   return async () => {
     try {
       return await pollRemoteRequests(deps);
@@ -19,6 +19,6 @@ let lambdaHandler: ReturnType<typeof createPollerHandler> | undefined;
 
 /** EventBridge schedule entry point; deps are built on the first call. */
 export const handler = (event?: unknown): Promise<Report> => {
-  lambdaHandler ??= createPollerHandler(createDeps(loadConfig()));
+  lambdaHandler ??= createPollerHandler(createPollerDeps(loadConfig()));
   return lambdaHandler(event);
 };

@@ -8,7 +8,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/app/config.js';
-import { createDeps, type Deps } from '../shared/app/deps.js';
+import { createWorkerDeps, type WorkerDeps } from '../shared/app/worker-deps.js';
 import { parseJobMessage } from '../shared/aws/queue.js';
 import { type SubmitMessage, submitJobs } from '../shared/jobs/submit.js';
 
@@ -27,7 +27,7 @@ export const WORKER_SAFETY_MS = 5000;
 
 /** Builds the SQS handler over the given deps (partial batch responses must be enabled on the mapping). */
 export function createWorkerHandler(
-  deps: Deps,
+  deps: WorkerDeps,
 ): (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse> {
   return async (event, context) => {
     const failures: SQSBatchResponse['batchItemFailures'] = [];
@@ -100,6 +100,6 @@ let lambdaHandler: ReturnType<typeof createWorkerHandler> | undefined;
 
 /** SQS event source entry point; deps are built on the first call. */
 export const handler = (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-  lambdaHandler ??= createWorkerHandler(createDeps(loadConfig()));
+  lambdaHandler ??= createWorkerHandler(createWorkerDeps(loadConfig()));
   return lambdaHandler(event, context);
 };

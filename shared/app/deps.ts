@@ -1,23 +1,20 @@
 /**
- * The composition root: every client and adapter built once from the config, then passed to the
- * use-cases. Tests and the local runtime pass `overrides` (a fake 1fichier API, a fake clock, hooks).
+ * What the use-cases may need (`Deps`; each takes a `Pick` of it), and `createDeps`, which builds all of
+ * it for a process that runs every handler over one set of clients: the local runtime, tests, operator
+ * scripts. The Lambda functions have their own composition roots, each building only what that function
+ * uses: `api-deps.ts`, `worker-deps.ts`, `poller-deps.ts` (test/infra/bundles.test.ts checks that the API
+ * bundles no 1fichier client or pacer, and the worker and poller no Hono).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoJobStore } from '../aws/dynamo-job-store.js';
-import { DynamoPacer } from '../aws/dynamo-pacer.js';
-import { createSqsClient, type JobQueue, SqsJobQueue } from '../aws/queue.js';
-import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
-import { ENV } from '../config/env-names.js';
-import { createFichierClient } from '../fichier/client.js';
-import { type Clock, systemClock } from '../fichier/memory-pacer.js';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { JobQueue } from '../aws/queue.js';
+import type { Clock } from '../fichier/clock.js';
 import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
 import type { JobStore } from '../jobs/store.js';
+import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
-import { METRICS_SERVICE } from './metric-names.js';
-import { MemoryMetrics, PowertoolsMetrics, type RelayMetrics } from './metrics.js';
+import { createFichierDeps } from './fichier-deps.js';
+import type { RelayMetrics } from './metrics.js';
 
 /** Fault-injection seams (crash tests). */
 export interface Hooks {
@@ -46,57 +43,14 @@ export interface Deps {
 }
 
 /**
- * Builds the deps once. Only what is not overridden is built; the 1fichier client is built last so it
- * uses the (possibly overridden) key provider, pacer and clock.
+ * Builds every dependency once, for one process running all the handlers (the Lambdas use their own
+ * roots). Only what is not overridden is built; the 1fichier client is built last so it uses the
+ * (possibly overridden) key provider, pacer and clock.
  * @example
  * const deps = createDeps(loadConfig(), { clock: fakeClock, fichier: fakeApi });
  */
 export function createDeps(config: RelayConfig, overrides: Partial<Deps> = {}): Deps {
-  const clock = overrides.clock ?? systemClock;
-  const inLambda = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
-  const logger = overrides.logger ?? new Logger({ serviceName: METRICS_SERVICE });
-  const metrics =
-    overrides.metrics ?? (inLambda ? new PowertoolsMetrics(METRICS_SERVICE) : new MemoryMetrics());
-  let doc: DynamoDBDocumentClient | undefined;
-  const docClient = () => {
-    doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    return doc;
-  };
-  const store =
-    overrides.store ?? new DynamoJobStore(docClient(), config.tableName, { jobTtlDays: config.jobTtlDays });
-  const queue = overrides.queue ?? new SqsJobQueue(createSqsClient(), config.queueUrl);
-  const pacer =
-    overrides.pacer ?? new DynamoPacer(docClient(), config.tableName, { policy: config.pacing, clock });
-  const keyProvider =
-    overrides.keyProvider ??
-    (config.fichierSecretId
-      ? new SecretsKeyProvider({ secretId: config.fichierSecretId, maxAgeS: config.secretMaxAgeS })
-      : config.fichierApiKey
-        ? envKeyProvider(config.fichierApiKey)
-        : missingKeyProvider(`${ENV.fichierSecretId} (AWS) or ${ENV.fichierApiKey} (local)`));
-  const fichier =
-    overrides.fichier ??
-    createFichierClient({
-      baseUrl: config.fichierApiUrl,
-      keyProvider,
-      pacer,
-      policy: config.pacing,
-      maxPacerWaitMs: config.maxPacerWaitMs,
-      clock,
-      logger: { warn: (message, fields) => logger.warn(message, fields) },
-    });
-  return {
-    config,
-    store,
-    queue,
-    fichier,
-    pacer,
-    keyProvider,
-    clock,
-    logger,
-    metrics,
-    hooks: overrides.hooks ?? {},
-  };
+  const docClient = lazyDocClient();
+  const common = createCommonDeps(config, overrides, docClient);
+  return { ...common, ...createFichierDeps(common, overrides, docClient), hooks: overrides.hooks ?? {} };
 }

@@ -3,7 +3,7 @@
  * by a conditional update of `lastCallAt` from the value just read, so N concurrent takers on any number
  * of machines never get two slots closer than `minIntervalMs`; a loser re-reads and takes the next slot.
  */
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DEFAULT_PACING,
   decideSlot,
@@ -11,9 +11,10 @@ import {
   floodPauseAfter,
   type PacingPolicy,
 } from '../fichier/backoff.js';
-import { type Clock, systemClock } from '../fichier/memory-pacer.js';
+import { type Clock, systemClock } from '../fichier/clock.js';
 import type { Pacer, PacerState, SlotDecision, TakeOptions } from '../fichier/pacer.js';
 import { isConditionFailure } from './dynamo-errors.js';
+import { pacerItemKey as key, PacerItem } from './pacer-item.js';
 
 /** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
 export type DynamoSlotDecision = SlotDecision & { slotAt?: number };
@@ -28,13 +29,12 @@ export interface DynamoPacerOptions {
   maxRaceRetries?: number;
 }
 
-const key = (keyId: string) => ({ pk: `PACER#${keyId}`, sk: 'PACER' });
-
 /** The DynamoDB-backed pacer. */
 export class DynamoPacer implements Pacer {
   readonly policy: PacingPolicy;
   private readonly clock: Clock;
   private readonly maxRaceRetries: number;
+  private readonly item: PacerItem;
   /** Flood streak seen at the last read: lets `recordSuccess` skip a write in the common case. */
   private readonly floodSeen = new Map<string, number>();
 
@@ -46,24 +46,11 @@ export class DynamoPacer implements Pacer {
     this.policy = opts.policy ?? DEFAULT_PACING;
     this.clock = opts.clock ?? systemClock;
     this.maxRaceRetries = opts.maxRaceRetries ?? 50;
+    this.item = new PacerItem(doc, tableName);
   }
 
   async state(keyId: string): Promise<PacerState> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: key(keyId), ConsistentRead: true }),
-    );
-    const item = out.Item ?? {};
-    const s: PacerState = {
-      keyId,
-      lastCallAt: Number(item.lastCallAt ?? 0),
-      pausedUntil: Number(item.pausedUntil ?? 0),
-      floodCount: Number(item.floodCount ?? 0),
-      circuitOpen: item.circuitOpen === true,
-    };
-    if (typeof item.circuitReason === 'string') s.circuitReason = item.circuitReason;
-    if (typeof item.circuitOpenedAt === 'number') s.circuitOpenedAt = item.circuitOpenedAt;
-    if (item.circuitManual === true) s.circuitManual = true;
-    if (typeof item.circuitProbedAt === 'number') s.circuitProbedAt = item.circuitProbedAt;
+    const s = await this.item.state(keyId);
     this.floodSeen.set(keyId, s.floodCount);
     return s;
   }
@@ -220,17 +207,7 @@ export class DynamoPacer implements Pacer {
   }
 
   async reset(keyId: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(keyId),
-        UpdateExpression:
-          'SET circuitOpen = :false, pausedUntil = :zero, floodCount = :zero, keyId = :k, ' +
-          'lastCallAt = if_not_exists(lastCallAt, :zero) ' +
-          'REMOVE circuitReason, circuitOpenedAt, circuitManual, circuitProbedAt',
-        ExpressionAttributeValues: { ':false': false, ':zero': 0, ':k': keyId },
-      }),
-    );
+    await this.item.reset(keyId);
     this.floodSeen.set(keyId, 0);
   }
 }

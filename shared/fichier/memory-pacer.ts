@@ -1,27 +1,11 @@
-import { createHash } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_PACING, decideSlot, type FloodHint, floodPauseAfter, type PacingPolicy } from './backoff.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Pacer, PacerState, SlotDecision, TakeOptions } from './pacer.js';
 
-/** Time source for pacers and the client; tests pass a fake one so nothing sleeps for real. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-/** Wall clock: `Date.now()` and a real timer. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => (ms > 0 ? delay(ms) : Promise.resolve()),
-};
-
-/**
- * Stable, short id for a 1fichier key: the first 16 hex chars of its sha256.
- * Use it for pacer state, logs and metrics; never log or store the key itself.
- */
-export function keyIdOf(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex').slice(0, 16);
-}
+// Kept importable from here: the clock and the key id moved to modules of their own (the API needs them
+// without the pacer).
+export { type Clock, systemClock } from './clock.js';
+export { keyIdOf } from './key-id.js';
 
 /** Options of {@link MemoryPacer}. */
 export interface MemoryPacerOptions {

@@ -5,9 +5,9 @@
  */
 import type { Deps } from '../app/deps.js';
 import { FichierError } from '../fichier/errors.js';
-import { keyIdOf } from '../fichier/memory-pacer.js';
-import type { PacerState } from '../fichier/pacer.js';
-import { requeueStaleJobs } from './poll.js';
+import { keyIdOf } from '../fichier/key-id.js';
+import type { Pacer, PacerState } from '../fichier/pacer.js';
+import { requeueStaleJobs } from './requeue.js';
 
 /** What a probe did. */
 export type ProbeResult = 'closed' | 'open' | 'skipped';
@@ -50,10 +50,13 @@ export interface CircuitReset {
 
 /**
  * The operator's reset (`POST /admin/circuit/reset`, `infra/scripts/reset-circuit.ts`): closes the circuit
- * and ends any pause for the key in use, then sends the waiting jobs again.
+ * and ends any pause for the key in use, then sends the waiting jobs again. Of the pacer it only reads and
+ * resets the state, so the API passes the pacer's item (`shared/aws/pacer-item.ts`), not the pacer.
  */
 export async function resetCircuit(
-  deps: Pick<Deps, 'pacer' | 'keyProvider' | 'store' | 'queue' | 'clock' | 'logger'>,
+  deps: Pick<Deps, 'keyProvider' | 'store' | 'queue' | 'clock' | 'logger'> & {
+    pacer: Pick<Pacer, 'state' | 'reset'>;
+  },
 ): Promise<CircuitReset> {
   const keyId = keyIdOf(await deps.keyProvider.refresh());
   const before = await deps.pacer.state(keyId);

@@ -13,6 +13,7 @@ import { probeCircuit } from './circuit.js';
 import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
 import { infoOf, listOf, newRemoteView, reconcileJobs } from './reconcile.js';
+import { requeueStaleJobs } from './requeue.js';
 import { type JobRecord, type RemoteRecord, type Report, TransitionConflictError } from './store.js';
 
 /** Most jobs of one status handled per cycle (the next cycle takes the rest). */
@@ -243,40 +244,4 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     pacer: report.pacer,
   });
   return report;
-}
-
-/**
- * Sends `queued` jobs unchanged since `changedBefore` to the queue again, refreshing their change time
- * first so the next cycle does not send them again. The local runtime calls it at start with `now`
- * (fauxqs keeps no messages across restarts).
- */
-export async function requeueStaleJobs(
-  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'logger'>,
-  changedBefore: number,
-): Promise<number> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listByStatus('queued', {
-      limit: 100,
-      changedBefore,
-      ...(cursor ? { cursor } : {}),
-    });
-    for (const job of page.items) {
-      // A job the retry policy set to wait longer keeps waiting (its message comes back by itself).
-      if ((job.nextAttemptAt ?? 0) > deps.clock.now()) continue;
-      try {
-        await deps.store.transition(job.id, { status: 'queued' }, { status: 'queued' }, deps.clock.now());
-        ids.push(job.id);
-      } catch (err) {
-        if (!(err instanceof TransitionConflictError)) throw err;
-      }
-    }
-    cursor = page.next;
-  } while (cursor && ids.length < POLL_MAX_JOBS);
-  if (ids.length) {
-    await deps.queue.enqueue(ids);
-    deps.logger.info('queued jobs sent again', { count: ids.length });
-  }
-  return ids.length;
 }

@@ -6,30 +6,18 @@
  *     nodejs runtime ships in /var/runtime/node_modules; here, from the project's node_modules).
  *
  * For each entry and variant it reports the bundle size (raw and gzip, which is what the Lambda
- * deployment package is) and the module-init time: a fresh `node` process imports the bundle and
+ * deployment package is), what each package weighs in it (esbuild's metafile: AWS SDK, zod, undici,
+ * hono, Powertools, our code), and the module-init time: a fresh `node` process imports the bundle and
  * prints how long `import()` took; the median of several runs is kept.
  *
  * Usage: `npx tsx infra/cdk/tools/measure-bundling.ts [entry.ts ...] [--runs 11]`
  * (entries default to the three handlers in functions/).
  */
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
-import { BUNDLE_BANNER, BUNDLE_TARGET } from '../lambda-defaults.js';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+import { join, resolve } from 'node:path';
+import { bundleLikeCdk, bytesByGroup, type PackageGroup, repoRoot } from './bundle.js';
 
 interface Variant {
   name: 'bundled' | 'external';
@@ -50,6 +38,8 @@ interface Row {
   initMsMedian: number;
   initMsMin: number;
   initMsMax: number;
+  /** Bytes of minified output per package group. */
+  bytesByGroup: Partial<Record<PackageGroup, number>>;
 }
 
 function median(values: number[]): number {
@@ -77,7 +67,9 @@ interface Built {
   entry: string;
   variant: Variant['name'];
   outfile: string;
-  code: Buffer;
+  bytes: number;
+  gzipBytes: number;
+  bytesByGroup: Partial<Record<PackageGroup, number>>;
   samples: number[];
 }
 
@@ -85,21 +77,16 @@ async function bundle(entry: string, variant: Variant, workDir: string): Promise
   const outDir = join(workDir, variant.name, entry.replace(/[^a-z0-9]+/gi, '_'));
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'index.mjs');
-  await build({
-    entryPoints: [entry],
+  const built = await bundleLikeCdk(entry, { outfile, external: variant.external, sourcemap: true });
+  return {
+    entry,
+    variant: variant.name,
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLE_TARGET,
-    minify: true,
-    sourcemap: true,
-    banner: { js: BUNDLE_BANNER },
-    mainFields: ['module', 'main'],
-    external: variant.external,
-    logLevel: 'error',
-  });
-  return { entry, variant: variant.name, outfile, code: readFileSync(outfile), samples: [] };
+    bytes: built.bytes,
+    gzipBytes: built.gzipBytes,
+    bytesByGroup: Object.fromEntries(bytesByGroup(built)),
+    samples: [],
+  };
 }
 
 /**
@@ -114,11 +101,12 @@ function timeAlternating(builds: Built[], runs: number): Row[] {
   return builds.map((b) => ({
     entry: b.entry,
     variant: b.variant,
-    bytes: b.code.length,
-    gzipBytes: gzipSync(b.code).length,
+    bytes: b.bytes,
+    gzipBytes: b.gzipBytes,
     initMsMedian: median(b.samples),
     initMsMin: Math.min(...b.samples),
     initMsMax: Math.max(...b.samples),
+    bytesByGroup: b.bytesByGroup,
   }));
 }
 
@@ -149,6 +137,15 @@ async function main(): Promise<void> {
       'init ms (min-max)': `${r.initMsMin.toFixed(1)}-${r.initMsMax.toFixed(1)}`,
     }));
     console.table(table);
+    const groups: PackageGroup[] = ['AWS SDK', 'zod', 'undici', 'hono', 'Powertools', 'ours', 'other'];
+    console.log('KiB of minified output per package group (esbuild metafile):');
+    console.table(
+      rows.map((r) => ({
+        entry: r.entry.replace(`${repoRoot}/`, ''),
+        variant: r.variant,
+        ...Object.fromEntries(groups.map((g) => [g, ((r.bytesByGroup[g] ?? 0) / 1024).toFixed(0)])),
+      })),
+    );
     writeFileSync(join(workDir, 'results.json'), JSON.stringify(rows, null, 2));
     console.log(`node ${process.version}, ${runs} runs per bundle; raw results in ${workDir}/results.json`);
   } finally {

@@ -1,0 +1,79 @@
+/**
+ * The builders every composition root shares: logger, metrics, the DynamoDB document client, the job
+ * store, the queue and the 1fichier key provider. Nothing here reaches 1fichier or the pacer, so the API
+ * can use it all (`api-deps.ts`); the worker and the poller add the 1fichier side (`fichier-deps.ts`).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoJobStore } from '../aws/dynamo-job-store.js';
+import { createSqsClient, SqsJobQueue } from '../aws/queue.js';
+import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
+import { ENV } from '../config/env-names.js';
+import { systemClock } from '../fichier/clock.js';
+import type { KeyProvider } from '../fichier/types.js';
+import type { RelayConfig } from './config.js';
+import type { Deps, RelayLogger } from './deps.js';
+import { METRICS_SERVICE } from './metric-names.js';
+import { MemoryMetrics, PowertoolsMetrics, type RelayMetrics } from './metrics.js';
+
+/** What every function uses. */
+export type CommonDeps = Pick<
+  Deps,
+  'config' | 'store' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+>;
+
+/** A DynamoDB document client built on first use, so one client serves the store and the pacer. */
+export type DocClient = () => DynamoDBDocumentClient;
+
+/** @returns a {@link DocClient} that builds its client once, from the SDK's environment. */
+export function lazyDocClient(): DocClient {
+  let doc: DynamoDBDocumentClient | undefined;
+  return () => {
+    doc ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    return doc;
+  };
+}
+
+/** Powertools Logger with the service name the dashboards and alarms use. */
+export function createLogger(): RelayLogger {
+  return new Logger({ serviceName: METRICS_SERVICE });
+}
+
+/** EMF through Powertools in Lambda; in memory elsewhere (tests read it, the local runtime ignores it). */
+export function createMetrics(env: NodeJS.ProcessEnv = process.env): RelayMetrics {
+  return env.AWS_LAMBDA_FUNCTION_NAME ? new PowertoolsMetrics(METRICS_SERVICE) : new MemoryMetrics();
+}
+
+/** The key from Secrets Manager (AWS), from the config (local mode), or one that fails naming both. */
+export function createKeyProvider(config: RelayConfig): KeyProvider {
+  if (config.fichierSecretId) {
+    return new SecretsKeyProvider({ secretId: config.fichierSecretId, maxAgeS: config.secretMaxAgeS });
+  }
+  if (config.fichierApiKey) return envKeyProvider(config.fichierApiKey);
+  return missingKeyProvider(`${ENV.fichierSecretId} (AWS) or ${ENV.fichierApiKey} (local)`);
+}
+
+/**
+ * Builds what every function uses; only what is not overridden is built.
+ * @example
+ * const common = createCommonDeps(loadConfig(), { clock: fakeClock }, lazyDocClient());
+ */
+export function createCommonDeps(
+  config: RelayConfig,
+  overrides: Partial<CommonDeps>,
+  docClient: DocClient,
+): CommonDeps {
+  return {
+    config,
+    clock: overrides.clock ?? systemClock,
+    logger: overrides.logger ?? createLogger(),
+    metrics: overrides.metrics ?? createMetrics(),
+    store:
+      overrides.store ?? new DynamoJobStore(docClient(), config.tableName, { jobTtlDays: config.jobTtlDays }),
+    queue: overrides.queue ?? new SqsJobQueue(createSqsClient(), config.queueUrl),
+    keyProvider: overrides.keyProvider ?? createKeyProvider(config),
+  };
+}
