@@ -1,10 +1,10 @@
 /**
- * The 1fichier API client (docs/1fichier-api.md): POST JSON with a Bearer key over one keep-alive undici
- * Agent, every call through the pacer, every answer classified in one place (`errors.ts`) and retried by
+ * The 1fichier API client (docs/1fichier-api.md): POST JSON with a Bearer key over Node's `fetch` (undici's
+ * keep-alive pool inside), every call through the pacer, every answer classified in one place (`errors.ts`) and retried by
  * the pacing policy. Wire schemas are in `wire.ts`, key providers in `key-providers.ts`, the folder
  * resolver in `folders.ts`; this file holds `call` and the endpoints.
  */
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ENV } from '../config/env-names.js';
 import { DEFAULT_PACING, type PacingPolicy, transientDelay } from './backoff.js';
 import {
@@ -63,13 +63,20 @@ export interface FichierLogger {
 
 /** HTTP timeouts of the client's own Agent. */
 export interface FichierTimeouts {
-  /** @default 10000 */
+  /**
+   * Not applied by the client itself: Node's `fetch` connects within its own 10 s. Kept so a caller's
+   * settings still type-check; pass a `dispatcher` to change it.
+   */
   connectTimeoutMs?: number;
-  /** @default 30000 */
+  /**
+   * With `bodyTimeoutMs`, the one deadline of a whole exchange (headers + body): Node's `fetch` (undici
+   * inside, without the 525 KiB of the undici package in each bundle) has no per-phase timeouts.
+   * @default 30000
+   */
   headersTimeoutMs?: number;
   /** @default 30000 */
   bodyTimeoutMs?: number;
-  /** Idle keep-alive socket lifetime. @default 10000 */
+  /** Not applied (Node's global dispatcher keeps its sockets 4 s). */
   keepAliveTimeoutMs?: number;
 }
 
@@ -88,7 +95,7 @@ export interface FichierClientOptions {
    * message back to SQS. @default unbounded (in-process use)
    */
   maxPacerWaitMs?: number;
-  /** An undici dispatcher to use instead of the client's own Agent (not closed by `close()`). */
+  /** An undici dispatcher to use instead of Node's global one (tests; not closed by `close()`). */
   dispatcher?: Dispatcher;
   timeouts?: FichierTimeouts;
   /** Time source for retry sleeps and the user/info cache. @default systemClock */
@@ -147,15 +154,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
   const maxWait = opts.maxPacerWaitMs;
   const userInfoTtlMs = Math.max(USER_INFO_TTL_MS, opts.userInfoTtlMs ?? USER_INFO_TTL_MS);
   const t = opts.timeouts ?? {};
-  const ownAgent = opts.dispatcher
-    ? undefined
-    : new Agent({
-        connectTimeout: t.connectTimeoutMs ?? 10_000,
-        headersTimeout: t.headersTimeoutMs ?? 30_000,
-        bodyTimeout: t.bodyTimeoutMs ?? 30_000,
-        keepAliveTimeout: t.keepAliveTimeoutMs ?? 10_000,
-      });
-  const dispatcher: Dispatcher = opts.dispatcher ?? (ownAgent as Agent);
+  const totalMs = (t.headersTimeoutMs ?? 30_000) + (t.bodyTimeoutMs ?? 30_000);
   const log = opts.logger ?? {};
 
   let userInfoCache: { keyId: string; at: number; value: Promise<UserInfoResult> } | undefined;
@@ -185,25 +184,26 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
     body: unknown,
     signal?: AbortSignal,
   ): Promise<RawAnswer> {
-    const res = await request(`${baseUrl}/${operation}`, {
+    const timeout = AbortSignal.timeout(totalMs);
+    const res = await fetch(`${baseUrl}/${operation}`, {
       method: 'POST',
-      dispatcher,
-      ...(signal ? { signal } : {}),
+      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       headers: {
         authorization: `Bearer ${key}`,
         'content-type': 'application/json',
         accept: 'application/json',
       },
       body: JSON.stringify(body),
-    });
-    const text = await res.body.text();
+    } as RequestInit);
+    const text = await res.text();
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
       json = undefined;
     }
-    return { httpStatus: res.statusCode, retryAfter: res.headers['retry-after'], json, text };
+    return { httpStatus: res.status, retryAfter: res.headers.get('retry-after') ?? undefined, json, text };
   }
 
   function withRetryAfter(err: FichierApiError, retryAfterMs: number): FichierApiError {
@@ -433,7 +433,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
     },
 
     async close(): Promise<void> {
-      await ownAgent?.close();
+      // Node's global dispatcher is shared; nothing of ours to close.
     },
   };
 

@@ -4,7 +4,12 @@
  * numbers (rclone maps them both ways), and lists are read entry by entry, so one odd entry is skipped
  * instead of failing the whole answer.
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini ships no messages; English ones keep error texts and skip reasons readable (~3 KiB).
+z.config(en());
+
 import type {
   DownloadTokenResult,
   FileInfoResult,
@@ -17,33 +22,35 @@ import type {
   UserInfoResult,
 } from './types.js';
 
-const num = z.coerce.number().refine(Number.isFinite, 'not a number');
-const optNum = z.preprocess((v) => (v === null || v === '' ? undefined : v), num.optional());
-const str = z.preprocess((v) => (v === null || v === undefined ? '' : v), z.coerce.string());
-const optStr = z.preprocess((v) => (v === null ? undefined : v), z.coerce.string().optional());
-const status = z.preprocess(
+const pre = <T extends z.ZodMiniType>(fn: (v: unknown) => unknown, schema: T) =>
+  z.pipe(z.transform(fn), schema);
+const num = z.coerce.number().check(z.refine(Number.isFinite, 'not a number'));
+const optNum = pre((v) => (v === null || v === '' ? undefined : v), z.optional(num));
+const str = pre((v) => (v === null || v === undefined ? '' : v), z.coerce.string());
+const optStr = pre((v) => (v === null ? undefined : v), z.optional(z.coerce.string()));
+const status = pre(
   (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
-  z.enum(['OK', 'KO']).optional().catch(undefined),
+  z.catch(z.optional(z.enum(['OK', 'KO'])), undefined),
 );
 const stringMap = z.record(z.string(), z.coerce.string());
 
 /** A remote request id: a positive integer (a numeric string is accepted); anything else is unreadable. */
-const remoteId = z.preprocess(
+const remoteId = pre(
   (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
-  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  z.int().check(z.positive(), z.maximum(Number.MAX_SAFE_INTEGER)),
 );
 
 const remoteRequestSchema = z.looseObject({
   status,
   id: remoteId,
   date: optStr,
-  urls: z.array(z.coerce.string()).optional().catch(undefined),
-  headers: stringMap.optional().catch(undefined),
+  urls: z.catch(z.optional(z.array(z.coerce.string())), undefined),
+  headers: z.catch(z.optional(stringMap), undefined),
   message: optStr,
 });
 const listEntrySchema = z.looseObject({ id: remoteId, request_date: str, execution_date: str });
 const urlResultSchema = z.looseObject({
-  status: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(['OK', 'KO'])),
+  status: pre((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(['OK', 'KO'])),
   url: str,
   download_link: optStr,
   message: optStr,
@@ -52,7 +59,7 @@ const remoteInfoSchema = z.looseObject({
   id: remoteId,
   request_date: str,
   execution_date: str,
-  links: z.array(z.coerce.string()).optional().catch(undefined),
+  links: z.catch(z.optional(z.array(z.coerce.string())), undefined),
   status,
   message: optStr,
 });
@@ -67,20 +74,20 @@ const fileInfoSchema = z.looseObject({
   content_type: optStr,
 });
 const folderListSchema = z.looseObject({
-  folder_id: num.catch(0),
+  folder_id: z.catch(num, 0),
   name: str,
   create_date: optStr,
-  sub_folders: z
-    .array(z.looseObject({ id: num, name: str, create_date: optStr, pass: optNum }))
-    .nullish()
-    .transform((s) => s ?? []),
-  items: z.array(fileInfoSchema).optional().catch(undefined),
+  sub_folders: z.pipe(
+    z.nullish(z.array(z.looseObject({ id: num, name: str, create_date: optStr, pass: optNum }))),
+    z.transform((s) => s ?? []),
+  ),
+  items: z.catch(z.optional(z.array(fileInfoSchema)), undefined),
 });
 const mkdirSchema = z.looseObject({ status, folder_id: num, name: str, message: optStr });
 const downloadTokenSchema = z.looseObject({ status, url: z.string(), message: optStr });
 const userInfoSchema = z.looseObject({
   email: str,
-  offer: num.catch(0),
+  offer: z.catch(num, 0),
   subscription_end: optStr,
   available_storage: optNum,
   upload_forbidden: optNum,
@@ -113,7 +120,12 @@ function sampleOf(v: unknown): string {
   return text.length > 160 ? `${text.slice(0, 160)}…` : text;
 }
 
-function eachEntry<T>(raw: unknown, field: string, schema: z.ZodType<T>, requestId?: number): Lenient<T[]> {
+function eachEntry<T>(
+  raw: unknown,
+  field: string,
+  schema: z.ZodMiniType<T>,
+  requestId?: number,
+): Lenient<T[]> {
   const value: T[] = [];
   const skipped: SkippedEntry[] = [];
   if (raw === undefined || raw === null) return { value, skipped };

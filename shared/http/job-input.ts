@@ -3,7 +3,12 @@
  * form-urlencoded, plain text; IFTTT sometimes sends no content type at all) into validated,
  * normalised job requests. Everything is validated before anything is written.
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini ships no messages; English ones keep error texts and skip reasons readable (~3 KiB).
+z.config(en());
+
 import type { JobRequest } from '../jobs/enqueue.js';
 import { JOB_STATUSES, type JobStatus } from '../jobs/model.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
@@ -24,12 +29,12 @@ export interface JobBodyOptions {
 }
 
 const itemSchema = z.looseObject({
-  url: z.string().optional(),
-  urls: z.array(z.string()).optional(),
-  folder: z.string().nullish(),
-  callbackUrl: z.string().nullish(),
+  url: z.optional(z.string()),
+  urls: z.optional(z.array(z.string())),
+  folder: z.nullish(z.string()),
+  callbackUrl: z.nullish(z.string()),
 });
-const bodySchema = z.union([itemSchema, z.array(z.union([itemSchema, z.string()])).min(1)]);
+const bodySchema = z.union([itemSchema, z.array(z.union([itemSchema, z.string()])).check(z.minLength(1))]);
 
 interface RawRequest {
   url: string;

@@ -1,6 +1,6 @@
 /**
  * Each Lambda bundles only what it uses: bundled like the CDK does, the API's import graph holds no
- * undici, 1fichier client or pacer, and the worker's and poller's no Hono.
+ * 1fichier client or pacer, no bundle holds the undici package, and the worker's and poller's no Hono.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, bundleLikeCdk } from '../../infra/cdk/tools/bundle.js';
@@ -28,10 +28,15 @@ describe('Lambda bundles (esbuild metafile)', () => {
     for (const pattern of [undici, fichierClient, memoryPacer, dynamoPacer]) {
       expect(matching(bundles.api, pattern), String(pattern)).toEqual([]);
     }
-    // The same check can see them: the worker does import all of them but the in-memory pacer.
+    // The same check can see them: the worker does import the client and the DynamoDB pacer.
     expect(matching(bundles.worker, fichierClient)).toHaveLength(1);
     expect(matching(bundles.worker, dynamoPacer)).toHaveLength(1);
-    expect(matching(bundles.worker, undici).length).toBeGreaterThan(10);
+  });
+
+  it("no function bundles the undici package: the 1fichier client uses Node's own fetch", () => {
+    for (const name of ['api', 'worker', 'poller'] as const) {
+      expect(matching(bundles[name], FORBIDDEN.undici), name).toEqual([]);
+    }
   });
 
   it('the worker and the poller do not import Hono', () => {
