@@ -6,7 +6,8 @@ import { type Context, Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { type ApiDeps, createApiDeps } from '../shared/app/api-deps.js';
 import { loadConfig } from '../shared/app/config.js';
-import { bearerOrApiKey, tokenResolver } from '../shared/http/auth.js';
+import { tokenFromHeaders, tokenResolver } from '../shared/http/auth.js';
+import { decodeUtf8Body, readBodyCapped } from '../shared/http/body.js';
 import { errorBody, HttpError } from '../shared/http/errors.js';
 import {
   MAX_BODY_BYTES,
@@ -18,6 +19,7 @@ import { presentJob } from '../shared/http/present.js';
 import { resetCircuit } from '../shared/jobs/circuit.js';
 import { enqueueJobs } from '../shared/jobs/enqueue.js';
 import type { JobSource } from '../shared/jobs/model.js';
+import { RetryRefusedError, retryJob } from '../shared/jobs/retry.js';
 import { InvalidCursorError } from '../shared/jobs/store.js';
 
 type Env = { Variables: { userId: string } };
@@ -29,13 +31,21 @@ async function createJobs(c: Context<Env>, deps: ApiDeps, source: JobSource) {
   if (declared > MAX_BODY_BYTES) {
     throw new HttpError(413, 'bodyTooLarge', `body is larger than ${MAX_BODY_BYTES} bytes`);
   }
-  const buf = new Uint8Array(await c.req.arrayBuffer());
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
-  const parsed = parseJobBody(c.req.header('content-type'), text, buf.byteLength);
+  // Cut off while reading: a chunked body without Content-Length is never buffered whole.
+  const buf = await readBodyCapped(c.req.raw.body, MAX_BODY_BYTES);
+  const text = decodeUtf8Body(buf);
+  const parsed = parseJobBody(c.req.header('content-type'), text, buf.byteLength, {
+    allowPrivateUrls: deps.config.allowPrivateUrls,
+  });
   const jobs = await enqueueJobs({ userId: c.get('userId'), source, requests: parsed }, deps);
   if (idempotencyKey) c.header('Idempotency-Key', idempotencyKey);
+  const [only] = jobs;
+  if (jobs.length === 1 && only && !only.duplicate) c.header('Location', `/jobs/${only.id}`);
   return c.json({ jobs }, 202);
 }
+
+/** Realms offered on a 401: Basic too, since Zapier's polling triggers and feed readers send only that. */
+const WWW_AUTHENTICATE = 'Bearer realm="fichier-relay", Basic realm="fichier-relay"';
 
 /** Builds the HTTP app over the given deps (the local runtime serves it with @hono/node-server). */
 export function createApiApp(deps: ApiDeps): Hono<Env> {
@@ -57,39 +67,21 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     return createJobs(c, deps, 'hook');
   });
 
-  app.use('/jobs', async (c, next) => {
-    if (c.req.method !== 'GET' && c.req.method !== 'POST') return next();
+  /** One authentication step for every header-authenticated route; HEAD is authenticated like GET. */
+  const requireToken = (methods: readonly string[]) => async (c: Context<Env>, next: () => Promise<void>) => {
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    if (!methods.includes(method)) return next();
     c.set(
       'userId',
-      await authenticate(bearerOrApiKey(c.req.header('authorization'), c.req.header('x-api-key'))),
+      await authenticate(tokenFromHeaders(c.req.header('authorization'), c.req.header('x-api-key'))),
     );
     return next();
-  });
-  app.use('/jobs/*', async (c, next) => {
-    if (c.req.method !== 'GET') return next();
-    c.set(
-      'userId',
-      await authenticate(bearerOrApiKey(c.req.header('authorization'), c.req.header('x-api-key'))),
-    );
-    return next();
-  });
-  app.use('/reports/*', async (c, next) => {
-    if (c.req.method !== 'GET') return next();
-    c.set(
-      'userId',
-      await authenticate(bearerOrApiKey(c.req.header('authorization'), c.req.header('x-api-key'))),
-    );
-    return next();
-  });
-
+  };
+  app.use('/jobs', requireToken(['GET', 'POST']));
+  app.use('/jobs/*', requireToken(['GET', 'POST']));
+  app.use('/reports/*', requireToken(['GET']));
   // Any token today; the admin scope only once tokens have scopes.
-  app.use('/admin/*', async (c, next) => {
-    c.set(
-      'userId',
-      await authenticate(bearerOrApiKey(c.req.header('authorization'), c.req.header('x-api-key'))),
-    );
-    return next();
-  });
+  app.use('/admin/*', requireToken(['POST']));
 
   app.post('/admin/circuit/reset', async (c) => {
     const { before, requeued } = await resetCircuit(deps);
@@ -110,15 +102,44 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
       limit: c.req.query('limit'),
       cursor: c.req.query('cursor'),
     });
+    const format = c.req.query('format');
+    if (format !== undefined && format !== 'array') {
+      throw new HttpError(
+        400,
+        'invalidFormat',
+        'format must be "array" (a bare JSON array, for Zapier polling)',
+      );
+    }
     const page = await deps.store.listForUser(c.get('userId'), query);
-    return c.json({ jobs: page.items.map(presentJob), ...(page.next ? { next: page.next } : {}) });
+    const jobs = page.items.map(presentJob);
+    if (format === 'array') {
+      // Zapier's polling trigger wants a top-level array, newest first, with a stable `id` on each item.
+      if (page.next)
+        c.header('Link', `</jobs?cursor=${encodeURIComponent(page.next)}&format=array>; rel="next"`);
+      return c.json(jobs);
+    }
+    return c.json({ jobs, ...(page.next ? { next: page.next } : {}) });
   });
 
-  app.get('/jobs/:id', async (c) => {
-    const id = c.req.param('id');
+  const ownJob = async (c: Context<Env>) => {
+    const id = c.req.param('id') ?? '';
     const job = id.length <= 64 ? await deps.store.getJob(id) : undefined;
     if (!job || job.userId !== c.get('userId')) throw new HttpError(404, 'notFound', 'no such job');
-    return c.json(presentJob(job));
+    return job;
+  };
+
+  app.get('/jobs/:id', async (c) => c.json(presentJob(await ownJob(c))));
+
+  app.post('/jobs/:id/retry', async (c) => {
+    const job = await ownJob(c);
+    try {
+      const queued = await retryJob(job, deps);
+      c.header('Location', `/jobs/${job.id}`);
+      return c.json(presentJob(queued), 202);
+    } catch (err) {
+      if (err instanceof RetryRefusedError) throw new HttpError(409, 'notFailed', err.message);
+      throw err;
+    }
   });
 
   app.get('/reports/latest', async (c) => {
@@ -134,13 +155,17 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   app.all('/health', methodNotAllowed('GET'));
   app.all('/jobs', methodNotAllowed('GET, POST'));
   app.all('/jobs/:id', methodNotAllowed('GET'));
+  app.all('/jobs/:id/retry', methodNotAllowed('POST'));
   app.all('/hooks/:token', methodNotAllowed('POST'));
   app.all('/reports/latest', methodNotAllowed('GET'));
   app.all('/admin/circuit/reset', methodNotAllowed('POST'));
 
   app.notFound((c) => c.json(errorBody('notFound', 'no such route'), 404));
   app.onError((err, c) => {
-    if (err instanceof HttpError) return c.json(errorBody(err.code, err.message), err.status);
+    if (err instanceof HttpError) {
+      if (err.status === 401) c.header('WWW-Authenticate', WWW_AUTHENTICATE);
+      return c.json(errorBody(err.code, err.message), err.status);
+    }
     if (err instanceof InvalidCursorError) return c.json(errorBody('invalidCursor', err.message), 400);
     deps.logger.error('request failed', {
       path: c.req.path.replace(/^\/hooks\/[^/]+/, '/hooks/[redacted]'),

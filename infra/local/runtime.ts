@@ -262,6 +262,7 @@ async function start(
       ENV.unknownBackoffMs,
       ENV.unknownGiveUpS,
       ENV.circuitProbeS,
+      ENV.allowPrivateUrls,
     ]),
     // Reconciliation's two readings must be a real poll cycle apart.
     [ENV.pollIntervalS]: String(Math.max(1, Math.ceil(pollIntervalMs / 1000))),

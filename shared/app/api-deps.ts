@@ -7,7 +7,10 @@ import { type CommonDeps, createCommonDeps, lazyDocClient } from './common-deps.
 import type { RelayConfig } from './config.js';
 
 /** What the API's routes and use-cases (`enqueueJobs`, `resetCircuit`, the token resolver) use. */
-export type ApiDeps = Pick<CommonDeps, 'store' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'> & {
+export type ApiDeps = Pick<
+  CommonDeps,
+  'config' | 'store' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+> & {
   /** Read and reset only: the API never takes a slot. */
   pacer: PacerControl;
 };

@@ -45,6 +45,11 @@ export interface RelayConfig {
   retry: JobRetryPolicy;
   /** An open auth circuit is probed with user/info.cgi this long after it opened (`FICHIER_CIRCUIT_PROBE_S`). @default 900 */
   circuitProbeS: number;
+  /**
+   * `RELAY_ALLOW_PRIVATE_URLS=1`: callbacks, feeds and notification targets may name loopback and private
+   * hosts (local testing only). @default false
+   */
+  allowPrivateUrls: boolean;
 }
 
 /** Raised when a variable is missing or malformed; the message names it. */
@@ -140,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     // user/info.cgi allows one call per 5 minutes per user (docs/1fichier-api.md): never probe faster.
     circuitProbeS: intInRange(env, ENV.circuitProbeS, 900, 300, 7 * 86_400),
+    allowPrivateUrls: optionalString(env, ENV.allowPrivateUrls) === '1',
   };
 }

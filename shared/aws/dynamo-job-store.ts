@@ -195,6 +195,13 @@ export class DynamoJobStore implements JobStore {
     put('fileUrl', patch.fileUrl);
     put('error', patch.error);
     put('unknownAnswer', patch.unknownAnswer);
+    put('attemptsAtRetry', patch.attemptsAtRetry);
+    if (patch.retriesDelta) {
+      names['#retries'] = 'retries';
+      values[':retriesDelta'] = patch.retriesDelta;
+      values[':zero'] = 0;
+      set.push('#retries = if_not_exists(#retries, :zero) + :retriesDelta');
+    }
     put('nextAttemptAt', terminal && patch.nextAttemptAt === undefined ? null : patch.nextAttemptAt);
     put('waitReason', terminal && patch.waitReason === undefined ? null : patch.waitReason);
     if (patch.attemptsDelta) {
@@ -220,6 +227,16 @@ export class DynamoJobStore implements JobStore {
       names['#ttl'] = TTL_ATTRIBUTE;
       values[':ttl'] = Math.floor(now / 1000) + this.ttlS;
       set.push('#ttl = :ttl');
+    } else if (isTerminal(expected.status)) {
+      // A retry: the job lives again, so it must not expire, and the poller must find it if its message
+      // is lost (the pending index, sorted by the time it became pending again).
+      names['#ttl'] = TTL_ATTRIBUTE;
+      remove.push('#ttl');
+      names['#gsi1pk'] = 'gsi1pk';
+      names['#gsi1sk'] = 'gsi1sk';
+      values[':pending'] = PENDING_PARTITION;
+      values[':gsi1sk'] = `${at}#${id}`;
+      set.push('#gsi1pk = :pending', '#gsi1sk = :gsi1sk');
     }
     let condition = '#status = :from';
     if (expected.claimToken !== undefined) {

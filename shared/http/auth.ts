@@ -53,9 +53,6 @@ export function tokenFromHeaders(
   return apiKey?.trim() || undefined;
 }
 
-/** @deprecated The same as {@link tokenFromHeaders}, which also reads Basic auth. */
-export const bearerOrApiKey = tokenFromHeaders;
-
 /**
  * Resolves tokens to user ids through the store (tokens are stored as sha256 only), remembering known
  * ones briefly: one read less per request. Unknown or missing tokens raise a 401 `HttpError`.

@@ -5,6 +5,7 @@
 import type { Deps } from '../app/deps.js';
 import { jobIdFor } from './ids.js';
 import type { JobSource, JobStatus } from './model.js';
+import { RetryRefusedError, retryJob } from './retry.js';
 
 /** Conditional puts in flight at once for one request (up to 500 URLs must fit in API Gateway's 30 s). */
 const CREATE_CONCURRENCY = 16;
@@ -28,7 +29,10 @@ export interface EnqueuedJob {
   id: string;
   url: string;
   status: JobStatus;
+  /** The job existed and goes on as it was (not a failed one: that is retried). */
   duplicate: boolean;
+  /** The job existed and had failed: posting its URL again requeued it. */
+  retried?: boolean;
 }
 
 /** Creates the jobs (or finds their duplicates) and sends the new ones to the queue. */
@@ -65,18 +69,38 @@ export async function enqueueJobs(
         ),
       ),
     );
-    made.forEach(({ job, created: isNew }, k) => {
+    for (const [k, { job, created: isNew }] of made.entries()) {
+      if (!isNew && job.status === 'failed') {
+        // Posting a failed URL again is how people retry: requeue it rather than answer "duplicate".
+        try {
+          const again = await retryJob(job, deps);
+          seen.set(job.id, {
+            id: job.id,
+            url: job.url,
+            status: again.status,
+            duplicate: false,
+            retried: true,
+          });
+          continue;
+        } catch (err) {
+          if (!(err instanceof RetryRefusedError)) throw err;
+          // Someone else retried it meanwhile: it is a duplicate of that.
+        }
+      }
       seen.set(job.id, { id: job.id, url: job.url, status: job.status, duplicate: !isNew });
       if (isNew) {
         created.push(job.id);
         deps.logger.info('job queued', { jobId: job.id, source: input.source, folder: part[k]?.[1].folder });
       }
-    });
+    }
   }
   const firstSeen = new Set<string>();
   for (const id of order) {
     const out = seen.get(id) as EnqueuedJob;
-    results.push(firstSeen.has(id) ? { ...out, duplicate: true } : out);
+    if (firstSeen.has(id)) {
+      const { retried: _retried, ...rest } = out;
+      results.push({ ...rest, duplicate: true });
+    } else results.push(out);
     firstSeen.add(id);
   }
   if (created.length) {

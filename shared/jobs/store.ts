@@ -33,6 +33,10 @@ export interface JobRecord extends Job {
   waitReason?: string;
   /** The same unknown 1fichier answer, repeated: the job fails when it lasts too long. */
   unknownAnswer?: UnknownStreak;
+  /** `attempts` when the job was last retried by hand: the claim budget counts from there. */
+  attemptsAtRetry?: number;
+  /** How many times the job was retried after it failed. */
+  retries?: number;
 }
 
 /** An unknown 1fichier answer a job keeps getting: since when, and how many times. */
@@ -142,6 +146,9 @@ export type JobPatch = {
   nextAttemptAt?: number | null;
   waitReason?: string | null;
   unknownAnswer?: UnknownStreak | null;
+  attemptsAtRetry?: number;
+  /** Added to `retries`. */
+  retriesDelta?: number;
 };
 
 /** The job store. */
@@ -154,7 +161,8 @@ export interface JobStore {
   /**
    * Applies `patch` if the job is as `expected`; returns the new job. A patch that starts a new attempt
    * (`submitAttemptAt`) or leaves `submitting` also removes `reconcileCheckedThrough` and `absentSince`;
-   * one that ends the job removes `nextAttemptAt` and `waitReason`.
+   * one that ends the job removes `nextAttemptAt` and `waitReason`; one that takes an ended job back to
+   * `queued` (a retry) removes its expiry and puts it back in the pending index.
    */
   transition(id: string, expected: Expected, patch: JobPatch, now: number): Promise<JobRecord>;
   /**

@@ -147,8 +147,9 @@ export async function submitJobs(
   }
   await Promise.all(
     toClaim.map(async (job) => {
-      if (job.attempts >= config.maxAttempts) {
-        const message = `gave up after ${job.attempts} attempts${job.error ? `: ${job.error.message}` : ''}`;
+      const spent = job.attempts - (job.attemptsAtRetry ?? 0);
+      if (spent >= config.maxAttempts) {
+        const message = `gave up after ${spent} attempts${job.error ? `: ${job.error.message}` : ''}`;
         await failJob(job, { status: 'queued' }, 'gaveUp', message, deps);
         return;
       }

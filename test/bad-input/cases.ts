@@ -36,6 +36,8 @@ const post = (
   status,
   ...(code ? { code } : {}),
 });
+const basic = (credentials: string | Buffer) =>
+  `Basic ${Buffer.from(credentials as string).toString('base64')}`;
 const url = (name: string, u: string, code = 'invalidUrl'): BadCase =>
   post(name, JSON.stringify({ url: u }), 400, code);
 
@@ -54,10 +56,23 @@ export const BAD_CASES: BadCase[] = [
     authorization: 'Bearer {bad}',
     ...json,
   }),
-  post('Basic instead of Bearer', '{"url":"https://e.co/a"}', 401, 'unauthorized', {
+  post('Basic auth with a wrong token as the password', '{"url":"https://e.co/a"}', 401, 'unauthorized', {
     authorization: 'Basic dXNlcjpwYXNz',
     ...json,
   }),
+  ...(
+    [
+      ['Basic auth with empty credentials', basic(':')],
+      ['Basic auth without a colon', basic('just-a-token-without-colon')],
+      ['Basic auth that is not base64', 'Basic not*base64!'],
+      ['Basic auth with bad base64 padding', 'Basic YWJj='],
+      ['Basic auth that is not UTF-8', basic(Buffer.from([0x75, 0x3a, 0xff, 0xfe, 0xfd]))],
+      ['Basic with nothing after it', 'Basic'],
+      ['an unknown auth scheme', 'Digest username="x"'],
+    ] as const
+  ).map(([name, authorization]) =>
+    post(name, '{"url":"https://e.co/a"}', 401, 'unauthorized', { authorization, ...json }),
+  ),
   post('Bearer without a token', '{"url":"https://e.co/a"}', 401, 'unauthorized', {
     authorization: 'Bearer ',
     ...json,
@@ -223,7 +238,47 @@ export const BAD_CASES: BadCase[] = [
     'invalidCallbackUrl',
   ),
 
+  ...[
+    'http://127.0.0.1/cb',
+    'http://2130706433/cb',
+    'http://0x7f.1/cb',
+    'http://0177.0.0.1/cb',
+    'http://127.1/cb',
+    'http://[::ffff:127.0.0.1]/cb',
+    'http://[::1]/cb',
+    'http://localhost./cb',
+    'http://hooks.localhost/cb',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://10.1.2.3/cb',
+    'http://192.168.0.10/cb',
+    'http://100.64.0.1/cb',
+    'http://[fd00::1]/cb',
+    'http://0.0.0.0/cb',
+  ].map((callbackUrl) =>
+    post(
+      `callbackUrl on a private host: ${callbackUrl}`,
+      JSON.stringify({ url: 'https://e.co/a', callbackUrl }),
+      400,
+      'invalidCallbackUrl',
+    ),
+  ),
+
   // Folders and headers
+  post(
+    'folder 11 levels deep',
+    JSON.stringify({
+      url: 'https://e.co/a',
+      folder: Array.from({ length: 11 }, (_, i) => `d${i}`).join('/'),
+    }),
+    400,
+    'invalidFolder',
+  ),
+  post(
+    '21 distinct folders in one request',
+    JSON.stringify(Array.from({ length: 21 }, (_, i) => ({ url: `https://e.co/${i}`, folder: `W${i}` }))),
+    400,
+    'tooManyFolders',
+  ),
   post(
     'folder with CR/LF header injection',
     JSON.stringify({ url: 'https://e.co/a', folder: 'Films\r\nX-Injected: 1' }),
@@ -411,5 +466,36 @@ export const BAD_CASES: BadCase[] = [
     headers: authed,
     status: 400,
     code: 'invalidCursor',
+  },
+  {
+    name: 'list format that does not exist',
+    method: 'GET',
+    path: '/jobs?format=csv',
+    headers: authed,
+    status: 400,
+    code: 'invalidFormat',
+  },
+  {
+    name: 'retry of an unknown job',
+    method: 'POST',
+    path: '/jobs/AAAAAAAAAAAAAAAAAAAAAA/retry',
+    headers: authed,
+    status: 404,
+    code: 'notFound',
+  },
+  {
+    name: 'retry with GET',
+    method: 'GET',
+    path: '/jobs/AAAAAAAAAAAAAAAAAAAAAA/retry',
+    headers: authed,
+    status: 405,
+    code: 'methodNotAllowed',
+  },
+  {
+    name: 'retry without a token',
+    method: 'POST',
+    path: '/jobs/AAAAAAAAAAAAAAAAAAAAAA/retry',
+    status: 401,
+    code: 'unauthorized',
   },
 ];

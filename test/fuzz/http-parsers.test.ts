@@ -1,10 +1,10 @@
 /**
  * Property-based fuzzing of the small HTTP parsers in `shared/http/`: the `GET /jobs` query
- * (`parseListQuery`) and where a token comes from (`bearerOrApiKey`).
+ * (`parseListQuery`) and where a token comes from (`tokenFromHeaders`).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bearerOrApiKey } from '../../shared/http/auth.js';
+import { tokenFromHeaders } from '../../shared/http/auth.js';
 import { HttpError } from '../../shared/http/errors.js';
 import { parseListQuery } from '../../shared/http/job-input.js';
 import { JOB_STATUSES } from '../../shared/jobs/model.js';
@@ -39,7 +39,7 @@ describe('parseListQuery (fuzzed)', () => {
   });
 });
 
-describe('bearerOrApiKey (fuzzed)', () => {
+describe('tokenFromHeaders (fuzzed)', () => {
   const token = fc.stringMatching(/^[A-Za-z0-9._~+/=-]{1,40}$/);
 
   it('takes the token of a well-formed Bearer header, whatever the X-Api-Key', () => {
@@ -49,7 +49,7 @@ describe('bearerOrApiKey (fuzzed)', () => {
         fc.constantFrom('Bearer ', 'bearer  ', 'BEARER\t'),
         maybe(fc.string()),
         (t, prefix, key) => {
-          expect(bearerOrApiKey(`${prefix}${t}`, key)).toBe(t);
+          expect(tokenFromHeaders(`${prefix}${t}`, key)).toBe(t);
         },
       ),
       { numRuns: RUNS },
@@ -62,8 +62,9 @@ describe('bearerOrApiKey (fuzzed)', () => {
         fc.string({ minLength: 1, maxLength: 60 }),
         maybe(fc.string({ maxLength: 40 })),
         (auth, key) => {
-          const out = bearerOrApiKey(auth, key);
-          if (out !== undefined) {
+          const out = tokenFromHeaders(auth, key);
+          // Basic credentials are base64: their token is checked by the property below.
+          if (out !== undefined && !/^Basic\s/i.test(auth)) {
             expect(out).not.toMatch(/\s/);
             expect(auth).toContain(out);
           }
@@ -73,10 +74,21 @@ describe('bearerOrApiKey (fuzzed)', () => {
     );
   });
 
+  it('reads the token of Basic credentials, as the password or as the username alone', () => {
+    fc.assert(
+      fc.property(token, fc.stringMatching(/^[^:]{0,20}$/), (t, user) => {
+        const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+        expect(tokenFromHeaders(`Basic ${b64(`${user}:${t}`)}`, 'other')).toBe(t);
+        expect(tokenFromHeaders(`Basic ${b64(`${t}:`)}`, 'other')).toBe(t);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('falls back to a trimmed X-Api-Key without Authorization', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (key) => {
-        const out = bearerOrApiKey(undefined, key);
+        const out = tokenFromHeaders(undefined, key);
         expect(out).toBe(key.trim() || undefined);
       }),
       { numRuns: RUNS },
