@@ -143,8 +143,17 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   });
 
   app.get('/reports/latest', async (c) => {
-    const report = await deps.store.latestReport();
-    if (!report) throw new HttpError(404, 'notFound', 'no report yet: the poller has not run');
+    if (c.req.query('scope') === 'all') {
+      // The relay-wide report holds every user's URLs and links: admin tokens only, once tokens have scopes.
+      throw new HttpError(403, 'forbidden', 'the relay-wide report needs an admin token');
+    }
+    const report = await deps.store.latestReport(c.get('userId'));
+    if (!report)
+      throw new HttpError(
+        404,
+        'notFound',
+        'no report yet: none of your jobs has ended since the relay started',
+      );
     return c.json(report);
   });
 

@@ -40,14 +40,16 @@ export function timeInvocations(
           return value.apply(target, args);
         };
       }
+      // The relay-wide report opens and closes a cycle; the per-user ones are written in between.
       if (prop === 'latestReport') {
         return (...args: unknown[]) => {
-          pollerStart ??= performance.now();
+          if (args[0] === undefined) pollerStart ??= performance.now();
           return value.apply(target, args);
         };
       }
       if (prop === 'putReport') {
         return async (...args: unknown[]) => {
+          if (args[1] !== undefined) return value.apply(target, args);
           try {
             return await value.apply(target, args);
           } finally {

@@ -41,6 +41,11 @@ type Item = Record<string, unknown>;
 const JOB_SK = 'JOB';
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: JOB_SK });
 const remoteKey = (remoteId: number) => ({ pk: `REMOTE#${remoteId}`, sk: 'REMOTE' });
+/** The relay-wide report (operators only), or one user's. */
+const reportKey = (userId?: string) => ({
+  pk: userId === undefined ? 'REPORT' : `REPORT#${userId}`,
+  sk: 'LATEST',
+});
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Attributes that are table plumbing, not job fields. */
@@ -517,19 +522,15 @@ export class DynamoJobStore implements JobStore {
     return typeof userId === 'string' ? userId : undefined;
   }
 
-  async putReport(report: Report): Promise<void> {
+  async putReport(report: Report, userId?: string): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { pk: 'REPORT', sk: 'LATEST', report } }),
+      new PutCommand({ TableName: this.tableName, Item: { ...reportKey(userId), report } }),
     );
   }
 
-  async latestReport(): Promise<Report | undefined> {
+  async latestReport(userId?: string): Promise<Report | undefined> {
     const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: 'REPORT', sk: 'LATEST' },
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.tableName, Key: reportKey(userId), ConsistentRead: true }),
     );
     return out.Item?.report as Report | undefined;
   }

@@ -57,6 +57,8 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   const previous = await store.latestReport();
   const completed: Report['completed'] = [];
   const failures: Report['failures'] = [];
+  /** Each entry's owner, so every user gets a report of their own jobs only. */
+  const owners = new Map<string, string>();
   let requeued = 0;
   let reconciled = 0;
 
@@ -84,11 +86,13 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           at,
         );
         completed.push({ id: job.id, url: job.url, fileUrl: patch.fileUrl });
+        owners.set(job.id, job.userId);
         logger.info('job done', { jobId: job.id, remoteId: job.remoteId });
         metrics.count('JobsDone');
       } else {
         await store.transition(job.id, { status: 'submitted' }, { status: 'failed', error: patch.error }, at);
         failures.push({ id: job.id, url: job.url, error: patch.error });
+        owners.set(job.id, job.userId);
         logger.info('job failed', {
           jobId: job.id,
           remoteId: job.remoteId,
@@ -233,6 +237,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     reconciled,
   };
   await store.putReport(report);
+  await putUserReports(report, completed, failures, owners, deps);
   logger.info('poll report', {
     period: report.period,
     counts,
@@ -244,4 +249,44 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     pacer: report.pacer,
   });
   return report;
+}
+
+/**
+ * Writes the report of each user whose jobs ended this cycle: their own files and failures only (the
+ * relay-wide report holds every user's URLs and links, so it is never served to a client token).
+ */
+async function putUserReports(
+  report: Report,
+  completed: Report['completed'],
+  failures: Report['failures'],
+  owners: ReadonlyMap<string, string>,
+  deps: Pick<Deps, 'store'>,
+): Promise<void> {
+  const byUser = new Map<string, { completed: Report['completed']; failures: Report['failures'] }>();
+  const slot = (id: string) => {
+    const user = owners.get(id) as string;
+    let s = byUser.get(user);
+    if (!s) byUser.set(user, (s = { completed: [], failures: [] }));
+    return s;
+  };
+  for (const c of completed) slot(c.id).completed.push(c);
+  for (const f of failures) slot(f.id).failures.push(f);
+  for (const [userId, mine] of byUser) {
+    const previous = await deps.store.latestReport(userId);
+    await deps.store.putReport(
+      {
+        period: { from: previous?.period.to ?? null, to: report.period.to },
+        // The in-flight counts are relay-wide today (the status index has no user key); done and failed
+        // are this user's.
+        counts: { ...report.counts, done: mine.completed.length, failed: mine.failures.length },
+        completed: mine.completed.slice(0, REPORT_MAX_ENTRIES),
+        failures: mine.failures.slice(0, REPORT_MAX_ENTRIES),
+        pacer: report.pacer,
+        calls: report.calls,
+        requeued: report.requeued,
+        reconciled: report.reconciled,
+      },
+      userId,
+    );
+  }
 }

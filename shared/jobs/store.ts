@@ -209,6 +209,8 @@ export interface JobStore {
   putToken(tokenHash: string, userId: string, now: number): Promise<void>;
   /** The user a token hash belongs to. */
   userForToken(tokenHash: string): Promise<string | undefined>;
-  putReport(report: Report): Promise<void>;
-  latestReport(): Promise<Report | undefined>;
+  /** Stores the latest report: relay-wide, or one user's (their own jobs only) when `userId` is given. */
+  putReport(report: Report, userId?: string): Promise<void>;
+  /** The latest report: relay-wide (operators), or one user's. */
+  latestReport(userId?: string): Promise<Report | undefined>;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api.js';
 import { createPollerHandler } from '../../functions/poller.js';
+import { createWorkerHandler } from '../../functions/worker.js';
 import type { RelayConfig } from '../../shared/app/config.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { hashToken } from '../../shared/jobs/ids.js';
@@ -175,16 +176,40 @@ describe('HTTP API', () => {
     expect((await errorOf(badCursor)).code).toBe('invalidCursor');
   });
 
-  it('serves the latest report once the poller has run', async () => {
+  it('serves each user the report of their own jobs only, and never the relay-wide one', async () => {
     const fresh = await aws.fresh();
     const h = harness(fresh);
     await h.deps.store.putToken(hashToken(TOKEN), 'alice', Date.now());
+    await h.deps.store.putToken(hashToken(BOB), 'bob', Date.now());
     const app2 = createApiApp(h.deps);
+    const asBob = { authorization: `Bearer ${BOB}` };
     expect((await app2.request('/reports/latest', { headers: auth })).status).toBe(404);
-    const report = await createPollerHandler(h.deps)();
-    const res = await app2.request('/reports/latest', { headers: auth });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual(report);
+    const create = (token: string, url: string) =>
+      app2.request('/jobs', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: url,
+      });
+    await create(TOKEN, 'https://alice.example/secret-a.bin?sig=alice');
+    await create(BOB, 'https://bob.example/secret-b.bin?sig=bob');
+    await createWorkerHandler(h.deps)(await receiveEvent(aws.sqs, fresh.queueUrl, 2));
+    const [request] = h.fake.requests;
+    h.fake.finish(request?.id ?? 0, { 'https://bob.example/secret-b.bin?sig=bob': 'Download failed #1' });
+    const relayWide = await createPollerHandler(h.deps)();
+    expect(relayWide.completed).toHaveLength(1);
+    expect(relayWide.failures).toHaveLength(1);
+
+    const alice = await app2.request('/reports/latest', { headers: auth });
+    expect(alice.status).toBe(200);
+    const aliceText = await alice.text();
+    expect(aliceText).toContain('secret-a.bin');
+    expect(aliceText).not.toContain('bob');
+    const bob = await (await app2.request('/reports/latest', { headers: asBob })).text();
+    expect(bob).toContain('secret-b.bin');
+    expect(bob).not.toContain('alice');
+    expect(JSON.parse(bob)).toMatchObject({ counts: { done: 0, failed: 1 } });
+    const all = await app2.request('/reports/latest?scope=all', { headers: auth });
+    expect(all.status).toBe(403);
   });
 
   it('answers unknown routes with 404 JSON and wrong methods with 405 JSON', async () => {
