@@ -265,9 +265,11 @@ async function putUserReports(
   const byUser = new Map<string, { completed: Report['completed']; failures: Report['failures'] }>();
   const slot = (id: string) => {
     const user = owners.get(id) as string;
-    let s = byUser.get(user);
-    if (!s) byUser.set(user, (s = { completed: [], failures: [] }));
-    return s;
+    const known = byUser.get(user);
+    if (known) return known;
+    const fresh = { completed: [] as Report['completed'], failures: [] as Report['failures'] };
+    byUser.set(user, fresh);
+    return fresh;
   };
   for (const c of completed) slot(c.id).completed.push(c);
   for (const f of failures) slot(f.id).failures.push(f);
