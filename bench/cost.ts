@@ -13,7 +13,7 @@
  */
 import type { IngestSide } from './ingest.js';
 import { PRICES } from './lib/prices.js';
-import type { Row } from './lib/report.js';
+import { lowerIsBetterRows, type Row } from './lib/report.js';
 import type { PipelineOutcome } from './pipeline.js';
 import { RCLONE_MIN_SLEEP_MS } from './pipeline.js';
 
@@ -137,16 +137,7 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
   const oursUsd = usdPerMillion(ours);
   const naiveUsd = usdPerMillion(naiveQ);
   const label = 'naive design: 1 invocation/URL, per-job info polling';
-  const row = (metric: string, unit: string, value: number, baseline: number, note?: string): Row => ({
-    section: 'cost',
-    metric,
-    unit,
-    value,
-    baseline,
-    baselineLabel: label,
-    better: 'lower',
-    ...(note ? { note } : {}),
-  });
+  const row = lowerIsBetterRows('cost', label);
   const rows: Row[] = [
     row('Lambda invocations per URL', 'invocations', ours.lambdaInvocations, naiveQ.lambdaInvocations),
     row('worker invocations per URL', 'invocations', child.invocations.worker.length / n, 1),

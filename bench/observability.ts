@@ -22,7 +22,7 @@ import type { IngestSide } from './ingest.js';
 import { accessLogLine, EVENT_OVERHEAD_BYTES, lambdaPlatformLines } from './lib/log-lines.js';
 import type { LineCount, MeterTotals } from './lib/log-meter.js';
 import { PRICES } from './lib/prices.js';
-import type { Row } from './lib/report.js';
+import { lowerIsBetterRows, type Row } from './lib/report.js';
 import type { PipelineOutcome } from './pipeline.js';
 
 /** One observability setting: the Powertools log level and the X-Ray tracing mode. */
@@ -137,16 +137,7 @@ export function observabilityCost(
   const ours = figures(CHOSEN);
   const base = figures(BASELINE);
   const label = `previous defaults: X-Ray active on every invocation, ${BASELINE.logLevel} logs`;
-  const row = (metric: string, unit: string, value: number, baseline: number, note?: string): Row => ({
-    section: 'observability',
-    metric,
-    unit,
-    value,
-    baseline,
-    baselineLabel: label,
-    better: 'lower',
-    ...(note ? { note } : {}),
-  });
+  const row = lowerIsBetterRows('observability', label);
   const invocationsPerUrl = 1 + workerPerUrl + pollerPerUrl;
   const rows: Row[] = [
     row(

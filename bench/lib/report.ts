@@ -25,6 +25,26 @@ export interface Row {
   note?: string;
 }
 
+/**
+ * A row maker for one section whose figures share a baseline and are all better lower (cost and
+ * observability sections).
+ */
+export function lowerIsBetterRows(
+  section: string,
+  baselineLabel: string,
+): (metric: string, unit: string, value: number, baseline: number, note?: string) => Row {
+  return (metric, unit, value, baseline, note) => ({
+    section,
+    metric,
+    unit,
+    value,
+    baseline,
+    baselineLabel,
+    better: 'lower',
+    ...(note ? { note } : {}),
+  });
+}
+
 /** The whole results file. */
 export interface Results {
   startedAt: string;

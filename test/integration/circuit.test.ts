@@ -4,26 +4,30 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateSandboxKey, type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
+import { generateSandboxKey, type SandboxHandle } from '../../infra/sandbox/server.js';
 import { keyIdOf } from '../../shared/fichier/memory-pacer.js';
-import { startTestAws, type TestAws } from '../support/engines.js';
-import { type FileServer, startFileServer } from '../support/runtime.js';
-import { RELAY_TEST_TOKEN, type SandboxRelayOptions, sandboxRelay } from '../support/sandbox-relay.js';
+import type { TestAws } from '../support/engines.js';
+import type { FileServer } from '../support/runtime.js';
+import {
+  RELAY_TEST_TOKEN,
+  type SandboxRelayOptions,
+  type SandboxRelayWorld,
+  sandboxRelay,
+  startSandboxRelayWorld,
+} from '../support/sandbox-relay.js';
 
 let aws: TestAws;
 let sandbox: SandboxHandle;
 let files: FileServer;
 let run = 0;
 
+let world: SandboxRelayWorld;
 beforeAll(async () => {
-  aws = await startTestAws();
-  sandbox = await startSandbox({ port: 0, rate: 200, userInfoMinIntervalMs: 0, userInfoKeyMinIntervalMs: 0 });
-  files = await startFileServer();
+  world = await startSandboxRelayWorld({ rate: 200, userInfoMinIntervalMs: 0, userInfoKeyMinIntervalMs: 0 });
+  ({ aws, sandbox, files } = world);
 });
 afterAll(async () => {
-  await files?.close();
-  await sandbox?.close();
-  await aws?.close();
+  await world?.close();
 });
 beforeEach(() => {
   sandbox.resetStats();

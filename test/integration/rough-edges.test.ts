@@ -6,16 +6,18 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type SandboxFaults, type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js';
+import type { SandboxFaults, SandboxHandle } from '../../infra/sandbox/server.js';
 import { keyIdOf } from '../../shared/fichier/memory-pacer.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
-import { startTestAws, type TestAws } from '../support/engines.js';
-import { type FileServer, startFileServer } from '../support/runtime.js';
+import type { TestAws } from '../support/engines.js';
+import type { FileServer } from '../support/runtime.js';
 import {
   type SandboxRelay,
   type SandboxRelayOptions,
+  type SandboxRelayWorld,
   sandboxRelay,
   shiftedClock,
+  startSandboxRelayWorld,
 } from '../support/sandbox-relay.js';
 
 let aws: TestAws;
@@ -23,15 +25,13 @@ let sandbox: SandboxHandle;
 let files: FileServer;
 let run = 0;
 
+let world: SandboxRelayWorld;
 beforeAll(async () => {
-  aws = await startTestAws();
-  sandbox = await startSandbox({ port: 0, rate: 200, floodLockMs: 200 });
-  files = await startFileServer();
+  world = await startSandboxRelayWorld({ rate: 200, floodLockMs: 200 });
+  ({ aws, sandbox, files } = world);
 });
 afterAll(async () => {
-  await files?.close();
-  await sandbox?.close();
-  await aws?.close();
+  await world?.close();
 });
 beforeEach(() => {
   sandbox.resetFaults();

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createApiApp } from '../../functions/api.js';
 import { createPollerHandler } from '../../functions/poller.js';
 import { createWorkerHandler } from '../../functions/worker.js';
-import type { SandboxHandle } from '../../infra/sandbox/server.js';
+import { type SandboxHandle, type SandboxOptions, startSandbox } from '../../infra/sandbox/server.js';
 import type { RelayConfig } from '../../shared/app/config.js';
 import { createDeps } from '../../shared/app/deps.js';
 import { MemoryMetrics } from '../../shared/app/metrics.js';
@@ -17,8 +17,36 @@ import { hashToken } from '../../shared/jobs/ids.js';
 import type { JobRetryPolicy } from '../../shared/jobs/retry-policy.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import { CaptureLogger } from '../unit/jobs/fakes.js';
-import type { TestAws } from './engines.js';
+import { startTestAws, type TestAws } from './engines.js';
 import { receiveEvent } from './engines-pipeline.js';
+import { type FileServer, startFileServer } from './runtime.js';
+
+/** The engines a sandbox relay runs on: dynalite and fauxqs, a 1fichier sandbox, a loopback file server. */
+export interface SandboxRelayWorld {
+  aws: TestAws;
+  sandbox: SandboxHandle;
+  files: FileServer;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link SandboxRelayWorld}; the sandbox on port 0 with `sandboxOptions`. */
+export async function startSandboxRelayWorld(
+  sandboxOptions: SandboxOptions = {},
+): Promise<SandboxRelayWorld> {
+  const aws = await startTestAws();
+  const sandbox = await startSandbox({ port: 0, ...sandboxOptions });
+  const files = await startFileServer();
+  return {
+    aws,
+    sandbox,
+    files,
+    close: async () => {
+      await files.close();
+      await sandbox.close();
+      await aws.close();
+    },
+  };
+}
 
 /** A relay clock shifted like the sandbox's dates (`dateShiftMs`), sleeping for real. */
 export const shiftedClock = (shiftMs: number): Clock => ({
