@@ -91,8 +91,6 @@ export async function submitJobs(
       jobs: jobIds.length,
     });
     metrics.count(RELAY_METRICS.circuitOpen, jobIds.length);
-    // Their messages are acknowledged: the pending index is how they are found when the circuit closes.
-    await store.markPending(jobIds, now);
     return result();
   }
   if (pacer.pausedUntil - now > config.maxPacerWaitMs) {
@@ -183,8 +181,7 @@ export async function submitJobs(
 async function reconcileBeforeSending(jobs: JobRecord[], claim: JobPatch, b: Batch): Promise<void> {
   const { deps } = b;
   const { store, clock, config, logger, metrics } = deps;
-  // A first "not there" reading needs a second one a poll cycle later: look again as soon as that counts.
-  const wait = Math.min(config.retry.reconcileRetryMs, config.pollIntervalS * 1000 + 1000);
+  const wait = config.retry.reconcileRetryMs;
   try {
     // Requests we sent and recorded in full need no remote/info.cgi.
     const view = newRemoteView(await store.openRemotes());
@@ -257,9 +254,10 @@ async function sendChunk(chunk: JobRecord[], folderId: number, b: Batch): Promis
   const { store, clock, logger, metrics } = b.deps;
   let remoteId: number;
   try {
-    // The deadline only stops new requests (checked before each chunk): aborting one in flight would
-    // leave its fate unknown. The client's own timeouts keep a request well inside the lease.
-    const res = await b.deps.fichier.remoteRequest({ urls: chunk.map((j) => j.url), folder_id: folderId });
+    const res = await b.deps.fichier.remoteRequest(
+      { urls: chunk.map((j) => j.url), folder_id: folderId },
+      b.signal ? { signal: b.signal } : {},
+    );
     remoteId = res.id;
   } catch (err) {
     if (!(err instanceof FichierError)) throw err;
@@ -371,7 +369,6 @@ async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void>
         metrics.count(RELAY_METRICS.authFailures);
       }
       await release(job, expected, { keepAttempt: true, waitReason: action.reason }, deps);
-      await deps.store.markPending([job.id], clock.now());
       b.outcomes.set(job.id, ack);
       return;
     case 'requeue': {
