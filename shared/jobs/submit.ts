@@ -254,10 +254,9 @@ async function sendChunk(chunk: JobRecord[], folderId: number, b: Batch): Promis
   const { store, clock, logger, metrics } = b.deps;
   let remoteId: number;
   try {
-    const res = await b.deps.fichier.remoteRequest(
-      { urls: chunk.map((j) => j.url), folder_id: folderId },
-      b.signal ? { signal: b.signal } : {},
-    );
+    // The deadline only stops new requests (checked before each chunk): aborting one in flight would
+    // leave its fate unknown. The client's own timeouts keep a request well inside the lease.
+    const res = await b.deps.fichier.remoteRequest({ urls: chunk.map((j) => j.url), folder_id: folderId });
     remoteId = res.id;
   } catch (err) {
     if (!(err instanceof FichierError)) throw err;

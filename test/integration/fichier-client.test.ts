@@ -456,7 +456,11 @@ describe('pacing', () => {
     await Promise.all(Array.from({ length: 10 }, () => c.remoteList()));
     const at = calls('remote/ls.cgi').map((s) => s.at);
     expect(at).toHaveLength(10);
-    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(50 - 5);
+    // Measured where the server sees them, so connection jitter on a loaded 2-core machine counts too
+    // (Node's fetch opens sockets on demand); the pacer's own grants are checked exactly in
+    // memory-pacer.test.ts. The mean spacing must still hold the interval.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(50 - 15);
+    expect((at[at.length - 1]! - at[0]!) / (at.length - 1)).toBeGreaterThanOrEqual(50 - 2);
   });
 
   it('throws a flood error with retryAfterMs instead of waiting past maxPacerWaitMs', async () => {
