@@ -62,10 +62,22 @@ export function createWorkerHandler(
         outcomes = await submitJobs(messages, deps, signal ? { signal } : {});
       } catch (err) {
         deps.logger.error('worker batch failed; every message will be redelivered', { error: err as Error });
+        // Back once the claims' lease has ended (then they are reconciled), not after the queue's whole
+        // visibility timeout. If even this fails, the visibility timeout still brings them back.
+        const afterLeaseS = deps.config.submittingLeaseS + 1;
+        await deps.queue
+          .delay(
+            messages.map((m) => ({
+              receiptHandle: receipts.get(m.messageId) as string,
+              delayS: afterLeaseS,
+            })),
+          )
+          .catch(() => undefined);
         return {
           batchItemFailures: [...failures, ...messages.map((m) => ({ itemIdentifier: m.messageId }))],
         };
       }
+      const dropped: string[] = [];
       const retries = outcomes.filter((o) => {
         if (o.action !== 'retry') return false;
         if ((receiveCounts.get(o.messageId) ?? 1) < MAX_DEFERRALS) return true;
@@ -73,8 +85,25 @@ export function createWorkerHandler(
           messageId: o.messageId,
           reason: o.reason,
         });
+        dropped.push(o.messageId);
         return false;
       });
+      if (dropped.length) {
+        const jobOf = new Map(messages.map((m) => [m.messageId, m.jobId]));
+        // Deleted messages: the pending index is how the poller finds their jobs. If that write fails,
+        // the messages are kept (reported failed) rather than lost.
+        try {
+          await deps.store.markPending(
+            dropped.map((id) => jobOf.get(id) as string),
+            deps.clock.now(),
+          );
+        } catch (err) {
+          deps.logger.warn('could not hand jobs to the poller; keeping their messages', {
+            error: (err as Error).message,
+          });
+          for (const id of dropped) failures.push({ itemIdentifier: id });
+        }
+      }
       const delayed = retries.flatMap((o) =>
         o.action === 'retry'
           ? [{ receiptHandle: receipts.get(o.messageId) as string, delayS: o.delayS }]

@@ -288,10 +288,8 @@ async function start(
     if (change.status === 'submitted' && pollSoonMs !== undefined) schedule?.nudge(pollSoonMs);
     opts.onJobChange?.(change);
   };
-  const store = observeJobStore(
-    new DynamoJobStore(doc, config.tableName, { jobTtlDays: config.jobTtlDays }),
-    onJobChange,
-  );
+  const tableStore = new DynamoJobStore(doc, config.tableName, { jobTtlDays: config.jobTtlDays });
+  const store = observeJobStore(tableStore, onJobChange);
   const deps = createDeps(config, {
     store,
     queue: new SqsJobQueue(sqs, config.queueUrl),
@@ -310,7 +308,7 @@ async function start(
 
   // fauxqs lost every message of the previous run: send the jobs still `queued` again. Jobs left in
   // `submitting` are reconciled by the poller once their lease ends (never blindly resubmitted).
-  const requeuedAtStart = await requeueQueuedJobs(deps);
+  const requeuedAtStart = await requeueUnfinishedJobs(tableStore, deps);
 
   // HTTP: the API app plus the sample file, on loopback only.
   const app = createApiApp(deps);
@@ -407,16 +405,14 @@ function localToken(dataDir: string, given: string | undefined): { token: string
   return { token, generated: true };
 }
 
-async function requeueQueuedJobs(deps: Deps): Promise<number> {
-  let count = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listByStatus('queued', { limit: 100, ...(cursor ? { cursor } : {}) });
-    if (page.items.length > 0) await deps.queue.enqueue(page.items.map((j) => j.id));
-    count += page.items.length;
-    cursor = page.next;
-  } while (cursor);
-  return count;
+/**
+ * fauxqs keeps no messages across restarts: every unfinished job gets one again (a `submitting` one is
+ * reconciled by the worker once its lease has ended, never sent blindly).
+ */
+async function requeueUnfinishedJobs(store: DynamoJobStore, deps: Deps): Promise<number> {
+  const jobs = await store.scanUnfinished();
+  if (jobs.length > 0) await deps.queue.enqueue(jobs.map((j) => j.id));
+  return jobs.length;
 }
 
 function listen(server: Server, port: number): Promise<number> {

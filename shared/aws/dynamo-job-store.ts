@@ -10,6 +10,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isTerminal, type JobStatus } from '../jobs/model.js';
@@ -130,8 +131,8 @@ export class DynamoJobStore implements JobStore {
           Item: {
             ...jobKey(job.id),
             ...record,
-            gsi1pk: PENDING_PARTITION,
-            gsi1sk: `${at}#${job.id}`,
+            // Not in the pending index: the job's SQS message is its reminder. It enters the index only
+            // when that message may be lost (see markPending).
             gsi2pk: `USER#${job.userId}`,
             gsi2sk: `${at}#${job.id}`,
           },
@@ -233,15 +234,9 @@ export class DynamoJobStore implements JobStore {
       values[':ttl'] = Math.floor(now / 1000) + this.ttlS;
       set.push('#ttl = :ttl');
     } else if (isTerminal(expected.status)) {
-      // A retry: the job lives again, so it must not expire, and the poller must find it if its message
-      // is lost (the pending index, sorted by the time it became pending again).
+      // A retry: the job lives again, so it must not expire.
       names['#ttl'] = TTL_ATTRIBUTE;
       remove.push('#ttl');
-      names['#gsi1pk'] = 'gsi1pk';
-      names['#gsi1sk'] = 'gsi1sk';
-      values[':pending'] = PENDING_PARTITION;
-      values[':gsi1sk'] = `${at}#${id}`;
-      set.push('#gsi1pk = :pending', '#gsi1sk = :gsi1sk');
     }
     let condition = '#status = :from';
     if (expected.claimToken !== undefined) {
@@ -266,6 +261,58 @@ export class DynamoJobStore implements JobStore {
       if (isConditionFailure(err)) throw new TransitionConflictError(id, expected, { cause: err });
       throw err;
     }
+  }
+
+  async markPending(ids: readonly string[], now: number): Promise<number> {
+    let marked = 0;
+    for (const id of ids) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: jobKey(id),
+            UpdateExpression: 'SET #gsi1pk = :pending, #gsi1sk = :sk',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(#gsi1pk) AND (#status = :queued OR #status = :submitting)',
+            ExpressionAttributeNames: { '#gsi1pk': 'gsi1pk', '#gsi1sk': 'gsi1sk', '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':pending': PENDING_PARTITION,
+              ':sk': `${iso(now)}#${id}`,
+              ':queued': 'queued',
+              ':submitting': 'submitting',
+            },
+          }),
+        );
+        marked += 1;
+      } catch (err) {
+        // Already in the index, ended, or gone: nothing to remember.
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    return marked;
+  }
+
+  /**
+   * Every `queued` or `submitting` job, by a Scan: only for the local runtime's start, whose queue
+   * (fauxqs) keeps no messages across restarts. No AWS path scans.
+   */
+  async scanUnfinished(): Promise<JobRecord[]> {
+    const out: JobRecord[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'sk = :job AND (#status = :queued OR #status = :submitting)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':job': JOB_SK, ':queued': 'queued', ':submitting': 'submitting' },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(toRecord(item));
+      start = page.LastEvaluatedKey as Item | undefined;
+    } while (start);
+    return out;
   }
 
   async recordReconcileProgress(
@@ -361,14 +408,13 @@ export class DynamoJobStore implements JobStore {
   private pendingQuery(status: 'queued' | 'submitting', changedBefore?: number): QueryCommandInput {
     const names: Record<string, string> = { '#pk': STATUS_INDEX.partitionKey, '#status': 'status' };
     const values: Item = { ':pk': PENDING_PARTITION, ':status': status };
-    let keyCondition = '#pk = :pk';
+    const keyCondition = '#pk = :pk';
     let filter = '#status = :status';
     if (changedBefore !== undefined) {
-      // Changed before T implies created before T, which bounds the key range; the filter does the rest.
-      names['#sk'] = STATUS_INDEX.sortKey;
+      // Only a filter: the sort key is when a job entered the index (see markPending), which may be after
+      // its last change. The partition holds only jobs whose message may be lost, so it stays small.
       names['#updatedAt'] = 'updatedAt';
       values[':before'] = iso(changedBefore);
-      keyCondition += ' AND #sk < :before';
       filter += ' AND #updatedAt < :before';
     }
     return {

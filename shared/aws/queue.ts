@@ -5,7 +5,9 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  type QueueAttributeName,
   SendMessageBatchCommand,
   SQSClient,
   type SQSClientConfig,
@@ -33,6 +35,8 @@ export interface JobQueue {
   enqueue(jobIds: readonly string[]): Promise<void>;
   /** Makes received messages visible again only after their delay (the worker then reports them failed). */
   delay(messages: readonly DelayedMessage[]): Promise<void>;
+  /** SQS's approximate counts: waiting (visible or delayed) and in flight (held by a worker, or deferred). */
+  depth(): Promise<{ waiting: number; inFlight: number }>;
 }
 
 /** Raised when SQS refused some entries of a batch. */
@@ -93,6 +97,24 @@ export class SqsJobQueue implements JobQueue {
         );
       }
     }
+  }
+
+  async depth(): Promise<{ waiting: number; inFlight: number }> {
+    const out = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesDelayed',
+          'ApproximateNumberOfMessagesNotVisible',
+        ],
+      }),
+    );
+    const n = (name: QueueAttributeName) => Number(out.Attributes?.[name] ?? 0) || 0;
+    return {
+      waiting: n('ApproximateNumberOfMessages') + n('ApproximateNumberOfMessagesDelayed'),
+      inFlight: n('ApproximateNumberOfMessagesNotVisible'),
+    };
   }
 
   async delay(messages: readonly DelayedMessage[]): Promise<void> {

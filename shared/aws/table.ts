@@ -15,11 +15,12 @@ import {
 export const TABLE_KEY_SCHEMA = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 /**
- * Sparse. Jobs carry it only while `queued` or `submitting` (`gsi1pk = STATUS#pending`,
- * `gsi1sk = <createdAt>#<id>`, never changed, so a claim costs one index write and no key move); they leave
- * it at `submitted`. Followed remote requests carry `gsi1pk = REMOTE#open`, `gsi1sk = <submittedAt>#<id>`
- * until all their jobs end. Projection ALL: the poller reads whole items and filters on status, lease and
- * change time.
+ * Sparse, for the rare case. A job enters it (`gsi1pk = STATUS#pending`, `gsi1sk = <entered>#<id>`) only
+ * when its SQS message may be lost: the send failed, the message was dropped after too many deferrals, or
+ * the circuit acknowledged it (`markPending`); it leaves when the job leaves `queued`/`submitting`. Jobs
+ * whose messages flow never touch it, so creating, claiming and submitting a job write no index entry.
+ * Followed remote requests carry `gsi1pk = REMOTE#open`, `gsi1sk = <submittedAt>#<id>` until all their
+ * jobs end. Projection ALL: the poller reads whole items and filters on status, lease and change time.
  */
 export const STATUS_INDEX = {
   name: 'gsi1',

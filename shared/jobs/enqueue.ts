@@ -104,8 +104,13 @@ export async function enqueueJobs(
     firstSeen.add(id);
   }
   if (created.length) {
-    // If this throws the jobs still exist as `queued`; the poller re-sends stale queued jobs.
-    await deps.queue.enqueue(created);
+    try {
+      await deps.queue.enqueue(created);
+    } catch (err) {
+      // The jobs exist as `queued` without a message: the pending index makes the poller send them.
+      await deps.store.markPending(created, now);
+      throw err;
+    }
     deps.metrics.count('JobsQueued', created.length);
   }
   const dups = results.length - created.length;

@@ -219,9 +219,12 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     requeued += await requeueStaleJobs(deps, now - config.requeueAfterS * 1000);
   }
 
+  // Jobs waiting for 1fichier are not indexed (their SQS messages are their reminders): the queue's own
+  // approximate counts stand for them, plus the few the pending index holds because a message was lost.
+  const depth = await deps.queue.depth();
   const counts: Report['counts'] = {
-    queued: await store.countByStatus('queued'),
-    submitting: await store.countByStatus('submitting'),
+    queued: depth.waiting + (await store.countByStatus('queued')),
+    submitting: depth.inFlight + (await store.countByStatus('submitting')),
     submitted: await store.countByStatus('submitted'),
     done: completed.length,
     failed: failures.length,

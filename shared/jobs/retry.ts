@@ -48,8 +48,13 @@ export async function retryJob(
     }
     throw err;
   }
-  // If this throws the job is `queued` and in the pending index: the poller sends it.
-  await deps.queue.enqueue([job.id]);
+  try {
+    await deps.queue.enqueue([job.id]);
+  } catch (err) {
+    // `queued` without a message: the pending index makes the poller send it.
+    await deps.store.markPending([job.id], deps.clock.now());
+    throw err;
+  }
   deps.logger.info('job retried', { jobId: job.id, retries: queued.retries, lastError: job.error?.code });
   deps.metrics.count('JobsRetried');
   return queued;

@@ -90,7 +90,11 @@ export interface Page<T> {
 /** The poller's report of one cycle (`GET /reports/latest`). */
 export interface Report {
   period: { from: string | null; to: string };
-  /** Non-terminal jobs right now, and jobs that became terminal during the period. */
+  /**
+   * Non-terminal jobs right now (`queued` and `submitting` from the queue's approximate depth: waiting
+   * messages, and messages held by a worker or waiting out a deferral), and jobs that became terminal
+   * during the period.
+   */
   counts: Record<JobStatus, number>;
   completed: { id: string; url: string; fileUrl: string }[];
   failures: { id: string; url: string; error: JobError }[];
@@ -165,6 +169,13 @@ export interface JobStore {
    * `queued` (a retry) removes its expiry and puts it back in the pending index.
    */
   transition(id: string, expected: Expected, patch: JobPatch, now: number): Promise<JobRecord>;
+  /**
+   * Puts `queued` or `submitting` jobs whose SQS message may be lost (a failed send, a message dropped
+   * after too many deferrals, a circuit that acknowledged it) into the pending index, where the poller
+   * finds them. Jobs are not in that index otherwise: it costs nothing while messages flow. Returns how
+   * many were added (jobs already there, ended or gone are skipped).
+   */
+  markPending(ids: readonly string[], now: number): Promise<number>;
   /**
    * Records reconciliation progress on a `submitting` job still held by `claimToken`:
    * `checkedThrough` (`reconcileCheckedThrough`) if it moves forward, and `absentSince` if none is

@@ -91,6 +91,8 @@ export async function submitJobs(
       jobs: jobIds.length,
     });
     metrics.count(RELAY_METRICS.circuitOpen, jobIds.length);
+    // Their messages are acknowledged: the pending index is how they are found when the circuit closes.
+    await store.markPending(jobIds, now);
     return result();
   }
   if (pacer.pausedUntil - now > config.maxPacerWaitMs) {
@@ -181,7 +183,8 @@ export async function submitJobs(
 async function reconcileBeforeSending(jobs: JobRecord[], claim: JobPatch, b: Batch): Promise<void> {
   const { deps } = b;
   const { store, clock, config, logger, metrics } = deps;
-  const wait = config.retry.reconcileRetryMs;
+  // A first "not there" reading needs a second one a poll cycle later: look again as soon as that counts.
+  const wait = Math.min(config.retry.reconcileRetryMs, config.pollIntervalS * 1000 + 1000);
   try {
     // Requests we sent and recorded in full need no remote/info.cgi.
     const view = newRemoteView(await store.openRemotes());
@@ -368,6 +371,7 @@ async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void>
         metrics.count(RELAY_METRICS.authFailures);
       }
       await release(job, expected, { keepAttempt: true, waitReason: action.reason }, deps);
+      await deps.store.markPending([job.id], clock.now());
       b.outcomes.set(job.id, ack);
       return;
     case 'requeue': {

@@ -43,6 +43,9 @@ describe('POST /admin/circuit/reset on the API deps', () => {
       body: JSON.stringify({ url: 'https://reset.example/a.iso' }),
     });
     expect(created.status).toBe(202);
+    // The worker acknowledged its message while the circuit was open, putting it in the pending index.
+    const [job] = ((await created.json()) as { jobs: { id: string }[] }).jobs;
+    await deps.store.markPending([job?.id ?? ''], Date.now());
 
     // Act
     const res = await app.request('/admin/circuit/reset', { method: 'POST', headers: auth });

@@ -288,7 +288,9 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(undecided?.reconcileCheckedThrough).toBe(before[RECONCILE_MAX_INFO_CALLS - 1]);
     expect(t.fake.requests).toHaveLength(41);
 
-    // Try 2 (poller): starts after the stored progress and finds the accepted request.
+    // Try 2 (poller, as when the message was dropped after too many deferrals and the worker put the job
+    // in the pending index): starts after the stored progress and finds the accepted request.
+    await t.deps.store.markPending([job?.id ?? ''], t.clock.now());
     const report = await t.poller();
     expect(report.reconciled).toBe(1);
     const after = await t.deps.store.getJob(job?.id ?? '');
@@ -316,6 +318,8 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const accepted = t.fake.requests[40]?.id;
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
     t.fake.calls.length = 0;
+    // The poller reconciles the jobs the pending index holds (a message that may be lost).
+    await t.deps.store.markPending([job?.id ?? ''], t.clock.now());
 
     const report = await t.poller();
 
@@ -378,6 +382,11 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     );
 
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+    // As if their messages were dropped after too many deferrals: the pending index hands them to the poller.
+    await t.deps.store.markPending(
+      jobs.map((j) => j.id),
+      t.clock.now(),
+    );
     // One reading is no proof (the listing may be cut or lag): the jobs wait for the next cycle.
     expect((await t.poller()).reconciled).toBe(0);
     const waiting = await t.deps.store.getJobs(jobs.map((j) => j.id));

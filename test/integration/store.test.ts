@@ -63,7 +63,8 @@ describe('DynamoJobStore', () => {
     expect(stored?.reconcileCheckedThrough).toBe(1030);
     expect(stored?.status).toBe('submitting');
     expect(stored?.updatedAt).toBe(claimed.updatedAt);
-    // The poller still finds it as a lease-ended `submitting` job.
+    // Once in the pending index, the poller still finds it as a lease-ended `submitting` job.
+    await store.markPending([job.id], T0);
     const listed = await store.listByStatus('submitting', { changedBefore: T0 + 3_001 });
     expect(listed.items.map((j) => j.id)).toContain(job.id);
 
@@ -158,10 +159,16 @@ describe('DynamoJobStore', () => {
     expect(JSON.stringify(raw.Item).length).toBeLessThan(1024);
   });
 
-  it('lists jobs by status oldest first, bounded by changedBefore, and tells queued from submitting', async () => {
+  it('lists the jobs put in the pending index by status, oldest first, bounded by changedBefore, queued apart from submitting', async () => {
     const cfg = await aws.fresh();
     const s = new DynamoJobStore(aws.doc, cfg.tableName);
-    for (let i = 0; i < 5; i++) await s.createJob(newJob('u', `https://example.com/s${i}`), T0 + i * 1000);
+    for (let i = 0; i < 5; i++) {
+      const { job } = await s.createJob(newJob('u', `https://example.com/s${i}`), T0 + i * 1000);
+      // A new job is not in the pending index: its SQS message is its reminder.
+      expect(await s.countByStatus('queued')).toBe(i);
+      expect(await s.markPending([job.id], T0 + i * 1000)).toBe(1);
+      expect(await s.markPending([job.id], T0 + i * 1000)).toBe(0);
+    }
     const all = await s.listByStatus('queued', { limit: 2 });
     expect(all.items.map((j) => j.url)).toEqual(['https://example.com/s0', 'https://example.com/s1']);
     const rest = await s.listByStatus('queued', { limit: 10, cursor: all.next });
