@@ -2,15 +2,15 @@
  * Use-case of the SQS worker: claim the jobs of a batch of messages (`queued → submitting`), group them
  * by folder, send up to `batchMaxUrls` URLs per remote/request.cgi and mark them `submitted`. What a job
  * does after a failed call is decided by `retry-policy.ts`; this file only carries it out. Long waits go
- * back to SQS as a visibility delay (the worker never sleeps them out). Jobs found in `submitting` after
- * their lease are reconciled first, by the loop the poller shares.
+ * back to SQS as a visibility delay (the worker never sleeps them out). Jobs whose request may exist at
+ * 1fichier (a lost answer, or found `submitting` after their lease) go to the pending index, where the
+ * poller reconciles them in bulk with one remote/ls.cgi a cycle (`reconcileJobs`).
  */
 import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
 import { FichierError } from '../fichier/errors.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
-import { newRemoteView, reconcileJobs } from './reconcile.js';
 import { actionForUnsent, decideJobAction, type JobAction } from './retry-policy.js';
 import { type JobPatch, type JobRecord, TransitionConflictError } from './store.js';
 
@@ -167,51 +167,23 @@ export async function submitJobs(
   const order = new Map(jobIds.map((id, i) => [id, i]));
   b.pending.sort((x, y) => (order.get(x.id) ?? 0) - (order.get(y.id) ?? 0));
 
-  if (toReconcile.length) await reconcileBeforeSending(toReconcile, claim, b);
+  if (toReconcile.length) {
+    // Reconciliation runs in bulk in the poller (one remote/ls.cgi a cycle for every such job), never per
+    // batch here: the pending index is how it finds these jobs, and their messages are done.
+    await store.markPending(
+      toReconcile.map((j) => j.id),
+      now,
+    );
+    logger.info('jobs past their lease handed to the poller for reconciliation', {
+      jobs: toReconcile.length,
+    });
+  }
 
   if (b.pending.length) {
     logger.info('jobs submitting', { jobIds: b.pending.map((j) => j.id), leaseUntil });
   }
   await sendAll(b);
   return result();
-}
-
-/**
- * Jobs found `submitting` past their lease: the shared reconciliation loop decides them. Those proven
- * absent are claimed again and join the batch; the others wait.
- */
-async function reconcileBeforeSending(jobs: JobRecord[], claim: JobPatch, b: Batch): Promise<void> {
-  const { deps } = b;
-  const { store, clock, config, logger, metrics } = deps;
-  // A first "not there" reading needs a second one a poll cycle later: look again as soon as that counts.
-  const wait = Math.min(config.retry.reconcileRetryMs, config.pollIntervalS * 1000 + 1000);
-  try {
-    // Requests we sent and recorded in full need no remote/info.cgi.
-    const view = newRemoteView(await store.openRemotes());
-    const { absent, waiting } = await reconcileJobs(jobs, deps, view);
-    for (const job of waiting) b.outcomes.set(job.id, retryAfter(wait, 'reconciliation not finished'));
-    for (const job of absent) {
-      try {
-        b.pending.push(
-          await store.transition(
-            job.id,
-            { status: 'submitting', claimToken: job.claimToken ?? '' },
-            claim,
-            clock.now(),
-          ),
-        );
-        logger.info('job reconciled: not at 1fichier, submitting again', { jobId: job.id });
-        metrics.count('JobsReconciledResubmit');
-      } catch (err) {
-        if (!(err instanceof TransitionConflictError)) throw err;
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof FichierError)) throw err;
-    // Could not ask 1fichier: they stay `submitting` (with what was read) and are tried again later.
-    logger.warn('reconciliation could not reach 1fichier', { error: err.message, jobs: jobs.length });
-    for (const job of jobs) b.outcomes.set(job.id, retryAfter(wait, err.message));
-  }
 }
 
 /** Sends the pending jobs folder by folder, chunk by chunk, until done or stopped by an action. */
@@ -356,14 +328,13 @@ async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void>
     case 'fail':
       await failJob(job, expected, action.code, action.message, deps);
       return;
-    case 'reconcile': {
-      // 1fichier may hold it: it stays `submitting` and is reconciled once the lease ends.
-      const leaseMs = Math.max(0, (job.leaseUntil ?? clock.now()) - clock.now());
+    case 'reconcile':
+      // 1fichier may hold it: it stays `submitting`, and the poller reconciles it once the lease ends.
       logger.warn('submit outcome unknown, will reconcile', { jobId: job.id, reason: action.reason });
       metrics.count('SubmitUnknownOutcome');
-      b.outcomes.set(job.id, retryAfter(leaseMs + 1000, 'submit outcome unknown'));
+      await deps.store.markPending([job.id], clock.now());
+      b.outcomes.set(job.id, ack);
       return;
-    }
     case 'hold':
       if (!b.authCounted) {
         b.authCounted = true;

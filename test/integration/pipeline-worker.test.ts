@@ -203,9 +203,11 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(t.fake.requests).toHaveLength(1);
 
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
+    // Past the lease the worker hands them to the poller (pending index) and is done with the messages.
     const late = await t.worker(event);
-
     expect(late.batchItemFailures).toEqual([]);
+    await t.poller();
+
     expect(t.fake.requests).toHaveLength(1);
     const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
     expect(after.every((j) => j.status === 'submitted' && j.remoteId === t.fake.requests[0]?.id)).toBe(true);
@@ -246,8 +248,9 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     t.fake.calls.length = 0;
 
     const res = await t.worker(event);
-
     expect(res.batchItemFailures).toEqual([]);
+    await t.poller();
+
     const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
     expect(after.map((j) => [j.status, j.remoteId])).toEqual([
       ['submitted', accepted],
@@ -278,9 +281,11 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
     t.fake.calls.length = 0;
 
-    // Try 1 (worker, redelivered message): 30 info calls, undecided, handed back; progress stored.
-    const first = await t.worker(event);
-    expect(first.batchItemFailures).toHaveLength(1);
+    // Try 1 (poller, after the redelivered message handed the job to it): 30 info calls, undecided;
+    // progress stored.
+    const handed = await t.worker(event);
+    expect(handed.batchItemFailures).toEqual([]);
+    await t.poller();
     const undecided = await t.deps.store.getJob(job?.id ?? '');
     expect(undecided?.status).toBe('submitting');
     expect(undecided?.claimToken).toBe(claimed?.claimToken);
@@ -288,9 +293,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(undecided?.reconcileCheckedThrough).toBe(before[RECONCILE_MAX_INFO_CALLS - 1]);
     expect(t.fake.requests).toHaveLength(41);
 
-    // Try 2 (poller, as when the message was dropped after too many deferrals and the worker put the job
-    // in the pending index): starts after the stored progress and finds the accepted request.
-    await t.deps.store.markPending([job?.id ?? ''], t.clock.now());
+    // Try 2 (the next poll cycle): starts after the stored progress and finds the accepted request.
     const report = await t.poller();
     expect(report.reconciled).toBe(1);
     const after = await t.deps.store.getJob(job?.id ?? '');
@@ -343,16 +346,18 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const accepted = t.fake.requests[0]?.id;
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
 
-    // The two messages come back in different batches: the first reconciles one job and follows the
-    // request with that job only.
+    // The two messages come back at different times: the first job is reconciled alone, and its request
+    // followed with that job only.
     const [first, second] = event.Records;
     await t.worker({ Records: first ? [first] : [] });
+    await t.poller();
     const open = await t.deps.store.openRemotes();
     expect(open).toHaveLength(1);
     expect(open[0]?.complete).toBeUndefined();
     t.fake.calls.length = 0;
 
     await t.worker({ Records: second ? [second] : [] });
+    await t.poller();
 
     expect(t.fake.calls).toEqual(['ls', `info:${accepted}`]);
     expect(t.fake.requests).toHaveLength(1);
@@ -376,17 +381,13 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
       }),
     ];
     const res = await t.worker(event);
-    expect(res.batchItemFailures).toHaveLength(2);
+    // Their fate is unknown: handed to the poller's reconciliation (pending index), messages done.
+    expect(res.batchItemFailures).toEqual([]);
     expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'submitting')).toBe(
       true,
     );
 
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
-    // As if their messages were dropped after too many deferrals: the pending index hands them to the poller.
-    await t.deps.store.markPending(
-      jobs.map((j) => j.id),
-      t.clock.now(),
-    );
     // One reading is no proof (the listing may be cut or lag): the jobs wait for the next cycle.
     expect((await t.poller()).reconciled).toBe(0);
     const waiting = await t.deps.store.getJobs(jobs.map((j) => j.id));
