@@ -61,24 +61,12 @@ export interface FichierLogger {
   warn?(message: string, fields: Record<string, unknown>): void;
 }
 
-/** HTTP timeouts of the client's own Agent. */
-export interface FichierTimeouts {
-  /**
-   * Not applied by the client itself: Node's `fetch` connects within its own 10 s. Kept so a caller's
-   * settings still type-check; pass a `dispatcher` to change it.
-   */
-  connectTimeoutMs?: number;
-  /**
-   * With `bodyTimeoutMs`, the one deadline of a whole exchange (headers + body): Node's `fetch` (undici
-   * inside, without the 525 KiB of the undici package in each bundle) has no per-phase timeouts.
-   * @default 30000
-   */
-  headersTimeoutMs?: number;
-  /** @default 30000 */
-  bodyTimeoutMs?: number;
-  /** Not applied (Node's global dispatcher keeps its sockets 4 s). */
-  keepAliveTimeoutMs?: number;
-}
+/**
+ * The one deadline of a whole exchange (connect, headers and body): Node's `fetch` (undici inside, without
+ * the 525 KiB of the undici package in each bundle) has no per-phase timeouts. It stays well under half the
+ * 120 s submit lease, so a request started before the batch deadline ends inside the lease.
+ */
+export const DEFAULT_FICHIER_TIMEOUT_MS = 60_000;
 
 /** Options of {@link createFichierClient}. */
 export interface FichierClientOptions {
@@ -97,7 +85,8 @@ export interface FichierClientOptions {
   maxPacerWaitMs?: number;
   /** An undici dispatcher to use instead of Node's global one (tests; not closed by `close()`). */
   dispatcher?: Dispatcher;
-  timeouts?: FichierTimeouts;
+  /** Deadline of one exchange. @default DEFAULT_FICHIER_TIMEOUT_MS */
+  timeoutMs?: number;
   /** Time source for retry sleeps and the user/info cache. @default systemClock */
   clock?: Clock;
   /** Jitter source. @default Math.random */
@@ -122,8 +111,6 @@ interface CallOptions {
   submit?: boolean;
   /** The half-open probe of an open circuit (user/info.cgi): the one call allowed while it is open. */
   probe?: boolean;
-  /** Aborts the HTTP exchange (a worker batch past its deadline). */
-  signal?: AbortSignal;
 }
 
 interface RawAnswer {
@@ -153,8 +140,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
   );
   const maxWait = opts.maxPacerWaitMs;
   const userInfoTtlMs = Math.max(USER_INFO_TTL_MS, opts.userInfoTtlMs ?? USER_INFO_TTL_MS);
-  const t = opts.timeouts ?? {};
-  const totalMs = (t.headersTimeoutMs ?? 30_000) + (t.bodyTimeoutMs ?? 30_000);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_FICHIER_TIMEOUT_MS;
   const log = opts.logger ?? {};
 
   let userInfoCache: { keyId: string; at: number; value: Promise<UserInfoResult> } | undefined;
@@ -178,17 +164,12 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
     };
   }
 
-  async function send(
-    operation: string,
-    key: string,
-    body: unknown,
-    signal?: AbortSignal,
-  ): Promise<RawAnswer> {
-    const timeout = AbortSignal.timeout(totalMs);
+  async function send(operation: string, key: string, body: unknown): Promise<RawAnswer> {
+    const timeout = AbortSignal.timeout(timeoutMs);
     const res = await fetch(`${baseUrl}/${operation}`, {
       method: 'POST',
       ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      signal: timeout,
       headers: {
         authorization: `Bearer ${key}`,
         'content-type': 'application/json',
@@ -242,7 +223,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
 
       let answer: RawAnswer;
       try {
-        answer = await send(operation, key, body, callOpts.signal);
+        answer = await send(operation, key, body);
       } catch (cause) {
         const err = classifyNetworkError(cause, operation, { submit: callOpts.submit });
         if (!err.retryable || retries >= policy.maxRetries) throw err;
@@ -364,10 +345,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
   });
 
   const client: FichierClient = {
-    async remoteRequest(
-      body: RemoteRequestBody,
-      opts: { signal?: AbortSignal } = {},
-    ): Promise<RemoteRequestResult> {
+    async remoteRequest(body: RemoteRequestBody): Promise<RemoteRequestResult> {
       if (!Array.isArray(body.urls) || body.urls.length === 0) {
         throw new FichierError('remote/request.cgi needs at least one URL');
       }
@@ -375,7 +353,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
       // 1fichier's root is folder 0; real clients send folder_id only for a sub-folder.
       if (body.folder_id !== undefined && body.folder_id > 0) wire.folder_id = body.folder_id;
       if (body.headers && Object.keys(body.headers).length > 0) wire.headers = body.headers;
-      return call('remote/request.cgi', wire, parseRemoteRequest, { submit: true, signal: opts.signal });
+      return call('remote/request.cgi', wire, parseRemoteRequest, { submit: true });
     },
 
     async remoteList(): Promise<RemoteListEntry[]> {

@@ -111,8 +111,7 @@ export function isRemotePending(executionDate: string | undefined | null): boole
 
 /** The client surface every other module codes against (implemented in `shared/fichier/client.ts`). */
 export interface FichierApi {
-  /** `signal` aborts the exchange; an aborted submit is then maybe submitted (reconciled). */
-  remoteRequest(body: RemoteRequestBody, opts?: { signal?: AbortSignal }): Promise<RemoteRequestResult>;
+  remoteRequest(body: RemoteRequestBody): Promise<RemoteRequestResult>;
   remoteList(): Promise<RemoteListEntry[]>;
   remoteInfo(id: number): Promise<RemoteInfoResult>;
   folderList(folderId?: number): Promise<FolderListResult>;

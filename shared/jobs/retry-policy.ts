@@ -22,8 +22,6 @@ export interface JobRetryPolicy {
    * `FICHIER_UNKNOWN_GIVE_UP_S`), so nothing waits forever in silence. @default 86400
    */
   unknownGiveUpS: number;
-  /** Wait before a job whose reconciliation is not finished is looked at again. @default 60000 */
-  reconcileRetryMs: number;
   /** Shortest wait handed to the queue (SQS delays are whole seconds). @default 1000 */
   minDelayMs: number;
 }
@@ -33,7 +31,6 @@ export const DEFAULT_JOB_RETRY_POLICY: Readonly<JobRetryPolicy> = Object.freeze(
   unknownBackoffMs: 5 * 60_000,
   unknownBackoffMaxMs: 60 * 60_000,
   unknownGiveUpS: 24 * 3600,
-  reconcileRetryMs: 60_000,
   minDelayMs: 1000,
 });
 

@@ -74,8 +74,8 @@ const quietLogger: RelayLogger = {
   error: () => {},
 } as unknown as RelayLogger;
 
-/** The client's headers and body timeouts: shorter than the sandbox's held requests. */
-const CLIENT_TIMEOUT_MS = 1_500;
+/** The client's deadline per exchange: shorter than the sandbox's held requests (5 s). */
+const CLIENT_TIMEOUT_MS = 3_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -150,11 +150,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       policy: handle.deps.config.pacing,
       maxPacerWaitMs: handle.deps.config.maxPacerWaitMs,
       clock: handle.deps.clock,
-      timeouts: {
-        connectTimeoutMs: 1_000,
-        headersTimeoutMs: CLIENT_TIMEOUT_MS,
-        bodyTimeoutMs: CLIENT_TIMEOUT_MS,
-      },
+      timeoutMs: CLIENT_TIMEOUT_MS,
     });
     clients.push(real);
     handle.deps.fichier = {
@@ -306,7 +302,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         await rt.deps.queue.enqueue([...jobIds.values()].slice(0, 50));
         injected.duplicateMessages += Math.min(50, jobIds.size);
       }
-      if (terminal >= opts.jobs || Date.now() > deadline) break;
+      // Both restarts always happen, even when every job ended before the second (a fast run).
+      if ((terminal >= opts.jobs && restarts >= 2) || Date.now() > deadline) break;
       await sleep(1_000);
     }
     note(Date.now() > deadline ? 'deadline reached' : 'every job is terminal');

@@ -151,7 +151,7 @@ function client(extra: Partial<FichierClientOptions> = {}) {
     policy: fast,
     pacer: new MemoryPacer({ policy: fast }),
     random: () => 1,
-    timeouts: { connectTimeoutMs: 2000, headersTimeoutMs: 5000, bodyTimeoutMs: 5000 },
+    timeoutMs: 10_000,
     ...extra,
   });
   clients.push(c);

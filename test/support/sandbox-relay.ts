@@ -90,7 +90,7 @@ export async function sandboxRelay(
       ipLockPauseMs: 3000,
       transientBaseMs: 20,
     },
-    retry: { ...base.retry, unknownBackoffMs: 1200, reconcileRetryMs: 300, ...ctx.retry },
+    retry: { ...base.retry, unknownBackoffMs: 1200, ...ctx.retry },
   };
   const logger = new CaptureLogger();
   const deps = createDeps(config, {
