@@ -27,6 +27,8 @@ import { DynamoReportStore } from '../../shared/aws/dynamo-report-store.js';
 import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
 import { ensureTable } from '../../shared/aws/table.js';
 import { ENV } from '../../shared/config/env-names.js';
+import { systemClock } from '../../shared/fichier/clock.js';
+import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { generateToken, hashToken } from '../../shared/jobs/ids.js';
 import { POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
 import type { Report } from '../../shared/reports/store.js';
@@ -314,7 +316,7 @@ async function start(
     pollTimer,
     reports: new DynamoReportStore(doc, config.tableName, { ttlDays: config.jobTtlDays }),
     queue: new SqsJobQueue(sqs, config.queueUrl),
-    pacer: new DynamoPacer(doc, config.tableName, { policy: config.pacing }),
+    pacer: new SlotBank(new DynamoPacer(doc, config.tableName, { policy: config.pacing }), systemClock),
     logger,
     hooks: opts.hooks ?? {},
   });

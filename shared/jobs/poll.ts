@@ -10,6 +10,7 @@ import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
 import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
 import type { PacerState } from '../fichier/pacer.js';
+import { SlotBank } from '../fichier/slot-bank.js';
 import { isRemotePending, type RemoteInfoResult } from '../fichier/types.js';
 import type { Report } from '../reports/store.js';
 import { probeCircuit } from './circuit.js';
@@ -28,8 +29,12 @@ export const POLL_MAX_JOBS = 1000;
  * Lambda has 60 s); the next cycle picks up the rest.
  */
 export const POLL_INFO_BUDGET_MS = 40_000;
-/** Most entries of `completed` / `failures` kept in the stored report. */
-export const REPORT_MAX_ENTRIES = 200;
+/**
+ * Most entries of `completed` / `failures` kept in a stored report: a report item stays a few KB (a
+ * DynamoDB write unit per KB is billed each cycle). `counts` has the totals, and `GET /jobs?status=done`
+ * lists every finished job.
+ */
+export const REPORT_MAX_ENTRIES = 20;
 
 type PollDeps = Pick<
   Deps,
@@ -171,6 +176,9 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
       if (remotes.length > 0) {
         const list = await listOf(deps.fichier, view);
         const executed = new Set(list.filter((e) => !isRemotePending(e.execution_date)).map((e) => e.id));
+        // Every remote/info.cgi of this cycle is known now: their pacer slots in one write.
+        const infoCalls = remotes.filter((r) => executed.has(r.remoteId)).length;
+        if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, infoCalls);
         for (const remote of remotes) {
           if (!executed.has(remote.remoteId)) continue;
           if (clock.now() - now > POLL_INFO_BUDGET_MS) {
@@ -198,6 +206,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           await settle(remote, info);
           settled.add(remote.remoteId);
         }
+        if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
       }
       if (leaseEnded.length > 0) {
         const outcome = await reconcileJobs(leaseEnded, deps, view);
@@ -270,8 +279,8 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   const report: Report = {
     period: { from: previous?.period.to ?? null, to: new Date(now).toISOString() },
     counts,
-    completed: completed.slice(0, REPORT_MAX_ENTRIES),
-    failures: failures.slice(0, REPORT_MAX_ENTRIES),
+    completed: completed.slice(-REPORT_MAX_ENTRIES),
+    failures: failures.slice(-REPORT_MAX_ENTRIES),
     pacer: pacerNow,
     calls: { ...view.calls },
     requeued,
@@ -333,8 +342,8 @@ async function putUserReports(
         // The in-flight counts are relay-wide today (the status index has no user key); done and failed
         // are this user's.
         counts: { ...report.counts, done: mine.completed.length, failed: mine.failures.length },
-        completed: mine.completed.slice(0, REPORT_MAX_ENTRIES),
-        failures: mine.failures.slice(0, REPORT_MAX_ENTRIES),
+        completed: mine.completed.slice(-REPORT_MAX_ENTRIES),
+        failures: mine.failures.slice(-REPORT_MAX_ENTRIES),
         pacer: report.pacer,
         calls: report.calls,
         requeued: report.requeued,
