@@ -10,6 +10,7 @@
 import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
 import { FichierError } from '../fichier/errors.js';
+import { handToPoller } from './hand-to-poller.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
 import { pollPlanPolicy } from './poll-plan.js';
@@ -107,7 +108,7 @@ export async function submitJobs(
     });
     metrics.count(RELAY_METRICS.circuitOpen, jobIds.length);
     // Their messages are acknowledged: the pending index is how they are found when the circuit closes.
-    await store.markPending(jobIds, now);
+    await handToPoller(jobIds, deps, now);
     return result();
   }
   if (pacer.pausedUntil - now > config.maxPacerWaitMs) {
@@ -193,8 +194,9 @@ export async function submitJobs(
   if (toReconcile.length) {
     // Reconciliation runs in bulk in the poller (one remote/ls.cgi a cycle for every such job), never per
     // batch here: the pending index is how it finds these jobs, and their messages are done.
-    await store.markPending(
+    await handToPoller(
       toReconcile.map((j) => j.id),
+      deps,
       now,
     );
     logger.info('jobs past their lease handed to the poller for reconciliation', {
@@ -345,7 +347,7 @@ async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void>
       // 1fichier may hold it: it stays `submitting`, and the poller reconciles it once the lease ends.
       logger.warn('submit outcome unknown, will reconcile', { jobId: job.id, reason: action.reason });
       metrics.count('SubmitUnknownOutcome');
-      await deps.store.markPending([job.id], clock.now());
+      await handToPoller([job.id], deps, clock.now());
       b.outcomes.set(job.id, ack);
       return;
     case 'hold':
@@ -355,7 +357,7 @@ async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void>
         metrics.count(RELAY_METRICS.authFailures);
       }
       await release(job, expected, { keepAttempt: true, waitReason: action.reason }, deps);
-      await deps.store.markPending([job.id], clock.now());
+      await handToPoller([job.id], deps, clock.now());
       b.outcomes.set(job.id, ack);
       return;
     case 'requeue': {
