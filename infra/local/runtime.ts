@@ -22,11 +22,13 @@ import { loadConfig, type RelayConfig } from '../../shared/app/config.js';
 import { createDeps, type Deps, type Hooks, type RelayLogger } from '../../shared/app/deps.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
+import { DynamoTokenStore } from '../../shared/aws/dynamo-token-store.js';
 import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
 import { ensureTable } from '../../shared/aws/table.js';
 import { ENV } from '../../shared/config/env-names.js';
-import { generateToken, hashToken } from '../../shared/jobs/ids.js';
+import { generateToken } from '../../shared/jobs/ids.js';
 import type { Report } from '../../shared/jobs/store.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import {
   type SandboxHandle,
   type SandboxOptions,
@@ -292,6 +294,7 @@ async function start(
   const store = observeJobStore(tableStore, onJobChange);
   const deps = createDeps(config, {
     store,
+    tokens: new DynamoTokenStore(doc, config.tableName),
     queue: new SqsJobQueue(sqs, config.queueUrl),
     pacer: new DynamoPacer(doc, config.tableName, { policy: config.pacing }),
     logger,
@@ -301,10 +304,12 @@ async function start(
   // The client token, stored only as its hash. A generated one is kept in the data dir so it stays valid
   // and the same across restarts.
   const { token, generated: tokenGenerated } = localToken(dataDir, opts.token);
-  const tokenHash = hashToken(token);
-  if ((await deps.store.userForToken(tokenHash)) === undefined) {
-    await deps.store.putToken(tokenHash, LOCAL_USER_ID, Date.now());
-  }
+  // The first token is admin: it can make tokens for other users (docs/pipeline.md, "Tokens").
+  await registerToken(
+    deps.tokens,
+    { token, userId: LOCAL_USER_ID, scope: 'admin', name: 'local' },
+    Date.now(),
+  );
 
   // fauxqs lost every message of the previous run: send the jobs still `queued` again. Jobs left in
   // `submitting` are reconciled by the poller once their lease ends (never blindly resubmitted).

@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoJobStore } from '../aws/dynamo-job-store.js';
+import { DynamoTokenStore } from '../aws/dynamo-token-store.js';
 import { createSqsClient, SqsJobQueue } from '../aws/queue.js';
 import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
 import { ENV } from '../config/env-names.js';
@@ -20,7 +21,7 @@ import { MemoryMetrics, PowertoolsMetrics, type RelayMetrics } from './metrics.j
 /** What every function uses. */
 export type CommonDeps = Pick<
   Deps,
-  'config' | 'store' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+  'config' | 'store' | 'tokens' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
 >;
 
 /** A DynamoDB document client built on first use, so one client serves the store and the pacer. */
@@ -73,6 +74,7 @@ export function createCommonDeps(
     metrics: overrides.metrics ?? createMetrics(),
     store:
       overrides.store ?? new DynamoJobStore(docClient(), config.tableName, { jobTtlDays: config.jobTtlDays }),
+    tokens: overrides.tokens ?? new DynamoTokenStore(docClient(), config.tableName),
     queue: overrides.queue ?? new SqsJobQueue(createSqsClient(), config.queueUrl),
     keyProvider: overrides.keyProvider ?? createKeyProvider(config),
   };

@@ -11,6 +11,7 @@ import type { Clock } from '../fichier/clock.js';
 import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
 import type { JobStore } from '../jobs/store.js';
+import type { TokenStore } from '../tokens/store.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import { createFichierDeps } from './fichier-deps.js';
@@ -32,6 +33,8 @@ export type RelayLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 export interface Deps {
   config: RelayConfig;
   store: JobStore;
+  /** Client tokens: lookup by hash, listing, revocation, usage counters, signed-request replays. */
+  tokens: TokenStore;
   queue: JobQueue;
   fichier: FichierApi;
   pacer: Pacer;

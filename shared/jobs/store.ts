@@ -125,11 +125,6 @@ export class TransitionConflictError extends JobStoreError {
   }
 }
 
-/** The token hash is already stored for another user. */
-export class TokenConflictError extends JobStoreError {
-  override readonly name = 'TokenConflictError';
-}
-
 /** A cursor that was not issued for this caller or is malformed. */
 export class InvalidCursorError extends JobStoreError {
   override readonly name = 'InvalidCursorError';
@@ -216,10 +211,6 @@ export interface JobStore {
   openRemotes(opts?: { limit?: number }): Promise<RemoteRecord[]>;
   /** Stops following a remote request (all its jobs have ended). */
   closeRemote(remoteId: number): Promise<void>;
-  /** Stores a client token by its sha256 (hex); refuses to overwrite an existing one. */
-  putToken(tokenHash: string, userId: string, now: number): Promise<void>;
-  /** The user a token hash belongs to. */
-  userForToken(tokenHash: string): Promise<string | undefined>;
   /** Stores the latest report: relay-wide, or one user's (their own jobs only) when `userId` is given. */
   putReport(report: Report, userId?: string): Promise<void>;
   /** The latest report: relay-wide (operators), or one user's. */

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as apiHandler } from '../../functions/api.js';
 import { handler as pollerHandler } from '../../functions/poller.js';
 import { handler as workerHandler } from '../../functions/worker.js';
-import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
+import { DynamoTokenStore } from '../../shared/aws/dynamo-token-store.js';
 import { ENV } from '../../shared/config/env-names.js';
-import { hashToken } from '../../shared/jobs/ids.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { receiveEvent } from '../support/engines-pipeline.js';
 
@@ -24,7 +24,11 @@ beforeAll(async () => {
   process.env[ENV.fichierApiKey] = 'lambda-test-key-000000000000000';
   process.env[ENV.fichierApiUrl] = 'http://127.0.0.1:9/v1';
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  await new DynamoJobStore(aws.doc, config.tableName).putToken(hashToken(TOKEN), 'lambda-user', Date.now());
+  await registerToken(
+    new DynamoTokenStore(aws.doc, config.tableName),
+    { token: TOKEN, userId: 'lambda-user' },
+    Date.now(),
+  );
 });
 afterAll(async () => {
   await aws?.close();

@@ -6,7 +6,7 @@ import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { SqsJobQueue } from '../../shared/aws/queue.js';
 import { TTL_ATTRIBUTE } from '../../shared/aws/table.js';
 import { jobIdFor } from '../../shared/jobs/ids.js';
-import { InvalidCursorError, TokenConflictError, TransitionConflictError } from '../../shared/jobs/store.js';
+import { InvalidCursorError, TransitionConflictError } from '../../shared/jobs/store.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 
 let aws: TestAws;
@@ -277,12 +277,7 @@ describe('DynamoJobStore', () => {
     expect(await s.countByStatus('submitting')).toBe(0);
   });
 
-  it('stores tokens by hash and the latest report', async () => {
-    await store.putToken('abc123', 'u9', T0);
-    expect(await store.userForToken('abc123')).toBe('u9');
-    expect(await store.userForToken('nope')).toBeUndefined();
-    await expect(store.putToken('abc123', 'someone-else', T0)).rejects.toBeInstanceOf(TokenConflictError);
-    await store.putToken('abc123', 'u9', T0 + 1);
+  it('stores the latest report', async () => {
     const report = {
       period: { from: null, to: new Date(T0).toISOString() },
       counts: { queued: 1, submitting: 0, submitted: 2, done: 3, failed: 0 },
