@@ -205,6 +205,20 @@ describe('bad input: every malformed request gets a 4xx JSON error and changes n
   if (known.length)
     it.fails.each(known)('$method $path: $name → $status (BUG, owner not yet fixed: $bug)', check);
 
+  it('the token npm start creates is admin: it makes a token for another user and reads the relay-wide report', async () => {
+    const made = await fetch(`${rt.baseUrl}/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'second person', user: 'dana', scope: 'read' }),
+    });
+    expect(made.status).toBe(201);
+    expect(await made.json()).toMatchObject({ user: 'dana', scope: 'read' });
+    const all = await fetch(`${rt.baseUrl}/reports/latest?scope=all`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect([200, 404]).toContain(all.status); // allowed (404 only until the poller's first report)
+  });
+
   it('the valid token still works after all the bad ones', async () => {
     const r = await fetch(`${rt.baseUrl}/jobs?limit=1`, { headers: { 'x-api-key': token } });
     expect(r.status).toBe(200);

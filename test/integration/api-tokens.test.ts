@@ -1,15 +1,18 @@
 /**
  * Tokens over the real app, dynalite and fauxqs: creating, listing and revoking them, scopes on every
  * route, revocation within 5 s on another instance, the per-token rate limit shared by two instances,
- * and signed (Standard Webhooks) tokens with replays answered as the first time.
+ * signed (Standard Webhooks) tokens with replays answered as the first time, and two users who never see
+ * each other's jobs, links, reports or tokens.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api.js';
+import { createPollerHandler } from '../../functions/poller.js';
+import { createWorkerHandler } from '../../functions/worker.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { signDelivery } from '../../shared/notify/sign.js';
 import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
-import { harness } from '../support/engines-pipeline.js';
+import { harness, receiveEvent } from '../support/engines-pipeline.js';
 
 let aws: TestAws;
 let deps: Deps;
@@ -312,5 +315,90 @@ describe('signed tokens (Standard Webhooks)', () => {
       body,
     });
     expect(ok.status).toBe(202);
+  });
+});
+
+describe('two users', () => {
+  it("never see each other's jobs, links, reports or tokens, and cannot act on them", async () => {
+    const fresh = await aws.fresh();
+    const h = harness(fresh);
+    const alice = 'fr_iso-alice-admin';
+    const bob = 'fr_iso-bob';
+    await registerToken(
+      h.deps.tokens,
+      { token: alice, userId: 'alice', scope: 'admin', name: 'alice main' },
+      h.clock.now(),
+    );
+    await registerToken(h.deps.tokens, { token: bob, userId: 'bob', name: 'bob main' }, h.clock.now());
+    const api = createApiApp(h.deps);
+    const get = async (token: string, path: string) => {
+      const res = await api.request(path, { headers: as(token) });
+      return { status: res.status, text: await res.text() };
+    };
+    const create = async (token: string, url: string) => {
+      const res = await postJob(token, url, api);
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { jobs: { id: string }[] }).jobs[0]?.id ?? '';
+    };
+    const aliceJob = await create(alice, 'https://alice.example/private-a.bin?sig=alice-secret');
+    const bobJob = await create(bob, 'https://bob.example/private-b.bin?sig=bob-secret');
+    const aliceExtra = (await newToken(alice, { name: 'alice zapier', scope: 'read' }, api)).id;
+    const bobExtra = (await newToken(bob, { name: 'bob ifttt', scope: 'submit' }, api)).id;
+
+    // Both jobs done at 1fichier, with download links; the poller writes each user's report.
+    await createWorkerHandler(h.deps)(await receiveEvent(aws.sqs, fresh.queueUrl, 2));
+    const [request] = h.fake.requests;
+    h.fake.finish(request?.id ?? 0);
+    await createPollerHandler(h.deps)();
+
+    for (const [me, mine, theirs, myJob, theirJob, theirToken] of [
+      [alice, 'alice', 'bob', aliceJob, bobJob, bobExtra],
+      [bob, 'bob', 'alice', bobJob, aliceJob, aliceExtra],
+    ] as const) {
+      const jobs = await get(me, '/jobs?limit=100');
+      const array = await get(me, '/jobs?status=done&format=array');
+      const report = await get(me, '/reports/latest');
+      const tokens = await get(me, '/tokens');
+      expect(report.status).toBe(200);
+      expect(jobs.text).toContain(myJob);
+      expect(report.text).toContain(`private-${mine[0]}.bin`);
+      for (const seen of [jobs.text, array.text, report.text, tokens.text]) {
+        expect(seen).not.toContain(theirs);
+        expect(seen).not.toContain(theirJob);
+        expect(seen).not.toContain(theirToken);
+      }
+      expect((await get(me, `/jobs/${theirJob}`)).status).toBe(404);
+      const retry = await api.request(`/jobs/${theirJob}/retry`, { method: 'POST', headers: as(me) });
+      expect(retry.status).toBe(404);
+      const revoke = await api.request(`/tokens/${theirToken}`, { method: 'DELETE', headers: as(me) });
+      expect(revoke.status).toBe(404);
+    }
+    // Each user's download link is in their own report and in nothing the other user can read.
+    const linkOf = async (token: string) => {
+      const r = JSON.parse((await get(token, '/reports/latest')).text) as {
+        completed: { fileUrl: string }[];
+      };
+      expect(r.completed).toHaveLength(1);
+      return r.completed[0]?.fileUrl ?? '';
+    };
+    const [aliceLink, bobLink] = [await linkOf(alice), await linkOf(bob)];
+    expect(aliceLink).not.toBe(bobLink);
+    for (const [me, theirLink] of [
+      [alice, bobLink],
+      [bob, aliceLink],
+    ] as const) {
+      for (const path of ['/jobs?limit=100', '/jobs?format=array', '/reports/latest', '/tokens']) {
+        expect((await get(me, path)).text).not.toContain(theirLink);
+      }
+    }
+    // Nothing of the other user changed: both extra tokens are still listed by their owners.
+    expect((await get(alice, '/tokens')).text).toContain(aliceExtra);
+    expect((await get(bob, '/tokens')).text).toContain(bobExtra);
+    // Only the admin reads the relay-wide report, which holds both.
+    expect((await get(bob, '/reports/latest?scope=all')).status).toBe(403);
+    const all = await get(alice, '/reports/latest?scope=all');
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('private-a.bin');
+    expect(all.text).toContain('private-b.bin');
   });
 });
