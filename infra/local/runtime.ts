@@ -265,6 +265,7 @@ async function start(
       ENV.unknownGiveUpS,
       ENV.circuitProbeS,
       ENV.allowPrivateUrls,
+      ENV.tokenRatePerMin,
     ]),
     // Reconciliation's two readings must be a real poll cycle apart.
     [ENV.pollIntervalS]: String(Math.max(1, Math.ceil(pollIntervalMs / 1000))),
