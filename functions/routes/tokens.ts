@@ -15,7 +15,8 @@ import { type ApiEnv, type Guard, requestBytes } from './guard.js';
 /** A token-creation body is tiny. */
 const MAX_TOKEN_BODY_BYTES = 4096;
 
-const newTokenSchema = z.strictObject({
+/** The body of `POST /tokens` (exported for the OpenAPI document). */
+export const newTokenSchema = z.strictObject({
   name: z.string(),
   scope: z.optional(z.string()),
   signed: z.optional(z.boolean()),
