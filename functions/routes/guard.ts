@@ -123,7 +123,7 @@ export function createGuard(deps: GuardDeps): Guard {
     async (c, next) => {
       const raw = tokenOf(c);
       const resolved = await authenticate(raw);
-      if (!resolved.token.signed || raw === undefined) {
+      if (!resolved.token.signed || !raw) {
         await admit(c, resolved, scope);
         return next();
       }

@@ -69,7 +69,7 @@ export function registerTokenRoutes(
         201,
       );
     } catch (err) {
-      if (err instanceof InvalidTokenInputError) throw new HttpError(400, 'invalidToken', err.message);
+      if (err instanceof InvalidTokenInputError) throw new HttpError(400, 'invalidBody', err.message);
       if (err instanceof TokenForbiddenError) throw new HttpError(403, 'forbidden', err.message);
       throw err;
     }

@@ -257,11 +257,11 @@ export const TOKEN_CASES: BadCase[] = [
       ['POST /tokens with invalid JSON', '{"name":', 'invalidJson'],
       ['POST /tokens without a name', '{"scope":"read"}', 'invalidBody'],
       ['POST /tokens with an unknown field', '{"name":"x","admin":true}', 'invalidBody'],
-      ['POST /tokens with an unknown scope', '{"name":"x","scope":"root"}', 'invalidToken'],
-      ['POST /tokens with a name of 65 characters', JSON.stringify({ name: 'n'.repeat(65) }), 'invalidToken'],
-      ['POST /tokens with a control character in the name', '{"name":"a\\u0007b"}', 'invalidToken'],
+      ['POST /tokens with an unknown scope', '{"name":"x","scope":"root"}', 'invalidBody'],
+      ['POST /tokens with a name of 65 characters', JSON.stringify({ name: 'n'.repeat(65) }), 'invalidBody'],
+      ['POST /tokens with a control character in the name', '{"name":"a\\u0007b"}', 'invalidBody'],
       ['POST /tokens with signed as a string', '{"name":"x","signed":"true"}', 'invalidBody'],
-      ['POST /tokens with a malformed user id', '{"name":"x","user":"../bob"}', 'invalidToken'],
+      ['POST /tokens with a malformed user id', '{"name":"x","user":"../bob"}', 'invalidBody'],
       ['POST /tokens with an array body', '[{"name":"x"}]', 'invalidBody'],
     ] as const
   ).map(
