@@ -295,6 +295,44 @@ describe('signed tokens (Standard Webhooks)', () => {
     expect((await signedPost(body, 'msg_tampered')).status).toBe(202);
   });
 
+  it('answers 409 while the first request of a webhook-id runs, and forgets a 5xx answer', async () => {
+    const body = JSON.stringify({ url: 'https://files.example/signed-5xx.bin' });
+    const headers = {
+      ...as(signed.token),
+      'content-type': 'application/json',
+      ...signDelivery({
+        id: 'msg_5xx',
+        timestamp: new Date(clock.now()),
+        body,
+        secrets: [signed.signingSecret],
+      }),
+    };
+    const send = (on: typeof app) => on.request('/jobs', { method: 'POST', headers, body });
+    // The same store, with a claim that another request holds.
+    const busy = createApiApp({
+      ...deps,
+      tokens: new Proxy(deps.tokens, {
+        get: (target, prop, receiver) =>
+          prop === 'claimReplay'
+            ? async () => ({ state: 'inProgress' as const })
+            : Reflect.get(target, prop, receiver).bind(target),
+      }),
+    });
+    const running = await send(busy);
+    expect(running.status).toBe(409);
+    expect((await errorOf(running)).code).toBe('replayInProgress');
+    // A queue that fails: 500, and the claim is released, so the sender's retry is processed.
+    const broken = createApiApp({
+      ...deps,
+      queue: { ...deps.queue, enqueue: async () => Promise.reject(new Error('queue down')) },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    expect((await send(broken)).status).toBe(500);
+    const retried = await send(app);
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get('webhook-replayed')).toBeNull();
+  });
+
   it('a signed token on the hook path must sign too', async () => {
     const body = 'https://files.example/signed-hook.bin';
     const plain = await app.request(`/hooks/${signed.token}`, {
