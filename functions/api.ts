@@ -6,15 +6,9 @@ import { type Context, Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { type ApiDeps, createApiDeps } from '../shared/app/api-deps.js';
 import { loadConfig } from '../shared/app/config.js';
-import { tokenFromHeaders, tokenResolver } from '../shared/http/auth.js';
-import { decodeUtf8Body, readBodyCapped } from '../shared/http/body.js';
+import { decodeUtf8Body } from '../shared/http/body.js';
 import { errorBody, HttpError } from '../shared/http/errors.js';
-import {
-  MAX_BODY_BYTES,
-  parseIdempotencyKey,
-  parseJobBody,
-  parseListQuery,
-} from '../shared/http/job-input.js';
+import { parseIdempotencyKey, parseJobBody, parseListQuery } from '../shared/http/job-input.js';
 import { presentJob } from '../shared/http/present.js';
 import { resetCircuit } from '../shared/jobs/circuit.js';
 import { enqueueJobs } from '../shared/jobs/enqueue.js';
@@ -23,18 +17,17 @@ import { RetryRefusedError, retryJob } from '../shared/jobs/retry.js';
 import { withShownStatus } from '../shared/jobs/shown-status.js';
 import { InvalidCursorError, type JobRecord } from '../shared/jobs/store.js';
 import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
+import { createGuard, type ApiEnv as Env, requestBytes } from './routes/guard.js';
+import { registerTokenRoutes } from './routes/tokens.js';
 
-type Env = { Variables: { userId: string } };
+/** The relay-wide report (admin only); one place, so moving it to the reports store is a one-line change. */
+const relayWideReport = (deps: ApiDeps) => deps.reports.latestReport();
 
 async function createJobs(c: Context<Env>, deps: ApiDeps, source: JobSource) {
-  const declared = Number(c.req.header('content-length') ?? 0);
   const idempotencyKey = parseIdempotencyKey(c.req.header('idempotency-key'));
-  // Refuse an announced oversize body before reading it.
-  if (declared > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'bodyTooLarge', `body is larger than ${MAX_BODY_BYTES} bytes`);
-  }
-  // Cut off while reading: a chunked body without Content-Length is never buffered whole.
-  const buf = await readBodyCapped(c.req.raw.body, MAX_BODY_BYTES);
+  // An announced oversize body is refused before reading; a chunked one is cut off while reading. A signed
+  // token's request was read (and verified) by the guard: these are the same bytes.
+  const buf = await requestBytes(c);
   const text = decodeUtf8Body(buf);
   const parsed = parseJobBody(c.req.header('content-type'), text, buf.byteLength, {
     allowPrivateUrls: deps.config.allowPrivateUrls,
@@ -52,7 +45,9 @@ const WWW_AUTHENTICATE = 'Bearer realm="fichier-relay", Basic realm="fichier-rel
 /** Builds the HTTP app over the given deps (the local runtime serves it with @hono/node-server). */
 export function createApiApp(deps: ApiDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const authenticate = tokenResolver(deps.store, deps.clock);
+  // Every route declares the scope it needs (admin ⊃ full ⊃ {submit, read}).
+  const guard = createGuard(deps);
+  const { requireScope } = guard;
 
   app.use('*', async (_c, next) => {
     try {
@@ -64,29 +59,10 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
 
-  app.post('/hooks/:token', async (c) => {
-    c.set('userId', await authenticate(c.req.param('token')));
-    return createJobs(c, deps, 'hook');
-  });
+  // The path form only ever creates jobs, whatever the token's scope.
+  app.post('/hooks/:token', guard.requirePathToken('submit'), (c) => createJobs(c, deps, 'hook'));
 
-  /** One authentication step for every header-authenticated route; HEAD is authenticated like GET. */
-  const requireToken = (methods: readonly string[]) => async (c: Context<Env>, next: () => Promise<void>) => {
-    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-    if (!methods.includes(method)) return next();
-    c.set(
-      'userId',
-      await authenticate(tokenFromHeaders(c.req.header('authorization'), c.req.header('x-api-key'))),
-    );
-    return next();
-  };
-  app.use('/jobs', requireToken(['GET', 'POST']));
-  app.use('/jobs/*', requireToken(['GET', 'POST']));
-  app.use('/reports', requireToken(['GET']));
-  app.use('/reports/*', requireToken(['GET']));
-  // Any token today; the admin scope only once tokens have scopes.
-  app.use('/admin/*', requireToken(['POST']));
-
-  app.post('/admin/circuit/reset', async (c) => {
+  app.post('/admin/circuit/reset', requireScope('admin'), async (c) => {
     const { before, requeued } = await resetCircuit(deps);
     return c.json({
       circuit: 'closed',
@@ -97,9 +73,9 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     });
   });
 
-  app.post('/jobs', (c) => createJobs(c, deps, 'api'));
+  app.post('/jobs', requireScope('submit'), (c) => createJobs(c, deps, 'api'));
 
-  app.get('/jobs', async (c) => {
+  app.get('/jobs', requireScope('read'), async (c) => {
     const query = parseListQuery({
       status: c.req.query('status'),
       limit: c.req.query('limit'),
@@ -134,12 +110,12 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     return job;
   };
 
-  app.get('/jobs/:id', async (c) => {
+  app.get('/jobs/:id', requireScope('read'), async (c) => {
     const [shown] = await withShownStatus([await ownJob(c)], deps.remotes);
     return c.json(presentJob(shown as JobRecord));
   });
 
-  app.post('/jobs/:id/retry', async (c) => {
+  app.post('/jobs/:id/retry', requireScope('full'), async (c) => {
     const job = await ownJob(c);
     try {
       const queued = await retryJob(job, deps);
@@ -151,12 +127,21 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     }
   });
 
-  app.get('/reports/latest', async (c) => {
-    if (c.req.query('scope') === 'all') {
-      // The relay-wide report holds every user's URLs and links: admin tokens only, once tokens have scopes.
-      throw new HttpError(403, 'forbidden', 'the relay-wide report needs an admin token');
+  app.get('/reports/latest', requireScope('read'), async (c) => {
+    const scope = c.req.query('scope');
+    if (scope !== undefined && scope !== 'all') {
+      throw new HttpError(
+        400,
+        'invalidScope',
+        'scope must be "all" (the relay-wide report, admin tokens only)',
+      );
     }
-    const report = await deps.reports.latestReport(c.get('userId'));
+    if (scope === 'all' && c.get('scope') !== 'admin') {
+      // The relay-wide report holds every user's URLs and links.
+      throw new HttpError(403, 'forbidden', 'the relay-wide report needs a token with the "admin" scope');
+    }
+    const report =
+      scope === 'all' ? await relayWideReport(deps) : await deps.reports.latestReport(c.get('userId'));
     if (!report)
       throw new HttpError(
         404,
@@ -166,17 +151,29 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     return c.json(report);
   });
 
-  app.get('/reports', async (c) => {
+  app.get('/reports', requireScope('read'), async (c) => {
     const raw = c.req.query('limit') ?? '10';
     const limit = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
     if (!(limit >= 1 && limit <= MAX_REPORTS_LISTED)) {
       throw new HttpError(400, 'invalidLimit', `limit must be an integer from 1 to ${MAX_REPORTS_LISTED}`);
     }
-    if (c.req.query('scope') === 'all') {
-      throw new HttpError(403, 'forbidden', 'the relay-wide reports need an admin token');
+    const scope = c.req.query('scope');
+    if (scope !== undefined && scope !== 'all') {
+      throw new HttpError(
+        400,
+        'invalidScope',
+        'scope must be "all" (the relay-wide reports, admin tokens only)',
+      );
     }
-    return c.json({ reports: await deps.reports.listReports(c.get('userId'), limit) });
+    if (scope === 'all' && c.get('scope') !== 'admin') {
+      throw new HttpError(403, 'forbidden', 'the relay-wide reports need a token with the "admin" scope');
+    }
+    return c.json({
+      reports: await deps.reports.listReports(scope === 'all' ? undefined : c.get('userId'), limit),
+    });
   });
+
+  registerTokenRoutes(app, deps, guard);
 
   const methodNotAllowed = (allowed: string) => (c: Context) => {
     c.header('Allow', allowed);

@@ -24,14 +24,16 @@ import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
 import { DynamoRemoteStore } from '../../shared/aws/dynamo-remote-store.js';
 import { DynamoReportStore } from '../../shared/aws/dynamo-report-store.js';
+import { DynamoTokenStore } from '../../shared/aws/dynamo-token-store.js';
 import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
 import { ensureTable } from '../../shared/aws/table.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { systemClock } from '../../shared/fichier/clock.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
-import { generateToken, hashToken } from '../../shared/jobs/ids.js';
+import { generateToken } from '../../shared/jobs/ids.js';
 import { POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
 import type { Report } from '../../shared/reports/store.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import {
   type SandboxHandle,
   type SandboxOptions,
@@ -268,6 +270,7 @@ async function start(
       ENV.unknownGiveUpS,
       ENV.circuitProbeS,
       ENV.allowPrivateUrls,
+      ENV.tokenRatePerMin,
     ]),
     // Reconciliation's two readings must be a real poll cycle apart.
     [ENV.pollIntervalS]: String(Math.max(1, Math.ceil(pollIntervalMs / 1000))),
@@ -315,6 +318,7 @@ async function start(
     remotes,
     pollTimer,
     reports: new DynamoReportStore(doc, config.tableName, { ttlDays: config.jobTtlDays }),
+    tokens: new DynamoTokenStore(doc, config.tableName),
     queue: new SqsJobQueue(sqs, config.queueUrl),
     pacer: new SlotBank(new DynamoPacer(doc, config.tableName, { policy: config.pacing }), systemClock),
     logger,
@@ -324,10 +328,12 @@ async function start(
   // The client token, stored only as its hash. A generated one is kept in the data dir so it stays valid
   // and the same across restarts.
   const { token, generated: tokenGenerated } = localToken(dataDir, opts.token);
-  const tokenHash = hashToken(token);
-  if ((await deps.store.userForToken(tokenHash)) === undefined) {
-    await deps.store.putToken(tokenHash, LOCAL_USER_ID, Date.now());
-  }
+  // The first token is admin: it can make tokens for other users (docs/pipeline.md, "Tokens").
+  await registerToken(
+    deps.tokens,
+    { token, userId: LOCAL_USER_ID, scope: 'admin', name: 'local' },
+    Date.now(),
+  );
 
   // fauxqs lost every message of the previous run: send the jobs still `queued` again. Jobs left in
   // `submitting` are reconciled by the poller once their lease ends (never blindly resubmitted).

@@ -12,6 +12,7 @@ export type ApiDeps = Pick<
   | 'config'
   | 'store'
   | 'remotes'
+  | 'tokens'
   | 'reports'
   | 'queue'
   | 'pollTimer'

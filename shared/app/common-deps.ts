@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoJobStore } from '../aws/dynamo-job-store.js';
 import { DynamoRemoteStore } from '../aws/dynamo-remote-store.js';
 import { DynamoReportStore } from '../aws/dynamo-report-store.js';
+import { DynamoTokenStore } from '../aws/dynamo-token-store.js';
 import { SqsPollTimer } from '../aws/poll-timer.js';
 import { createSqsClient, SqsJobQueue } from '../aws/queue.js';
 import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
@@ -27,6 +28,7 @@ export type CommonDeps = Pick<
   | 'config'
   | 'store'
   | 'remotes'
+  | 'tokens'
   | 'reports'
   | 'queue'
   | 'pollTimer'
@@ -95,6 +97,7 @@ export function createCommonDeps(
     reports:
       overrides.reports ??
       new DynamoReportStore(docClient(), config.tableName, { ttlDays: config.jobTtlDays }),
+    tokens: overrides.tokens ?? new DynamoTokenStore(docClient(), config.tableName),
     queue: overrides.queue ?? new SqsJobQueue(sqs(), config.queueUrl),
     pollTimer:
       overrides.pollTimer ??

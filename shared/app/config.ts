@@ -55,6 +55,8 @@ export interface RelayConfig {
    * hosts (local testing only). @default false
    */
   allowPrivateUrls: boolean;
+  /** Requests a minute one client token may make, over all API instances (`RELAY_TOKEN_RATE_PER_MIN`). @default 120 */
+  tokenRatePerMin: number;
 }
 
 /** Raised when a variable is missing or malformed; the message names it. */
@@ -154,5 +156,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     // user/info.cgi allows one call per 5 minutes per user (docs/1fichier-api.md): never probe faster.
     circuitProbeS: intInRange(env, ENV.circuitProbeS, 900, 300, 7 * 86_400),
     allowPrivateUrls: optionalString(env, ENV.allowPrivateUrls) === '1',
+    tokenRatePerMin: intInRange(env, ENV.tokenRatePerMin, 120, 1, 100_000),
   };
 }

@@ -14,6 +14,7 @@ import type { PollTimer } from '../jobs/poll-plan.js';
 import type { RemoteStore } from '../jobs/remote-store.js';
 import type { JobStore } from '../jobs/store.js';
 import type { ReportStore } from '../reports/store.js';
+import type { TokenStore } from '../tokens/store.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import { createFichierDeps } from './fichier-deps.js';
@@ -40,6 +41,8 @@ export interface Deps {
   remotes: RemoteStore;
   /** The poller's reports, relay-wide and per user. */
   reports: ReportStore;
+  /** Client tokens: lookup by hash, listing, revocation, usage counters, signed-request replays. */
+  tokens: TokenStore;
   queue: JobQueue;
   /** Runs the poller soon (after a submission) or when the last cycle planned it. */
   pollTimer: PollTimer;

@@ -20,7 +20,6 @@ import {
   type JobStore,
   type NewJob,
   type Page,
-  TokenConflictError,
   TransitionConflictError,
 } from '../jobs/store.js';
 import { isConditionFailure } from './dynamo-errors.js';
@@ -401,32 +400,6 @@ export class DynamoJobStore implements JobStore {
       items: items.map((i) => i.job),
       next: start && last ? encodeCursor(indexKey(last.key)) : start ? encodeCursor(start) : undefined,
     };
-  }
-
-  async putToken(tokenHash: string, userId: string, now: number): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: `TOKEN#${tokenHash}`, sk: 'TOKEN', userId, createdAt: iso(now) },
-          ConditionExpression: 'attribute_not_exists(pk) OR userId = :u',
-          ExpressionAttributeValues: { ':u': userId },
-        }),
-      );
-    } catch (err) {
-      if (isConditionFailure(err)) {
-        throw new TokenConflictError('this token already belongs to another user', { cause: err });
-      }
-      throw err;
-    }
-  }
-
-  async userForToken(tokenHash: string): Promise<string | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' } }),
-    );
-    const userId = out.Item?.userId;
-    return typeof userId === 'string' ? userId : undefined;
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The relay's single DynamoDB table, as data shared by the CDK stack and the local runtime.
  * Item kinds (docs/pipeline.md): `JOB#<id>` jobs (the id is the dedupe key), `TOKEN#<sha256>` client
- * tokens, `PACER#<keyId>` pacer state, `REPORT` the latest poller report.
+ * tokens (listed per user through gsi2 `TOKENS#<userId>`), `REPLAY#<token id>#<webhook-id>` answers to
+ * signed requests, `PACER#<keyId>` pacer state, `REPORT` the latest poller report.
  */
 import {
   CreateTableCommand,

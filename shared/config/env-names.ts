@@ -44,6 +44,8 @@ export const ENV = {
   pollQueueUrl: 'RELAY_POLL_QUEUE_URL',
   /** Jobs still not terminal after this many seconds in `submitted` fail as stuck. */
   stuckAfterS: 'RELAY_STUCK_AFTER_S',
+  /** Requests a minute one client token may make (API). */
+  tokenRatePerMin: 'RELAY_TOKEN_RATE_PER_MIN',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

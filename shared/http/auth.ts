@@ -1,15 +1,20 @@
 /**
- * Client authentication for the HTTP API: where the token comes from, and token → user through the store.
+ * Client authentication for the HTTP API: where the token comes from, and token → record through the
+ * token store.
  */
 import type { Clock } from '../fichier/memory-pacer.js';
 import { hashToken } from '../jobs/ids.js';
-import type { JobStore } from '../jobs/store.js';
+import type { StoredToken } from '../tokens/model.js';
+import type { TokenStore } from '../tokens/store.js';
 import { HttpError } from './errors.js';
 
 /** Longer tokens are refused without a lookup. */
 const MAX_TOKEN_LENGTH = 200;
-/** Known tokens are remembered this long per instance (a deleted token keeps working at most this long). */
-const TOKEN_CACHE_MS = 60_000;
+/**
+ * Known tokens are remembered this long per instance: a revoked token keeps working at most this long
+ * (the contract is 5 s; the rest is margin for the revoking write and clock skew).
+ */
+export const TOKEN_CACHE_MS = 4_000;
 const TOKEN_CACHE_MAX = 1000;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -53,16 +58,31 @@ export function tokenFromHeaders(
   return apiKey?.trim() || undefined;
 }
 
+/** A request's token, resolved: its stored record and the hash it is stored under. */
+export interface ResolvedToken {
+  hash: string;
+  token: StoredToken;
+}
+
+/** A token resolver, and how to make it forget a token at once (a revocation on this instance). */
+export interface TokenResolver {
+  (token: string | undefined): Promise<ResolvedToken>;
+  /** Drops the cached token with this public id. */
+  forget(tokenId: string): void;
+}
+
 /**
- * Resolves tokens to user ids through the store (tokens are stored as sha256 only), remembering known
- * ones briefly: one read less per request. Unknown or missing tokens raise a 401 `HttpError`.
+ * Resolves tokens to their records through the store (tokens are stored as sha256 only), remembering
+ * known ones for {@link TOKEN_CACHE_MS}: one read less per request, and a revoked token stops working on
+ * every instance within that time. Unknown or missing tokens raise a 401 `HttpError`; unknown ones are
+ * never remembered.
  */
 export function tokenResolver(
-  store: Pick<JobStore, 'userForToken'>,
+  tokens: Pick<TokenStore, 'tokenByHash'>,
   clock: Pick<Clock, 'now'>,
-): (token: string | undefined) => Promise<string> {
-  const cache = new Map<string, { userId: string; until: number }>();
-  return async (token) => {
+): TokenResolver {
+  const cache = new Map<string, { token: StoredToken; until: number }>();
+  const resolve = async (token: string | undefined): Promise<ResolvedToken> => {
     if (!token) {
       throw new HttpError(
         401,
@@ -75,11 +95,16 @@ export function tokenResolver(
     const hash = hashToken(token);
     const now = clock.now();
     const hit = cache.get(hash);
-    if (hit && hit.until > now) return hit.userId;
-    const userId = await store.userForToken(hash);
-    if (!userId) throw new HttpError(401, 'unauthorized', 'unknown token');
+    if (hit && hit.until > now) return { hash, token: hit.token };
+    cache.delete(hash);
+    const found = await tokens.tokenByHash(hash);
+    if (!found) throw new HttpError(401, 'unauthorized', 'unknown token');
     if (cache.size >= TOKEN_CACHE_MAX) cache.delete(cache.keys().next().value as string);
-    cache.set(hash, { userId, until: now + TOKEN_CACHE_MS });
-    return userId;
+    cache.set(hash, { token: found, until: now + TOKEN_CACHE_MS });
+    return { hash, token: found };
   };
+  const forget = (tokenId: string) => {
+    for (const [hash, entry] of cache) if (entry.token.id === tokenId) cache.delete(hash);
+  };
+  return Object.assign(resolve, { forget });
 }

@@ -89,11 +89,6 @@ export class TransitionConflictError extends JobStoreError {
   }
 }
 
-/** The token hash is already stored for another user. */
-export class TokenConflictError extends JobStoreError {
-  override readonly name = 'TokenConflictError';
-}
-
 /** A cursor that was not issued for this caller or is malformed. */
 export class InvalidCursorError extends JobStoreError {
   override readonly name = 'InvalidCursorError';
@@ -170,8 +165,4 @@ export interface JobStore {
     userId: string,
     opts: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<Page<JobRecord>>;
-  /** Stores a client token by its sha256 (hex); refuses to overwrite an existing one. */
-  putToken(tokenHash: string, userId: string, now: number): Promise<void>;
-  /** The user a token hash belongs to. */
-  userForToken(tokenHash: string): Promise<string | undefined>;
 }

@@ -4,6 +4,8 @@
  * replaced by the valid client token, `{bad}` by a wrong one.
  */
 
+import { TOKEN_CASES } from './token-cases.js';
+
 /** One malformed request. */
 export interface BadCase {
   name: string;
@@ -17,6 +19,23 @@ export interface BadCase {
   code?: string;
   /** A known, reported bug makes this case fail today: it runs as `it.fails` with this reason. */
   bug?: string;
+  /**
+   * Standard Webhooks headers the runner computes for the signed token (`{signed}`) at send time: over
+   * `body` (default: the case's body), `ageS` seconds ago, with `secret: 'wrong'` another secret; then
+   * `omit`s headers, or replaces the timestamp (`'now'`, `'ms'`, or a literal) or the signature.
+   */
+  sign?: {
+    id: string;
+    ageS?: number;
+    body?: string;
+    secret?: 'wrong';
+    omit?: ('webhook-id' | 'webhook-timestamp' | 'webhook-signature')[];
+    timestamp?: string;
+    signature?: string;
+    scheme?: 'v1a';
+  };
+  /** Send this many bytes as a chunked body (no Content-Length) instead of `body`. */
+  chunkedBytes?: number;
 }
 
 const json = { 'content-type': 'application/json' };
@@ -498,4 +517,5 @@ export const BAD_CASES: BadCase[] = [
     status: 401,
     code: 'unauthorized',
   },
+  ...TOKEN_CASES,
 ];

@@ -131,7 +131,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       receiveWaitSeconds: 1,
       logger: quietLogger,
       // Time compressed: leases and requeues that take minutes in production take seconds here.
-      config: { submittingLeaseS: 3, requeueAfterS: 10 },
+      config: { submittingLeaseS: 3, requeueAfterS: 10, tokenRatePerMin: 100_000 },
       env: { FICHIER_IP_LOCK_PAUSE_MS: '3000', FICHIER_UNKNOWN_BACKOFF_MS: '2000' },
       hooks: {
         afterRemoteAccepted: () => {

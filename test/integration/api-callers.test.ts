@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { MAX_BODY_BYTES } from '../../shared/http/job-input.js';
-import { hashToken } from '../../shared/jobs/ids.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { harness } from '../support/engines-pipeline.js';
 
@@ -21,8 +21,8 @@ const BOB = 'fr_callers-bob';
 beforeAll(async () => {
   aws = await startTestAws();
   ({ deps, clock } = harness(await aws.fresh()));
-  await deps.store.putToken(hashToken(TOKEN), 'alice', Date.now());
-  await deps.store.putToken(hashToken(BOB), 'bob', Date.now());
+  await registerToken(deps.tokens, { token: TOKEN, userId: 'alice' }, Date.now());
+  await registerToken(deps.tokens, { token: BOB, userId: 'bob' }, Date.now());
   app = createApiApp(deps);
 });
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { MemoryMetrics } from '../../shared/app/metrics.js';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
 import { PacerItem } from '../../shared/aws/pacer-item.js';
 import { keyIdOf } from '../../shared/fichier/key-id.js';
-import { hashToken } from '../../shared/jobs/ids.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { CaptureLogger } from '../unit/jobs/fakes.js';
 
@@ -34,7 +34,7 @@ describe('POST /admin/circuit/reset on the API deps', () => {
     await pacer.recordAuthFailure(keyId, 'Not authenticated #247');
     await pacer.recordFlood(keyId);
     const deps = createApiDeps(config, { logger: new CaptureLogger(), metrics: new MemoryMetrics() });
-    await deps.store.putToken(hashToken(TOKEN), 'alice', Date.now());
+    await registerToken(deps.tokens, { token: TOKEN, userId: 'alice', scope: 'admin' }, Date.now());
     const app = createApiApp(deps);
     const auth = { authorization: `Bearer ${TOKEN}` };
     const created = await app.request('/jobs', {

@@ -4,7 +4,7 @@ import { createPollerHandler } from '../../functions/poller.js';
 import { createWorkerHandler } from '../../functions/worker.js';
 import type { RelayConfig } from '../../shared/app/config.js';
 import type { Deps } from '../../shared/app/deps.js';
-import { hashToken } from '../../shared/jobs/ids.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { harness, receiveEvent } from '../support/engines-pipeline.js';
 
@@ -19,8 +19,8 @@ beforeAll(async () => {
   aws = await startTestAws();
   config = await aws.fresh();
   deps = harness(config).deps;
-  await deps.store.putToken(hashToken(TOKEN), 'alice', Date.now());
-  await deps.store.putToken(hashToken(BOB), 'bob', Date.now());
+  await registerToken(deps.tokens, { token: TOKEN, userId: 'alice' }, Date.now());
+  await registerToken(deps.tokens, { token: BOB, userId: 'bob' }, Date.now());
   app = createApiApp(deps);
 });
 afterAll(async () => {
@@ -179,8 +179,8 @@ describe('HTTP API', () => {
   it('serves each user the report of their own jobs only, and never the relay-wide one', async () => {
     const fresh = await aws.fresh();
     const h = harness(fresh);
-    await h.deps.store.putToken(hashToken(TOKEN), 'alice', Date.now());
-    await h.deps.store.putToken(hashToken(BOB), 'bob', Date.now());
+    await registerToken(h.deps.tokens, { token: TOKEN, userId: 'alice' }, Date.now());
+    await registerToken(h.deps.tokens, { token: BOB, userId: 'bob' }, Date.now());
     const app2 = createApiApp(h.deps);
     const asBob = { authorization: `Bearer ${BOB}` };
     expect((await app2.request('/reports/latest', { headers: auth })).status).toBe(404);
@@ -228,7 +228,6 @@ describe('HTTP API', () => {
       ...deps,
       store: {
         ...deps.store,
-        userForToken: async () => 'alice',
         getJob: async () => {
           throw new Error('dynamo exploded at /secret/path.ts:12');
         },

@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as apiHandler } from '../../functions/api.js';
 import { handler as pollerHandler } from '../../functions/poller.js';
 import { handler as workerHandler } from '../../functions/worker.js';
-import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
+import { DynamoTokenStore } from '../../shared/aws/dynamo-token-store.js';
 import { ENV } from '../../shared/config/env-names.js';
-import { hashToken } from '../../shared/jobs/ids.js';
+import { signDelivery } from '../../shared/notify/sign.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { receiveEvent } from '../support/engines-pipeline.js';
 
@@ -24,7 +25,11 @@ beforeAll(async () => {
   process.env[ENV.fichierApiKey] = 'lambda-test-key-000000000000000';
   process.env[ENV.fichierApiUrl] = 'http://127.0.0.1:9/v1';
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  await new DynamoJobStore(aws.doc, config.tableName).putToken(hashToken(TOKEN), 'lambda-user', Date.now());
+  await registerToken(
+    new DynamoTokenStore(aws.doc, config.tableName),
+    { token: TOKEN, userId: 'lambda-user' },
+    Date.now(),
+  );
 });
 afterAll(async () => {
   await aws?.close();
@@ -62,6 +67,10 @@ function httpEvent(
   // hono's event type says `body: string | null` where aws-lambda's says `string | undefined`.
   return event as unknown as ApiEvent;
 }
+
+type LambdaAnswer = { statusCode: number; body: string };
+const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
+  (await apiHandler(httpEvent(method, path, body, headers), {} as Context)) as LambdaAnswer;
 
 describe('Lambda handlers', () => {
   it('api handler answers an HTTP API v2 event: 202 with the job, and 401 JSON without a token', async () => {
@@ -104,5 +113,41 @@ describe('Lambda handlers', () => {
     expect(report.counts.queued).toBe(1);
     expect(report.pacer?.circuitOpen).toBe(true);
     expect(report.calls).toEqual({ ls: 0, info: 0 });
+  });
+});
+
+// After the pipeline tests: the signed job below would change the poller's counts.
+describe('Lambda handler: tokens', () => {
+  it('api handler manages tokens and enforces scopes and signatures', async () => {
+    const json = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+    const made = await call('POST', '/tokens', '{"name":"poller","scope":"read"}', json);
+    expect(made.statusCode).toBe(201);
+    const read = JSON.parse(made.body) as { id: string; token: string };
+    const asRead = { authorization: `Bearer ${read.token}`, 'content-type': 'text/plain' };
+    expect((await call('GET', '/jobs', undefined, asRead)).statusCode).toBe(200);
+    const write = await call('POST', '/jobs', 'https://lambda.example/read.iso', asRead);
+    expect(write.statusCode).toBe(403);
+    expect(JSON.parse(write.body).error.message).toContain('"submit"');
+    const listed = await call('GET', '/tokens', undefined, json);
+    expect(listed.body).toContain(read.id);
+    expect(listed.body).not.toContain(read.token);
+    expect((await call('DELETE', `/tokens/${read.id}`, undefined, json)).statusCode).toBe(204);
+    expect((await call('GET', '/jobs', undefined, asRead)).statusCode).toBe(401);
+
+    const signed = JSON.parse(
+      (await call('POST', '/tokens', '{"name":"ci","scope":"submit","signed":true}', json)).body,
+    ) as { token: string; signingSecret: string };
+    const body = '{"url":"https://lambda.example/signed.iso"}';
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${signed.token}`,
+      ...signDelivery({ id: 'msg_lambda', timestamp: new Date(), body, secrets: [signed.signingSecret] }),
+    };
+    const first = await call('POST', '/jobs', body, headers);
+    expect(first.statusCode).toBe(202);
+    const again = await call('POST', '/jobs', body, headers);
+    expect(again).toMatchObject({ statusCode: 202, body: first.body });
+    const tampered = await call('POST', '/jobs', body.replace('signed', 'forged'), headers);
+    expect(tampered.statusCode).toBe(401);
   });
 });

@@ -14,8 +14,8 @@ import { type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js'
 import type { RelayConfig } from '../../shared/app/config.js';
 import { createDeps, type Deps } from '../../shared/app/deps.js';
 import { MemoryMetrics } from '../../shared/app/metrics.js';
-import { hashToken } from '../../shared/jobs/ids.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { receiveEvent } from '../support/engines-pipeline.js';
 import { shownJobs } from '../support/shown.js';
@@ -60,7 +60,7 @@ async function stack(overrides: Partial<RelayConfig> = {}, hooks: Deps['hooks'] 
   // 3 calls/s allowed by the sandbox: 400 ms spacing stays under it.
   config.pacing = { ...config.pacing, minIntervalMs: 400 };
   const deps = createDeps(config, { logger: new CaptureLogger(), metrics: new MemoryMetrics(), hooks });
-  await deps.store.putToken(hashToken(TOKEN), 'alice', Date.now());
+  await registerToken(deps.tokens, { token: TOKEN, userId: 'alice' }, Date.now());
   return {
     config,
     deps,

@@ -9,12 +9,7 @@ import { SqsJobQueue } from '../../shared/aws/queue.js';
 import { TTL_ATTRIBUTE } from '../../shared/aws/table.js';
 import { jobIdFor } from '../../shared/jobs/ids.js';
 import { withShownStatus } from '../../shared/jobs/shown-status.js';
-import {
-  InvalidCursorError,
-  type JobRecord,
-  TokenConflictError,
-  TransitionConflictError,
-} from '../../shared/jobs/store.js';
+import { InvalidCursorError, type JobRecord, TransitionConflictError } from '../../shared/jobs/store.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 
 let aws: TestAws;
@@ -298,14 +293,6 @@ describe('DynamoJobStore', () => {
     const other = { ...(await s.getJob(job.id)), claimToken: 'someone-else' } as JobRecord;
     expect((await withShownStatus([other], r))[0]?.status).toBe('submitting');
     expect(await s.countByStatus('submitting')).toBe(0);
-  });
-
-  it('stores tokens by hash', async () => {
-    await store.putToken('abc123', 'u9', T0);
-    expect(await store.userForToken('abc123')).toBe('u9');
-    expect(await store.userForToken('nope')).toBeUndefined();
-    await expect(store.putToken('abc123', 'someone-else', T0)).rejects.toBeInstanceOf(TokenConflictError);
-    await store.putToken('abc123', 'u9', T0 + 1);
   });
 });
 

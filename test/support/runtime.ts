@@ -86,7 +86,8 @@ export async function startTestRuntime(opts: RuntimeOptions = {}): Promise<TestR
     ...opts,
     // Short enough for crash tests to reconcile in seconds, long enough that a live worker (pacer wait
     // of at most maxPacerWaitMs, then one sandbox call) never loses its lease.
-    config: { submittingLeaseS: 3, ...opts.config },
+    // The tests poll their jobs far more often than the per-token rate limit allows a person.
+    config: { submittingLeaseS: 3, tokenRatePerMin: 100_000, ...opts.config },
     onJobChange: (c) => {
       changes.push(c);
       opts.onJobChange?.(c);

@@ -13,9 +13,9 @@ import { createDeps } from '../../shared/app/deps.js';
 import { MemoryMetrics } from '../../shared/app/metrics.js';
 import { type Clock, systemClock } from '../../shared/fichier/memory-pacer.js';
 import { enqueueJobs } from '../../shared/jobs/enqueue.js';
-import { hashToken } from '../../shared/jobs/ids.js';
 import type { JobRetryPolicy } from '../../shared/jobs/retry-policy.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
+import { registerToken } from '../../shared/tokens/manage.js';
 import { CaptureLogger } from '../unit/jobs/fakes.js';
 import { startTestAws, type TestAws } from './engines.js';
 import { receiveEvent } from './engines-pipeline.js';
@@ -99,7 +99,7 @@ export async function sandboxRelay(
     metrics: new MemoryMetrics(),
     ...(ctx.clock ? { clock: ctx.clock } : {}),
   });
-  await deps.store.putToken(hashToken(RELAY_TEST_TOKEN), 'alice', Date.now());
+  await registerToken(deps.tokens, { token: RELAY_TEST_TOKEN, userId: 'alice' }, Date.now());
   const worker = createWorkerHandler(deps);
   const poller = createPollerHandler(deps);
   const enqueue = async (names: string[]) =>

@@ -42,22 +42,42 @@ describe('tokenResolver', () => {
     const reads: string[] = [];
     return {
       reads,
-      userForToken: async (hash: string) => {
+      tokenByHash: async (hash: string) => {
         reads.push(hash);
-        return known[hash];
+        const userId = known[hash];
+        return userId === undefined
+          ? undefined
+          : {
+              id: `tok_${hash.slice(0, 16)}`,
+              userId,
+              name: 't',
+              scope: 'full' as const,
+              createdAt: 0,
+              signed: false,
+            };
       },
     };
   };
 
-  it('resolves a known token by its hash and remembers it for a minute', async () => {
+  it('resolves a known token by its hash and remembers it for at most 4 s (revocation within 5 s)', async () => {
     const s = store({ [hashToken('tok')]: 'u1' });
     let now = 0;
     const resolve = tokenResolver(s, { now: () => now });
 
-    expect(await resolve('tok')).toBe('u1');
-    expect(await resolve('tok')).toBe('u1');
+    expect((await resolve('tok')).token.userId).toBe('u1');
+    now = 3_999;
+    expect((await resolve('tok')).token.userId).toBe('u1');
     expect(s.reads).toEqual([hashToken('tok')]);
-    now = 60_001;
+    now = 4_000;
+    await resolve('tok');
+    expect(s.reads).toHaveLength(2);
+  });
+
+  it('forgets a token by its public id at once', async () => {
+    const s = store({ [hashToken('tok')]: 'u1' });
+    const resolve = tokenResolver(s, { now: () => 0 });
+    const { token } = await resolve('tok');
+    resolve.forget(token.id);
     await resolve('tok');
     expect(s.reads).toHaveLength(2);
   });

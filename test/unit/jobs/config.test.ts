@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       stuckAfterS: 21_600,
       submittingLeaseS: 120,
       maxPacerWaitMs: 1000,
+      tokenRatePerMin: 120,
     });
     expect(c.pacing).toMatchObject({ minIntervalMs: 1000, floodPauseMs: 60_000 });
     expect(c.fichierSecretId).toBeUndefined();
@@ -29,12 +30,14 @@ describe('loadConfig', () => {
       [ENV.stuckAfterS]: '3600',
       [ENV.minIntervalMs]: '400',
       [ENV.floodPauseMs]: '30000',
+      [ENV.tokenRatePerMin]: '30',
     });
     expect(c).toMatchObject({
       fichierApiUrl: 'http://127.0.0.1:3001/v1',
       fichierSecretId: 'relay/key',
       batchMaxUrls: 5,
       stuckAfterS: 3600,
+      tokenRatePerMin: 30,
     });
     expect(c.pacing).toMatchObject({ minIntervalMs: 400, floodPauseMs: 30_000 });
   });
@@ -47,5 +50,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, [ENV.fichierApiUrl]: 'ftp://x' })).toThrow(ENV.fichierApiUrl);
     expect(() => loadConfig({ ...base, [ENV.minIntervalMs]: '-1' })).toThrow(ENV.minIntervalMs);
     expect(() => loadConfig({ ...base, [ENV.stuckAfterS]: '5' })).toThrow(ENV.stuckAfterS);
+    expect(() => loadConfig({ ...base, [ENV.tokenRatePerMin]: '0' })).toThrow(ENV.tokenRatePerMin);
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * Token routes: `POST /tokens` (201, the token and signing secret shown once), `GET /tokens` (the
+ * caller's tokens with `lastUsedAt`, never a secret), `DELETE /tokens/{id}` (revoked within 5 s on every
+ * instance). All need the `full` scope; a token for another user needs `admin`.
+ */
+import type { Hono } from 'hono';
+import * as z from 'zod/mini';
+import type { ApiDeps } from '../../shared/app/api-deps.js';
+import { decodeUtf8Body } from '../../shared/http/body.js';
+import { errorBody, HttpError } from '../../shared/http/errors.js';
+import { issueToken, TokenForbiddenError } from '../../shared/tokens/manage.js';
+import { InvalidTokenInputError, presentToken, TOKEN_ID_PATTERN } from '../../shared/tokens/model.js';
+import { type ApiEnv, type Guard, requestBytes } from './guard.js';
+
+/** A token-creation body is tiny. */
+const MAX_TOKEN_BODY_BYTES = 4096;
+
+/** The body of `POST /tokens` (exported for the OpenAPI document). */
+export const newTokenSchema = z.strictObject({
+  name: z.string(),
+  scope: z.optional(z.string()),
+  signed: z.optional(z.boolean()),
+  user: z.optional(z.string()),
+});
+
+function parseNewToken(text: string): z.infer<typeof newTokenSchema> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalidJson', 'body is not valid JSON');
+  }
+  const parsed = newTokenSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new HttpError(
+      400,
+      'invalidBody',
+      `expected {"name", "scope"?: "full" | "submit" | "read" | "admin", "signed"?: boolean, "user"?}${where}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Registers the token routes on the app. */
+export function registerTokenRoutes(
+  app: Hono<ApiEnv>,
+  deps: Pick<ApiDeps, 'tokens' | 'clock'>,
+  guard: Guard,
+): void {
+  app.post('/tokens', guard.requireScope('full'), async (c) => {
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/json\b/i.test(type)) {
+      throw new HttpError(415, 'unsupportedMediaType', 'send the token as application/json');
+    }
+    const input = parseNewToken(decodeUtf8Body(await requestBytes(c, MAX_TOKEN_BODY_BYTES)));
+    try {
+      const issued = await issueToken(input, { userId: c.get('userId'), scope: c.get('scope') }, deps);
+      const { lastUsedAt: _never, ...shown } = presentToken(issued.record);
+      c.header('Location', `/tokens/${issued.record.id}`);
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        {
+          ...shown,
+          token: issued.token,
+          ...(issued.signingSecret ? { signingSecret: issued.signingSecret } : {}),
+        },
+        201,
+      );
+    } catch (err) {
+      if (err instanceof InvalidTokenInputError) throw new HttpError(400, 'invalidBody', err.message);
+      if (err instanceof TokenForbiddenError) throw new HttpError(403, 'forbidden', err.message);
+      throw err;
+    }
+  });
+
+  app.get('/tokens', guard.requireScope('full'), async (c) => {
+    const tokens = await deps.tokens.listTokens(c.get('userId'));
+    return c.json({ tokens: tokens.map(presentToken) });
+  });
+
+  app.delete('/tokens/:id', guard.requireScope('full'), async (c) => {
+    const id = c.req.param('id');
+    // Another user's id is answered exactly like an unknown one.
+    if (!TOKEN_ID_PATTERN.test(id) || !(await deps.tokens.revokeToken(c.get('userId'), id))) {
+      throw new HttpError(404, 'notFound', 'no such token');
+    }
+    // This instance stops accepting it at once; the others within their cache time.
+    guard.forget(id);
+    return c.body(null, 204);
+  });
+
+  app.all('/tokens', (c) => {
+    c.header('Allow', 'GET, POST');
+    return c.json(errorBody('methodNotAllowed', 'use GET, POST'), 405);
+  });
+  app.all('/tokens/:id', (c) => {
+    c.header('Allow', 'DELETE');
+    return c.json(errorBody('methodNotAllowed', 'use DELETE'), 405);
+  });
+}
