@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoFeedStore } from '../aws/dynamo-feed-store.js';
 import { DynamoJobStore } from '../aws/dynamo-job-store.js';
 import { createSqsClient, SqsJobQueue } from '../aws/queue.js';
 import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
@@ -20,7 +21,7 @@ import { MemoryMetrics, PowertoolsMetrics, type RelayMetrics } from './metrics.j
 /** What every function uses. */
 export type CommonDeps = Pick<
   Deps,
-  'config' | 'store' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+  'config' | 'store' | 'feeds' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
 >;
 
 /** A DynamoDB document client built on first use, so one client serves the store and the pacer. */
@@ -73,6 +74,9 @@ export function createCommonDeps(
     metrics: overrides.metrics ?? createMetrics(),
     store:
       overrides.store ?? new DynamoJobStore(docClient(), config.tableName, { jobTtlDays: config.jobTtlDays }),
+    feeds:
+      overrides.feeds ??
+      new DynamoFeedStore(docClient(), config.tableName, { seenDays: config.feedsSeenDays }),
     queue: overrides.queue ?? new SqsJobQueue(createSqsClient(), config.queueUrl),
     keyProvider: overrides.keyProvider ?? createKeyProvider(config),
   };

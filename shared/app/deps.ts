@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { JobQueue } from '../aws/queue.js';
+import type { FeedStore } from '../feeds/store.js';
 import type { Clock } from '../fichier/clock.js';
 import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
@@ -32,6 +33,8 @@ export type RelayLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 export interface Deps {
   config: RelayConfig;
   store: JobStore;
+  /** Feeds, their item keys and decisions (its own aggregate). */
+  feeds: FeedStore;
   queue: JobQueue;
   fichier: FichierApi;
   pacer: Pacer;
