@@ -195,8 +195,17 @@ export class DynamoFeedStore implements FeedStore {
           TableName: this.tableName,
           Key: feedKey(feed.userId, feed.id),
           ...expr,
-          ConditionExpression: 'leaseToken = :leaseToken',
-          ExpressionAttributeValues: { ...expr.ExpressionAttributeValues, ':leaseToken': token },
+          // Still ours, and not changed by its owner meanwhile (URL, filters, disabled): otherwise the
+          // results describe a feed that no longer exists as fetched, and are dropped.
+          ConditionExpression:
+            'leaseToken = :leaseToken AND #leaseUrl = :leaseUrl AND filterRev = :leaseRev AND attribute_not_exists(disabledReason)',
+          ExpressionAttributeNames: { ...expr.ExpressionAttributeNames, '#leaseUrl': 'url' },
+          ExpressionAttributeValues: {
+            ...expr.ExpressionAttributeValues,
+            ':leaseToken': token,
+            ':leaseUrl': feed.url,
+            ':leaseRev': feed.filterRev,
+          },
         }),
       );
       return true;
