@@ -27,8 +27,8 @@ import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
 import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
 import { ensureTable } from '../../shared/aws/table.js';
 import { ENV } from '../../shared/config/env-names.js';
-import { generateToken, hashToken } from '../../shared/jobs/ids.js';
 import type { RunDueSummary } from '../../shared/feeds/run-feeds.js';
+import { generateToken, hashToken } from '../../shared/jobs/ids.js';
 import type { Report } from '../../shared/jobs/store.js';
 import {
   type SandboxHandle,

@@ -25,6 +25,7 @@ import {
   type FeedRecord,
   type FeedStore,
   type ItemDecision,
+  SEEN_REFRESH_DAYS,
   type SeenRecord,
 } from '../feeds/store.js';
 import { isConditionFailure } from './dynamo-errors.js';
@@ -248,7 +249,7 @@ export class DynamoFeedStore implements FeedStore {
     records: readonly Omit<SeenRecord, 'expiresAt'>[],
     now: number,
   ): Promise<void> {
-    const expiresAt = Math.floor(now / 1000) + this.seenS;
+    const expiresAt = Math.floor(now / 1000) + this.seenS + SEEN_REFRESH_DAYS * 86_400;
     const items = records.map((r) => ({
       ...seenKey(feedId, r.key),
       kind: r.kind,

@@ -50,8 +50,8 @@ export interface ItemSkipped {
 export interface ItemsDecision {
   enqueue: ItemToEnqueue[];
   skipped: ItemSkipped[];
-  /** Items handled by an earlier fetch (not decided again). */
-  alreadySeen: number;
+  /** Keys of items handled by an earlier fetch (not decided again). */
+  alreadySeen: string[];
 }
 
 /** Whether a remembered key settles the item under the current filters. */
@@ -66,7 +66,7 @@ export function settles(record: SeenRecord | undefined, filterRev: number): bool
  * items form the baseline; then age, filters and the URLs to pick decide.
  */
 export function decideItems(items: readonly FeedItem[], ctx: DecideContext): ItemsDecision {
-  const out: ItemsDecision = { enqueue: [], skipped: [], alreadySeen: 0 };
+  const out: ItemsDecision = { enqueue: [], skipped: [], alreadySeen: [] };
   const firstOf = new Map<string, number>();
   const keyed = items.map((item, index) => ({ item, index, key: itemKey(item) }));
   const fresh: typeof keyed = [];
@@ -83,7 +83,7 @@ export function decideItems(items: readonly FeedItem[], ctx: DecideContext): Ite
       continue;
     }
     firstOf.set(k.key, k.index);
-    if (settles(ctx.seen.get(k.key), ctx.filterRev)) out.alreadySeen += 1;
+    if (settles(ctx.seen.get(k.key), ctx.filterRev)) out.alreadySeen.push(k.key);
     else fresh.push(k);
   }
 
@@ -107,7 +107,13 @@ export function decideItems(items: readonly FeedItem[], ctx: DecideContext): Ite
       });
       continue;
     }
-    if (ctx.tooOldBefore !== undefined && item.published !== undefined && item.published < ctx.tooOldBefore) {
+    // Backfill is the owner's explicit request for the newest items, however old they are.
+    if (
+      !allowed &&
+      ctx.tooOldBefore !== undefined &&
+      item.published !== undefined &&
+      item.published < ctx.tooOldBefore
+    ) {
       out.skipped.push({
         key,
         item,

@@ -11,7 +11,14 @@ import { itemKey } from './dedupe.js';
 import { type FeedFetchResult, type FeedHttpClient, fetchFeedDocument } from './fetch-feed.js';
 import { compileFilters } from './filters.js';
 import { DEFAULT_FEED_SCHEDULE, nextFetch } from './schedule.js';
-import type { FeedPatch, FeedRecord, FeedStore, ItemDecision } from './store.js';
+import {
+  type FeedPatch,
+  type FeedRecord,
+  type FeedStore,
+  type ItemDecision,
+  SEEN_REFRESH_DAYS,
+  type SeenRecord,
+} from './store.js';
 
 /** What the feeds reader uses. */
 export type FeedsDeps = Pick<Deps, 'config' | 'store' | 'queue' | 'clock' | 'logger' | 'metrics'> & {
@@ -105,12 +112,16 @@ export async function refreshFeed(
   } else {
     if (result.kind === 'document') {
       const unchanged =
-        feed.baselined && feed.contentHash !== undefined && feed.contentHash === result.contentHash;
+        feed.baselined &&
+        feed.contentHash !== undefined &&
+        feed.contentHash === result.contentHash &&
+        now - (feed.itemsCheckedAt ?? 0) < SEEN_REFRESH_DAYS * 86_400_000;
       if (!unchanged) {
         const outcome = await handleItems(feed, result, deps, now);
         summary.enqueuedItems = outcome.enqueuedItems;
         summary.jobs = outcome.jobs;
         summary.skipped = outcome.skipped;
+        patch.set!.itemsCheckedAt = now;
       }
       if (result.doc.title) patch.set!.title = result.doc.title.slice(0, 200);
       patch.set!.baselined = true;
@@ -155,8 +166,14 @@ async function handleItems(
   deps: FeedsDeps,
   now: number,
 ): Promise<{ enqueuedItems: number; jobs: number; skipped: number }> {
-  const { feeds } = deps;
-  const decision = await decideFeed(feed, result.doc.items, deps, now);
+  const { feeds, config } = deps;
+  const { decision, seen } = await decideFeed(feed, result.doc.items, deps, now);
+  // Items still in the feed whose key would expire less than FEEDS_SEEN_DAYS from now.
+  const refreshBefore = Math.floor(now / 1000) + config.feedsSeenDays * 86_400;
+  const refresh = decision.alreadySeen.flatMap((key) => {
+    const r = seen.get(key);
+    return r && r.expiresAt < refreshBefore ? [{ key, kind: r.kind, rev: r.rev }] : [];
+  });
   const decisions: ItemDecision[] = [];
   const jobIdsByUrl = new Map<string, { id: string; duplicate: boolean }>();
   const requests = decision.enqueue.flatMap((e) => e.urls.map((url) => ({ url, folder: feed.folder })));
@@ -205,6 +222,7 @@ async function handleItems(
       ...decision.skipped.flatMap((s) =>
         s.remember ? [{ key: s.key, kind: s.remember, rev: feed.filterRev }] : [],
       ),
+      ...refresh,
     ],
     now,
   );
@@ -219,9 +237,9 @@ export async function decideFeed(
   items: Parameters<typeof decideItems>[0],
   deps: Pick<FeedsDeps, 'feeds' | 'config'>,
   now: number,
-): Promise<ItemsDecision> {
+): Promise<{ decision: ItemsDecision; seen: Map<string, SeenRecord> }> {
   const seen = await deps.feeds.seenItems(feed.id, items.map(itemKey), now);
-  return decideItems(items, {
+  const decision = decideItems(items, {
     filters: compileFilters({ include: feed.include, exclude: feed.exclude }),
     pick: feed.pick,
     filterRev: feed.filterRev,
@@ -231,6 +249,7 @@ export async function decideFeed(
     tooOldBefore: now - deps.config.feedsSeenDays * 86_400_000,
     seen,
   });
+  return { decision, seen };
 }
 
 /** Options of {@link runDueFeeds}. */

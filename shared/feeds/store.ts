@@ -46,8 +46,10 @@ export interface FeedRecord extends FeedSettings {
   /** Validators of the latest 200, sent back as `If-None-Match` / `If-Modified-Since`. */
   etag?: string;
   lastModified?: string;
-  /** sha256 of the latest body fully handled: an unchanged body is not looked at again. */
+  /** sha256 of the latest body fully handled: an unchanged body is not looked at again… */
   contentHash?: string;
+  /** …until {@link SEEN_REFRESH_DAYS} after this (epoch ms), when item keys are refreshed. */
+  itemsCheckedAt?: number;
   /** The fetch holding the feed right now. */
   leaseToken?: string;
 }
@@ -83,6 +85,13 @@ export interface FeedPatch {
   due?: number | null;
 }
 
+/**
+ * Item keys are written to live `FEEDS_SEEN_DAYS` plus this many days, and rewritten when a fetch still
+ * sees the item with less than `FEEDS_SEEN_DAYS` left: so a key outlives the item's last sighting by at
+ * least `FEEDS_SEEN_DAYS`, for one write per item every this many days rather than one per fetch.
+ */
+export const SEEN_REFRESH_DAYS = 7;
+
 /** Base of the feed store's errors. */
 export class FeedStoreError extends Error {
   override readonly name: string = 'FeedStoreError';
@@ -116,7 +125,7 @@ export interface FeedStore {
   completeFetch(feed: FeedRecord, token: string, patch: FeedPatch, now: number): Promise<boolean>;
   /** The still-remembered records of these item keys. */
   seenItems(feedId: string, keys: readonly string[], now: number): Promise<Map<string, SeenRecord>>;
-  /** Remembers item keys for the configured number of days from `now`. */
+  /** Remembers item keys for the configured number of days, plus {@link SEEN_REFRESH_DAYS}, from `now`. */
   markSeen(feedId: string, records: readonly Omit<SeenRecord, 'expiresAt'>[], now: number): Promise<void>;
   /** The most recent item decisions, newest first. */
   recentDecisions(feedId: string): Promise<ItemDecision[]>;
