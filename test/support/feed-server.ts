@@ -96,8 +96,8 @@ export function rssFeed(items: readonly RssItem[], title = 'Test feed'): string 
       (i) => `    <item>
       <title>${esc(i.title)}</title>
 ${i.guid ? `      <guid isPermaLink="false">${esc(i.guid)}</guid>\n` : ''}${i.link ? `      <link>${esc(i.link)}</link>\n` : ''}${
-        i.published !== undefined ? `      <pubDate>${new Date(i.published).toUTCString()}</pubDate>\n` : ''
-      }${(i.files ?? []).map((f) => `      <enclosure url="${esc(f)}" length="1" type="application/octet-stream"/>\n`).join('')}    </item>`,
+  i.published !== undefined ? `      <pubDate>${new Date(i.published).toUTCString()}</pubDate>\n` : ''
+}${(i.files ?? []).map((f) => `      <enclosure url="${esc(f)}" length="1" type="application/octet-stream"/>\n`).join('')}    </item>`,
     )
     .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
