@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayConfig } from '../../../shared/app/config.js';
 import type { Deps } from '../../../shared/app/deps.js';
-import { createFeed, type NewFeedInput } from '../../../shared/feeds/manage-feeds.js';
+import { changeFeed, createFeed, type NewFeedInput } from '../../../shared/feeds/manage-feeds.js';
 import { FEED_LEASE_MS, type FeedsDeps, refreshFeed } from '../../../shared/feeds/run-feeds.js';
 import type { FeedRecord, FeedStore } from '../../../shared/feeds/store.js';
 import { presentFeed } from '../../../shared/http/feed-present.js';
@@ -339,6 +339,25 @@ describe('dedupe across fetches', () => {
     await refresh(sub.id);
 
     expect(await urlsOf(sub.id)).toEqual(['https://f.example/n1.bin', 'https://f.example/n2.bin']);
+  });
+
+  it('decides again the items the old filters skipped once the filters change, even if the feed did not', async () => {
+    server.route('/filtered.xml', {
+      body: rssFeed([
+        { guid: 'hd', title: 'Show 1080p', files: ['https://f.example/hd.mkv'] },
+        { guid: 'sd', title: 'Show 720p', files: ['https://f.example/sd.mkv'] },
+      ]),
+    });
+    const sub = await subscribe('/filtered.xml', { include: ['1080p'] });
+    await refresh(sub.id);
+    expect(await urlsOf(sub.id)).toEqual(['https://f.example/hd.mkv']);
+    await refresh(sub.id);
+    expect(await urlsOf(sub.id)).toEqual(['https://f.example/hd.mkv']);
+
+    await changeFeed((await deps.feeds.getFeed(USER, sub.id))!, { include: [] }, deps);
+    await refresh(sub.id);
+
+    expect(await urlsOf(sub.id)).toEqual(['https://f.example/hd.mkv', 'https://f.example/sd.mkv']);
   });
 
   it('a crash between creating the jobs and remembering the items duplicates nothing', async () => {
