@@ -32,6 +32,8 @@ export const FUNCTION_ENV = {
     ENV.stuckAfterS,
     ENV.pollIntervalS,
   ],
+  /** functions/feeds.ts — scheduled feeds reader (fetch due feeds, enqueue their new items). */
+  feeds: [ENV.tableName, ENV.queueUrl],
 } as const satisfies Record<string, readonly EnvName[]>;
 
 export type FunctionName = keyof typeof FUNCTION_ENV;
