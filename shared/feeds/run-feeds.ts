@@ -10,7 +10,7 @@ import { decideItems, type ItemsDecision } from './decide-items.js';
 import { itemKey } from './dedupe.js';
 import { type FeedFetchResult, type FeedHttpClient, fetchFeedDocument } from './fetch-feed.js';
 import { compileFilters } from './filters.js';
-import { DEFAULT_FEED_SCHEDULE, nextFetch } from './schedule.js';
+import { nextFetch } from './schedule.js';
 import {
   type FeedPatch,
   type FeedRecord,
@@ -333,6 +333,3 @@ export async function runDueFeeds(deps: FeedsDeps, opts: RunDueOptions): Promise
   }
   return summary;
 }
-
-/** Default interval of a feed without `intervalS`, for display. */
-export const DEFAULT_FEED_INTERVAL_S = DEFAULT_FEED_SCHEDULE.defaultIntervalMs / 1000;
