@@ -6,13 +6,7 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { OpmlError } from '../../shared/feeds/errors.js';
-import {
-  changeFeed,
-  createFeed,
-  FeedRefusedError,
-  importFeeds,
-  previewFeed,
-} from '../../shared/feeds/manage-feeds.js';
+import { changeFeed, createFeed, FeedRefusedError } from '../../shared/feeds/manage-feeds.js';
 import { FeedNotFoundError } from '../../shared/feeds/store.js';
 import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
 import { errorBody, HttpError } from '../../shared/http/errors.js';
@@ -96,7 +90,9 @@ export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: 
   };
 
   app.post('/feeds/preview', auth('POST /feeds/preview'), async (c) => {
-    const input = parseFeedPreview(await readJson(c), inputOptions);
+    const input = await parseFeedPreview(await readJson(c), inputOptions);
+    // Loaded on first use: the HTTP client and the feed parser would otherwise be in every cold start.
+    const { previewFeed } = await import('../../shared/feeds/preview-feed.js');
     const preview = await previewFeed(input, deps);
     if (!preview.ok) {
       throw new HttpError(
@@ -111,6 +107,7 @@ export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: 
   app.post('/feeds/import', auth('POST /feeds/import'), async (c) => {
     const text = await readText(c, MAX_OPML_BYTES);
     const { opml, folder } = parseImportBody(c.req.header('content-type'), text);
+    const { importFeeds } = await import('../../shared/feeds/import-feeds.js');
     let result: Awaited<ReturnType<typeof importFeeds>>;
     try {
       result = await importFeeds(
@@ -135,7 +132,7 @@ export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: 
   app.all('/feeds/import', methodNotAllowed('POST'));
 
   app.post('/feeds', auth('POST /feeds'), async (c) => {
-    const input = parseFeedCreate(await readJson(c), inputOptions);
+    const input = await parseFeedCreate(await readJson(c), inputOptions);
     const feed = await createFeed(c.get('userId'), input, deps).catch(refused);
     c.header('Location', `/feeds/${feed.id}`);
     return c.json(presentFeed(feed), 201);
@@ -154,7 +151,7 @@ export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: 
 
   app.patch('/feeds/:id', auth('PATCH /feeds/{id}'), async (c) => {
     const feed = await ownFeed(c);
-    const changes = parseFeedPatch(await readJson(c), inputOptions);
+    const changes = await parseFeedPatch(await readJson(c), inputOptions);
     if (changes.url !== undefined && changes.url !== feed.url) {
       const mine = await deps.feeds.listFeeds(feed.userId);
       if (mine.some((f) => f.url === changes.url)) {

@@ -1,17 +1,14 @@
 /**
- * Use-cases behind the feed routes: subscribe, change, import an OPML list, preview. Input arrives
- * validated (`shared/http/feed-input.ts`); these decide what is stored.
+ * Use-cases behind the feed routes: subscribe and change (the OPML import is `import-feeds.ts`, the
+ * preview `preview-feed.ts`: the API loads those, and the feed parser and HTTP client they need, only
+ * when they are called). Input arrives validated (`shared/http/feed-input.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../app/deps.js';
-import { decideItems } from './decide-items.js';
 import { FeedError } from './errors.js';
-import { type FeedFetchResult, type FeedHttpClient, fetchFeedDocument } from './fetch-feed.js';
-import { compileFilters } from './filters.js';
-import { DEFAULT_OPML_LIMITS, type OpmlOutlineRef, parseOpmlFeeds } from './opml.js';
+import type { FeedHttpClient } from './fetch-feed.js';
 import type { PickMode } from './pick.js';
 import type { FeedPatch, FeedRecord, FeedStore } from './store.js';
-import type { FeedItem } from './types.js';
 
 /** Most feeds one user may have: each costs a fetch every few minutes. */
 export const MAX_FEEDS_PER_USER = 200;
@@ -156,146 +153,4 @@ export async function changeFeed(
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** One outline the import did not subscribe to. */
-export interface ImportRefusal {
-  outline: OpmlOutlineRef;
-  reason: string;
-}
-
-/** Result of {@link importFeeds}. */
-export interface ImportResult {
-  created: FeedRecord[];
-  refused: ImportRefusal[];
-}
-
-/**
- * One feed per OPML outline, with default settings and `folder`. Outlines that cannot be followed (no
- * URL, not http(s), refused by the SSRF guard, already followed, over the per-user cap) are reported with
- * the reason; the others are created. `checkUrl` is the same URL check `POST /feeds` applies.
- * Throws {@link FeedError} (`OpmlError`) when the document is not OPML or has too many outlines.
- */
-export async function importFeeds(
-  userId: string,
-  opml: string,
-  folder: string,
-  checkUrl: (url: string) => string,
-  deps: ManageFeedsDeps,
-): Promise<ImportResult> {
-  const parsed = parseOpmlFeeds(opml, DEFAULT_OPML_LIMITS);
-  const result: ImportResult = { created: [], refused: [...parsed.refused] };
-  const mine = await deps.feeds.listFeeds(userId, MAX_FEEDS_PER_USER + 1);
-  for (const f of parsed.feeds) {
-    const outline: OpmlOutlineRef = { xmlUrl: f.url, ...(f.title ? { title: f.title } : {}) };
-    let url: string;
-    try {
-      url = checkUrl(f.url);
-    } catch (err) {
-      result.refused.push({ outline, reason: (err as Error).message });
-      continue;
-    }
-    try {
-      result.created.push(
-        await createFeed(
-          userId,
-          { url, include: [], exclude: [], pick: 'enclosure', folder, backfill: 0 },
-          deps,
-          mine,
-        ),
-      );
-    } catch (err) {
-      if (!(err instanceof FeedRefusedError)) throw err;
-      result.refused.push({ outline, reason: err.message });
-    }
-  }
-  return result;
-}
-
-/** One item of a preview. */
-export type PreviewItem = {
-  title?: string;
-  link?: string;
-  published?: string;
-  key: string;
-} & ({ decision: 'enqueue'; urls: string[] } | { decision: 'skip'; reason: string; detail: string });
-
-/** Result of {@link previewFeed}. */
-export type PreviewResult =
-  | {
-      ok: true;
-      status: number;
-      finalUrl?: string;
-      title?: string;
-      format: string;
-      items: PreviewItem[];
-      wouldEnqueue: number;
-    }
-  | { ok: false; status: number; error: string };
-
-/**
- * What a fetch of `input.url` would enqueue now with these filters, and why each other item would be
- * skipped. Nothing is stored and nothing is enqueued. With `backfill`, decides as a new subscription's
- * first fetch (only the newest `backfill` items); without, as a feed that has seen none of the items.
- */
-export async function previewFeed(
-  input: { url: string; include: string[]; exclude: string[]; pick: PickMode; backfill?: number },
-  deps: ManageFeedsDeps,
-): Promise<PreviewResult> {
-  const fetched: FeedFetchResult = await fetchFeedDocument(
-    { url: input.url },
-    {
-      maxBytes: deps.config.feedsMaxBytes,
-      allowPrivate: deps.config.allowPrivateUrls,
-      // The API answers within API Gateway's 30 s.
-      totalTimeoutMs: 20_000,
-      ...(deps.feedHttp ? { http: deps.feedHttp } : {}),
-    },
-  );
-  if (fetched.kind === 'failed') return { ok: false, status: fetched.status, error: fetched.error };
-  if (fetched.kind === 'notModified') {
-    return { ok: false, status: 304, error: 'the feed answered 304 Not Modified to a plain GET' };
-  }
-  const now = deps.clock.now();
-  const decision = decideItems(fetched.doc.items, {
-    filters: compileFilters({ include: input.include, exclude: input.exclude }),
-    pick: input.pick,
-    filterRev: 0,
-    baselined: input.backfill === undefined,
-    backfill: input.backfill ?? 0,
-    now,
-    tooOldBefore: now - deps.config.feedsSeenDays * 86_400_000,
-    seen: new Map(),
-  });
-  const describe = (item: FeedItem, key: string) => ({
-    key,
-    ...(item.title ? { title: item.title } : {}),
-    ...(item.link ? { link: item.link } : {}),
-    ...(item.published !== undefined ? { published: new Date(item.published).toISOString() } : {}),
-  });
-  const order = new Map(fetched.doc.items.map((item, i) => [item, i]));
-  const items: (PreviewItem & { at: number })[] = [
-    ...decision.enqueue.map((e) => ({
-      ...describe(e.item, e.key),
-      decision: 'enqueue' as const,
-      urls: e.urls,
-      at: order.get(e.item) ?? 0,
-    })),
-    ...decision.skipped.map((s) => ({
-      ...describe(s.item, s.key),
-      decision: 'skip' as const,
-      reason: s.reason,
-      detail: s.detail,
-      at: order.get(s.item) ?? 0,
-    })),
-  ].sort((a, b) => a.at - b.at);
-  return {
-    ok: true,
-    status: fetched.status,
-    ...(fetched.movedTo ? { finalUrl: fetched.movedTo } : {}),
-    ...(fetched.doc.title ? { title: fetched.doc.title } : {}),
-    format: fetched.doc.format,
-    items: items.map(({ at: _at, ...rest }) => rest as PreviewItem),
-    wouldEnqueue: decision.enqueue.length,
-  };
 }

@@ -10,7 +10,6 @@ import * as z from 'zod/mini';
 z.config(en());
 
 import { FeedFilterError } from '../feeds/errors.js';
-import { compileFilters } from '../feeds/filters.js';
 import type { PickMode } from '../feeds/pick.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
 import { checkOutboundUrl } from '../net/url-guard.js';
@@ -132,7 +131,10 @@ export function checkFeedUrl(raw: string, opts: FeedInputOptions, what = 'url'):
   return url;
 }
 
-function checkFilters(include: string[] | undefined, exclude: string[] | undefined): void {
+async function checkFilters(include: string[] | undefined, exclude: string[] | undefined): Promise<void> {
+  if (!include?.length && !exclude?.length) return;
+  // Loaded on first use: the backtracking checker need not be in every cold start of the API.
+  const { compileFilters } = await import('../feeds/filters.js');
   try {
     compileFilters({ include: include ?? [], exclude: exclude ?? [] });
   } catch (err) {
@@ -154,10 +156,10 @@ const EXPECTED_CREATE =
   'expected {"url", "include"?, "exclude"?, "pick"?, "folder"?, "backfill"?, "intervalS"?}';
 
 /** Parses and validates `POST /feeds`. Throws a 400 {@link HttpError} naming the first problem. */
-export function parseFeedCreate(text: string, opts: FeedInputOptions): FeedCreateInput {
+export async function parseFeedCreate(text: string, opts: FeedInputOptions): Promise<FeedCreateInput> {
   const body = parseJson(createSchema, text, EXPECTED_CREATE);
   const url = checkFeedUrl(body.url, opts);
-  checkFilters(body.include, body.exclude);
+  await checkFilters(body.include, body.exclude);
   const input: FeedCreateInput = {
     url,
     include: body.include ?? [],
@@ -171,7 +173,7 @@ export function parseFeedCreate(text: string, opts: FeedInputOptions): FeedCreat
 }
 
 /** Parses and validates `PATCH /feeds/{id}`. */
-export function parseFeedPatch(text: string, opts: FeedInputOptions): FeedPatchInput {
+export async function parseFeedPatch(text: string, opts: FeedInputOptions): Promise<FeedPatchInput> {
   const body = parseJson(
     patchSchema,
     text,
@@ -180,7 +182,7 @@ export function parseFeedPatch(text: string, opts: FeedInputOptions): FeedPatchI
   if (Object.keys(body).length === 0) throw new HttpError(400, 'invalidBody', 'nothing to change');
   const out: FeedPatchInput = {};
   if (body.url !== undefined) out.url = checkFeedUrl(body.url, opts);
-  checkFilters(body.include, body.exclude);
+  await checkFilters(body.include, body.exclude);
   if (body.include !== undefined) out.include = body.include;
   if (body.exclude !== undefined) out.exclude = body.exclude;
   if (body.pick !== undefined) out.pick = body.pick;
@@ -191,14 +193,14 @@ export function parseFeedPatch(text: string, opts: FeedInputOptions): FeedPatchI
 }
 
 /** Parses and validates `POST /feeds/preview`. */
-export function parseFeedPreview(text: string, opts: FeedInputOptions): FeedPreviewInput {
+export async function parseFeedPreview(text: string, opts: FeedInputOptions): Promise<FeedPreviewInput> {
   const body = parseJson(
     previewSchema,
     text,
     'expected {"url", "include"?, "exclude"?, "pick"?, "backfill"?}',
   );
   const url = checkFeedUrl(body.url, opts);
-  checkFilters(body.include, body.exclude);
+  await checkFilters(body.include, body.exclude);
   return {
     url,
     include: body.include ?? [],
