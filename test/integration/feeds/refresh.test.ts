@@ -250,6 +250,51 @@ describe('HTTP answers', () => {
     expect(await urlsOf(moved.id)).toEqual(['https://f.example/m1.bin']);
   });
 
+  it('follows at most 5 redirects', async () => {
+    for (let i = 0; i < 6; i++)
+      server.route(`/hop-${i}.xml`, { status: 307, headers: { location: `/hop-${i + 1}.xml` } });
+    server.route('/hop-6.xml', {
+      body: rssFeed([{ guid: 'h', title: 'H', files: ['https://f.example/h.bin'] }]),
+    });
+    const sub = await subscribe('/hop-0.xml');
+
+    const { result, feed } = await refresh(sub.id);
+
+    expect(result.kind).toBe('failed');
+    expect(feed.lastError).toMatch(/redirected more than 5 times/);
+    expect(server.hits('/hop-6.xml')).toBe(0);
+    expect(await jobsOf(sub.id)).toEqual([]);
+  });
+
+  it('gives up on a publisher that never answers when the fetch time runs out, as a failure', async () => {
+    const silent = await startServer(() => {
+      // Reads the request and never answers.
+    });
+    try {
+      const sub = await createFeed(
+        USER,
+        {
+          url: `${silent.origin}/feed.xml`,
+          include: [],
+          exclude: [],
+          pick: 'enclosure',
+          folder: '',
+          backfill: 0,
+        },
+        deps,
+      );
+      const feed = (await deps.feeds.getFeed(USER, sub.id))!;
+      const token = await deps.feeds.lease(feed, clock.now(), FEED_LEASE_MS);
+
+      const result = await refreshFeed(feed, token!, deps, { totalTimeoutMs: 500 });
+
+      expect(result).toMatchObject({ kind: 'failed', status: 0 });
+      expect((await deps.feeds.getFeed(USER, sub.id))!.lastError).toMatch(/timed out/);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('refuses a redirect to 127.0.0.1 without RELAY_ALLOW_PRIVATE_URLS, never reaching it', async () => {
     const internal = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rssFeed([]));
