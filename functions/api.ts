@@ -17,6 +17,7 @@ import { RetryRefusedError, retryJob } from '../shared/jobs/retry.js';
 import { withShownStatus } from '../shared/jobs/shown-status.js';
 import { InvalidCursorError, type JobRecord } from '../shared/jobs/store.js';
 import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
+import { registerFeedRoutes } from './routes/feeds.js';
 import { createGuard, type ApiEnv as Env, requestBytes } from './routes/guard.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 
@@ -174,6 +175,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   });
 
   registerTokenRoutes(app, deps, guard);
+  registerFeedRoutes(app, deps, (scope) => requireScope(scope));
 
   const methodNotAllowed = (allowed: string) => (c: Context) => {
     c.header('Allow', allowed);

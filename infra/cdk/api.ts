@@ -14,6 +14,22 @@ interface RouteSpec {
   readonly auth: string;
 }
 
+/** The feed routes (functions/routes/feeds.ts), authenticated like the job routes. */
+const FEED_ROUTE_KEYS = [
+  'POST /feeds',
+  'GET /feeds',
+  'GET /feeds/{id}',
+  'PATCH /feeds/{id}',
+  'DELETE /feeds/{id}',
+  'POST /feeds/preview',
+  'POST /feeds/import',
+];
+
+function feedRoute(key: string): RouteSpec {
+  const [method, path] = key.split(' ') as [apigwv2.HttpMethod, string];
+  return { method, path, auth: 'bearer/X-Api-Key client token' };
+}
+
 /** Every route the API function serves (functions/api.ts routes on `routeKey`). */
 export const API_ROUTES: readonly RouteSpec[] = [
   { method: apigwv2.HttpMethod.POST, path: '/jobs', auth: 'bearer/X-Api-Key client token' },
@@ -25,6 +41,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: apigwv2.HttpMethod.GET, path: '/jobs', auth: 'bearer/X-Api-Key client token' },
   { method: apigwv2.HttpMethod.GET, path: '/jobs/{id}', auth: 'bearer/X-Api-Key client token' },
   { method: apigwv2.HttpMethod.GET, path: '/reports/latest', auth: 'bearer/X-Api-Key client token' },
+  ...FEED_ROUTE_KEYS.map(feedRoute),
   {
     method: apigwv2.HttpMethod.GET,
     path: '/health',

@@ -11,6 +11,7 @@ import { RelayAlarms } from './alarms.js';
 import { RelayHttpApi } from './api.js';
 import type { RelayConfig } from './config.js';
 import { RelayDashboard } from './dashboard.js';
+import { FeedsReader } from './feeds.js';
 import {
   useBatching,
   usePacing,
@@ -40,6 +41,8 @@ export const FUNCTION_SIZING: Record<FunctionName, Pick<RelayFunctionProps, 'tim
   // remote/ls.cgi once, remote/info.cgi per finished request, all paced; it stops at its deadline
   // and the next run continues.
   poller: { timeout: Duration.seconds(60), memorySize: 256 },
+  // Due feeds, four at a time, each fetch at most 60 s; it stops taking feeds when its time runs short.
+  feeds: { timeout: Duration.seconds(90), memorySize: 256 },
 };
 
 /** Settings for {@link RelayStack}. */
@@ -117,7 +120,10 @@ export class RelayStack extends Stack {
       fn.addEnvironment(ENV.pollQueueUrl, pollQueue.queueUrl);
     }
 
-    for (const fn of [api, worker, poller]) {
+    const feeds = makeFunction('feeds', 'fetches due RSS/Atom/JSON feeds and enqueues their new items');
+    new FeedsReader(this, 'FeedsReader', { reader: feeds, table, queue });
+
+    for (const fn of [api, worker, poller, feeds]) {
       // grantReadWriteData covers the table's GSIs as `<table arn>/index/*`.
       acknowledge(
         fn.role!.node.findChild('DefaultPolicy'),
@@ -149,11 +155,11 @@ export class RelayStack extends Stack {
       queue,
       deadLetterQueue,
       table,
-      functions: { api, worker, poller },
+      functions: { api, worker, poller, feeds },
       alarms: alarms.alarms,
     });
 
-    this.functions = { api, worker, poller };
+    this.functions = { api, worker, poller, feeds };
 
     new CfnOutput(this, 'ApiUrl', { value: httpApi.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'SecretName', {

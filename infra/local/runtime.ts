@@ -16,10 +16,12 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApiApp } from '../../functions/api.js';
+import { createFeedsHandler } from '../../functions/feeds.js';
 import { createPollerHandler } from '../../functions/poller.js';
 import { createWorkerHandler } from '../../functions/worker.js';
 import { loadConfig, type RelayConfig } from '../../shared/app/config.js';
 import { createDeps, type Deps, type Hooks, type RelayLogger } from '../../shared/app/deps.js';
+import { DynamoFeedStore } from '../../shared/aws/dynamo-feed-store.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
 import { DynamoRemoteStore } from '../../shared/aws/dynamo-remote-store.js';
@@ -28,6 +30,7 @@ import { DynamoTokenStore } from '../../shared/aws/dynamo-token-store.js';
 import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
 import { ensureTable } from '../../shared/aws/table.js';
 import { ENV } from '../../shared/config/env-names.js';
+import type { RunDueSummary } from '../../shared/feeds/run-feeds.js';
 import { systemClock } from '../../shared/fichier/clock.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { generateToken } from '../../shared/jobs/ids.js';
@@ -89,6 +92,13 @@ export interface RuntimeOptions {
    * @default 1500 when sandboxed, else the poll plan's first delay (3 s)
    */
   pollSoonAfterSubmitMs?: number;
+  /**
+   * Feeds reader schedule: the due check runs this often (`FEEDS_INTERVAL_S`); each feed keeps its own
+   * interval (at least 5 minutes). @default 60000
+   */
+  feedsIntervalMs?: number;
+  /** First due check after start. @default min(feedsIntervalMs, 2000) */
+  firstFeedsDelayMs?: number;
   /** `FICHIER_MIN_INTERVAL_MS`. @default 1000 */
   minIntervalMs?: number;
   /** `FICHIER_FLOOD_PAUSE_MS`. @default 60000 */
@@ -117,6 +127,8 @@ export interface RuntimeOptions {
 export interface RuntimeStats {
   worker: SqsLoopStats;
   polls: number;
+  /** Completed runs of the feeds reader. */
+  feedRuns: number;
   /** Jobs re-enqueued at start because fauxqs had lost their messages. */
   requeuedAtStart: number;
   sandbox?: SandboxStats;
@@ -141,6 +153,8 @@ export interface RuntimeHandle {
   stats(): RuntimeStats;
   /** Runs the poller now (after any run in progress) and returns its report. */
   pollNow(): Promise<Report>;
+  /** Runs the feeds reader now (after any run in progress) and returns what it did. */
+  feedsNow(): Promise<RunDueSummary>;
   /** Stops the loops (letting in-flight batches and polls finish), the servers, the sandbox if started here, and the engines. */
   close(): Promise<void>;
   /**
@@ -165,6 +179,7 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
     return Number(v);
   };
   const pollS = int(ENV.pollIntervalS, 1);
+  const feedsS = int(ENV.feedsIntervalS, 1);
   return {
     port: int(ENV.port, 0),
     dataDir: str(ENV.relayDataDir),
@@ -172,6 +187,7 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
     fichierApiKey: str(ENV.fichierApiKey),
     fichierApiUrl: str(ENV.fichierApiUrl),
     pollIntervalMs: pollS === undefined ? undefined : pollS * 1000,
+    feedsIntervalMs: feedsS === undefined ? undefined : feedsS * 1000,
     // FICHIER_* and RELAY_STUCK_AFTER_S are validated by loadConfig, naming the variable.
     env,
     // SANDBOX_PORT, SANDBOX_KEYS, SANDBOX_RATE... as for `npm run sandbox`.
@@ -271,6 +287,8 @@ async function start(
       ENV.circuitProbeS,
       ENV.allowPrivateUrls,
       ENV.tokenRatePerMin,
+      ENV.feedsMaxBytes,
+      ENV.feedsSeenDays,
     ]),
     // Reconciliation's two readings must be a real poll cycle apart.
     [ENV.pollIntervalS]: String(Math.max(1, Math.ceil(pollIntervalMs / 1000))),
@@ -319,6 +337,7 @@ async function start(
     pollTimer,
     reports: new DynamoReportStore(doc, config.tableName, { ttlDays: config.jobTtlDays }),
     tokens: new DynamoTokenStore(doc, config.tableName),
+    feeds: new DynamoFeedStore(doc, config.tableName, { seenDays: config.feedsSeenDays }),
     queue: new SqsJobQueue(sqs, config.queueUrl),
     pacer: new SlotBank(new DynamoPacer(doc, config.tableName, { policy: config.pacing }), systemClock),
     logger,
@@ -384,6 +403,21 @@ async function start(
     return kill ? undefined : stopped;
   });
 
+  // Feeds reader: the same handler as the Lambda on its EventBridge minute, here every FEEDS_INTERVAL_S.
+  const feedsIntervalMs = opts.feedsIntervalMs ?? 60_000;
+  const feedsReader = createFeedsHandler(deps);
+  const feedsSchedule = startSchedule<RunDueSummary>({
+    name: 'feeds',
+    task: () => feedsReader(),
+    intervalMs: feedsIntervalMs,
+    firstDelayMs: opts.firstFeedsDelayMs ?? Math.min(feedsIntervalMs, 2000),
+    logger: { error: (m, e) => logger.error(m, e ?? {}) },
+  });
+  cleanups.push((kill) => {
+    const stopped = feedsSchedule.stop();
+    return kill ? undefined : stopped;
+  });
+
   let closing: Promise<void> | undefined;
   return {
     baseUrl,
@@ -398,10 +432,12 @@ async function start(
     stats: () => ({
       worker: loop.stats(),
       polls: sched.runs(),
+      feedRuns: feedsSchedule.runs(),
       requeuedAtStart,
       ...(sandbox ? { sandbox: sandbox.stats() } : {}),
     }),
     pollNow: () => sched.runNow(),
+    feedsNow: () => feedsSchedule.runNow(),
     close() {
       // Order (reverse of start): poller and worker finish their current run, then the HTTP server,
       // the sandbox if started here, the SDK clients and the engines.

@@ -13,6 +13,7 @@ export type ApiDeps = Pick<
   | 'store'
   | 'remotes'
   | 'tokens'
+  | 'feeds'
   | 'reports'
   | 'queue'
   | 'pollTimer'

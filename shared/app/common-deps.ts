@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoFeedStore } from '../aws/dynamo-feed-store.js';
 import { DynamoJobStore } from '../aws/dynamo-job-store.js';
 import { DynamoRemoteStore } from '../aws/dynamo-remote-store.js';
 import { DynamoReportStore } from '../aws/dynamo-report-store.js';
@@ -29,6 +30,7 @@ export type CommonDeps = Pick<
   | 'store'
   | 'remotes'
   | 'tokens'
+  | 'feeds'
   | 'reports'
   | 'queue'
   | 'pollTimer'
@@ -98,6 +100,9 @@ export function createCommonDeps(
       overrides.reports ??
       new DynamoReportStore(docClient(), config.tableName, { ttlDays: config.jobTtlDays }),
     tokens: overrides.tokens ?? new DynamoTokenStore(docClient(), config.tableName),
+    feeds:
+      overrides.feeds ??
+      new DynamoFeedStore(docClient(), config.tableName, { seenDays: config.feedsSeenDays }),
     queue: overrides.queue ?? new SqsJobQueue(sqs(), config.queueUrl),
     pollTimer:
       overrides.pollTimer ??

@@ -57,6 +57,10 @@ export interface RelayConfig {
   allowPrivateUrls: boolean;
   /** Requests a minute one client token may make, over all API instances (`RELAY_TOKEN_RATE_PER_MIN`). @default 120 */
   tokenRatePerMin: number;
+  /** Largest feed document read (`FEEDS_MAX_BYTES`). @default 5242880 (5 MiB) */
+  feedsMaxBytes: number;
+  /** Days a feed item's dedupe key outlives the item's last sighting (`FEEDS_SEEN_DAYS`). @default 90 */
+  feedsSeenDays: number;
 }
 
 /** Raised when a variable is missing or malformed; the message names it. */
@@ -65,6 +69,11 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_API_URL = 'https://api.1fichier.com/v1';
+/**
+ * `FEEDS_MAX_BYTES` default, equal to `FEED_MAX_BODY_BYTES` of shared/net/guarded-fetch.ts (not imported:
+ * that module brings undici into every bundle that reads the config); a unit test keeps them equal.
+ */
+export const DEFAULT_FEEDS_MAX_BYTES = 5 * 1024 * 1024;
 
 function optionalString(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const v = env[name]?.trim();
@@ -157,5 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     circuitProbeS: intInRange(env, ENV.circuitProbeS, 900, 300, 7 * 86_400),
     allowPrivateUrls: optionalString(env, ENV.allowPrivateUrls) === '1',
     tokenRatePerMin: intInRange(env, ENV.tokenRatePerMin, 120, 1, 100_000),
+    feedsMaxBytes: intInRange(env, ENV.feedsMaxBytes, DEFAULT_FEEDS_MAX_BYTES, 1024, 50 * 1024 * 1024),
+    feedsSeenDays: intInRange(env, ENV.feedsSeenDays, 90, 1, 3650),
   };
 }

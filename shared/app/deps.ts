@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { JobQueue } from '../aws/queue.js';
+import type { FeedStore } from '../feeds/store.js';
 import type { Clock } from '../fichier/clock.js';
 import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
@@ -43,6 +44,8 @@ export interface Deps {
   reports: ReportStore;
   /** Client tokens: lookup by hash, listing, revocation, usage counters, signed-request replays. */
   tokens: TokenStore;
+  /** Feeds, their item keys and decisions (its own aggregate). */
+  feeds: FeedStore;
   queue: JobQueue;
   /** Runs the poller soon (after a submission) or when the last cycle planned it. */
   pollTimer: PollTimer;

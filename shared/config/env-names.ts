@@ -32,8 +32,12 @@ export const ENV = {
   batchMaxUrls: 'FICHIER_BATCH_MAX_URLS',
   /** Local poller schedule, seconds. */
   pollIntervalS: 'POLL_INTERVAL_S',
-  /** Local feeds schedule, seconds (feeds land in a later issue). */
+  /** Local feeds schedule: seconds between two due checks of the feeds reader. */
   feedsIntervalS: 'FEEDS_INTERVAL_S',
+  /** Largest feed document read, bytes. */
+  feedsMaxBytes: 'FEEDS_MAX_BYTES',
+  /** Days a feed item's dedupe key is kept after the item leaves the feed. */
+  feedsSeenDays: 'FEEDS_SEEN_DAYS',
   /** `1` lets outbound fetches reach loopback/private addresses (local testing). */
   allowPrivateUrls: 'RELAY_ALLOW_PRIVATE_URLS',
   /** DynamoDB table holding jobs, dedupe records, tokens, pacer state, reports. */

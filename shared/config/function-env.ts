@@ -34,6 +34,8 @@ export const FUNCTION_ENV = {
     ENV.pollIntervalS,
     ENV.pollQueueUrl,
   ],
+  /** functions/feeds.ts — scheduled feeds reader (fetch due feeds, enqueue their new items). */
+  feeds: [ENV.tableName, ENV.queueUrl],
 } as const satisfies Record<string, readonly EnvName[]>;
 
 export type FunctionName = keyof typeof FUNCTION_ENV;

@@ -5,7 +5,8 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['done', 'failed'];
 
-export type JobSource = 'api' | 'hook' | 'feed' | 'cli';
+/** Where a job came from; feed jobs name their feed (`feed:<feedId>`). */
+export type JobSource = 'api' | 'hook' | 'feed' | 'cli' | `feed:${string}`;
 
 export interface JobError {
   code: string;

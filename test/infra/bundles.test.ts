@@ -1,6 +1,7 @@
 /**
  * Each Lambda bundles only what it uses: bundled like the CDK does, the API's import graph holds no
- * 1fichier client or pacer, no bundle holds the undici package, and the worker's and poller's no Hono.
+ * 1fichier client or pacer, only the functions that fetch user-chosen URLs (the API's feed preview, the
+ * feeds reader) hold the undici package, and the worker's, poller's and feeds reader's no Hono.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, bundleLikeCdk } from '../../infra/cdk/tools/bundle.js';
@@ -16,16 +17,17 @@ const FORBIDDEN = {
 const matching = (bundle: BundleResult, pattern: RegExp) => bundle.imported.filter((f) => pattern.test(f));
 
 describe('Lambda bundles (esbuild metafile)', () => {
-  const bundles: Record<'api' | 'worker' | 'poller', BundleResult> = {} as never;
+  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds', BundleResult> = {} as never;
   beforeAll(async () => {
-    for (const name of ['api', 'worker', 'poller'] as const) {
+    for (const name of ['api', 'worker', 'poller', 'feeds'] as const) {
       bundles[name] = await bundleLikeCdk(`functions/${name}.ts`);
     }
   }, 30_000);
 
-  it('the API imports neither undici, nor the 1fichier client, nor a pacer', () => {
-    const { undici, fichierClient, memoryPacer, dynamoPacer } = FORBIDDEN;
-    for (const pattern of [undici, fichierClient, memoryPacer, dynamoPacer]) {
+  it('the API and the feeds reader import neither the 1fichier client nor a pacer', () => {
+    const { fichierClient, memoryPacer, dynamoPacer } = FORBIDDEN;
+    for (const pattern of [fichierClient, memoryPacer, dynamoPacer]) {
+      expect(matching(bundles.feeds, pattern), String(pattern)).toEqual([]);
       expect(matching(bundles.api, pattern), String(pattern)).toEqual([]);
     }
     // The same check can see them: the worker does import the client and the DynamoDB pacer.
@@ -33,15 +35,19 @@ describe('Lambda bundles (esbuild metafile)', () => {
     expect(matching(bundles.worker, dynamoPacer)).toHaveLength(1);
   });
 
-  it("no function bundles the undici package: the 1fichier client uses Node's own fetch", () => {
-    for (const name of ['api', 'worker', 'poller'] as const) {
+  it("the 1fichier functions do not bundle the undici package: the 1fichier client uses Node's own fetch", () => {
+    for (const name of ['worker', 'poller'] as const) {
       expect(matching(bundles[name], FORBIDDEN.undici), name).toEqual([]);
     }
+    // The SSRF-guarded client pins each connection to a checked address through undici's connector,
+    // which Node's own fetch does not expose: the feed fetchers need the package.
+    expect(matching(bundles.feeds, FORBIDDEN.undici).length).toBeGreaterThan(0);
   });
 
   it('the worker and the poller do not import Hono', () => {
     expect(matching(bundles.worker, FORBIDDEN.hono)).toEqual([]);
     expect(matching(bundles.poller, FORBIDDEN.hono)).toEqual([]);
+    expect(matching(bundles.feeds, FORBIDDEN.hono)).toEqual([]);
     expect(matching(bundles.api, FORBIDDEN.hono).length).toBeGreaterThan(0);
   });
 });

@@ -288,6 +288,13 @@ describe('HTTP API', () => {
         'GET /jobs/{id}',
         'GET /reports/latest',
         'GET /health',
+        'POST /feeds',
+        'GET /feeds',
+        'GET /feeds/{id}',
+        'PATCH /feeds/{id}',
+        'DELETE /feeds/{id}',
+        'POST /feeds/preview',
+        'POST /feeds/import',
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);

@@ -114,7 +114,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runsFlag = args.indexOf('--runs');
   const runs = runsFlag >= 0 ? Number(args.splice(runsFlag, 2)[1]) : 11;
-  const entries = args.length > 0 ? args : ['api', 'worker', 'poller'].map((n) => `functions/${n}.ts`);
+  const entries =
+    args.length > 0 ? args : ['api', 'worker', 'poller', 'feeds'].map((n) => `functions/${n}.ts`);
   for (const entry of entries) {
     if (!existsSync(entry)) throw new Error(`measure-bundling: entry ${entry} does not exist`);
   }

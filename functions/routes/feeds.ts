@@ -1,0 +1,181 @@
+/**
+ * The feed routes (docs/feeds.md, "API"): subscribe, list, read with recent item decisions, change,
+ * delete, preview, OPML import. A feed is always looked up through the caller's own user id, so another
+ * user's feed is a 404 like a missing one.
+ */
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { ApiDeps } from '../../shared/app/api-deps.js';
+import { OpmlError } from '../../shared/feeds/errors.js';
+import { changeFeed, createFeed, FeedRefusedError } from '../../shared/feeds/manage-feeds.js';
+import { FeedNotFoundError } from '../../shared/feeds/store.js';
+import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
+import { errorBody, HttpError } from '../../shared/http/errors.js';
+import {
+  checkFeedUrl,
+  isJsonType,
+  MAX_FEED_BODY_BYTES,
+  MAX_OPML_BYTES,
+  parseFeedCreate,
+  parseFeedPatch,
+  parseFeedPreview,
+  parseImportBody,
+} from '../../shared/http/feed-input.js';
+import { presentDecision, presentFeed } from '../../shared/http/feed-present.js';
+import type { ApiEnv } from './guard.js';
+
+type Env = ApiEnv;
+
+/** The token scope each feed route needs: reads need `read`, anything that changes state `full`. */
+export const FEED_ROUTE_SCOPES = {
+  'POST /feeds': 'full',
+  'GET /feeds': 'read',
+  'GET /feeds/{id}': 'read',
+  'PATCH /feeds/{id}': 'full',
+  'DELETE /feeds/{id}': 'full',
+  // Fetches a URL the caller names: as costly as a change, though it stores nothing.
+  'POST /feeds/preview': 'full',
+  'POST /feeds/import': 'full',
+} as const;
+
+/** A route key of {@link FEED_ROUTE_SCOPES}. */
+export type FeedRoute = keyof typeof FEED_ROUTE_SCOPES;
+/** A scope a feed route needs. */
+export type FeedScope = (typeof FEED_ROUTE_SCOPES)[FeedRoute];
+
+/** The app's authentication step for a route needing `scope`; it sets `userId` or throws a 401/403. */
+export type RequireScope = (scope: FeedScope) => MiddlewareHandler<Env>;
+
+const MAX_ID_LENGTH = 64;
+
+const methodNotAllowed = (allowed: string) => (c: Context) => {
+  c.header('Allow', allowed);
+  return c.json(errorBody('methodNotAllowed', `use ${allowed}`), 405);
+};
+
+async function readText(c: Context<Env>, maxBytes: number): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? 0);
+  if (declared > maxBytes) throw new HttpError(413, 'bodyTooLarge', `body is larger than ${maxBytes} bytes`);
+  return decodeUtf8Body(await readBodyCapped(c.req.raw.body, maxBytes));
+}
+
+async function readJson(c: Context<Env>): Promise<string> {
+  if (!isJsonType(c.req.header('content-type'))) {
+    throw new HttpError(415, 'unsupportedMediaType', 'send application/json');
+  }
+  return readText(c, MAX_FEED_BODY_BYTES);
+}
+
+/**
+ * Registers the feed routes on `app`. `requireScope` is the app's authentication middleware factory; each
+ * route asks it for the scope in {@link FEED_ROUTE_SCOPES}.
+ * @example
+ * registerFeedRoutes(app, deps, (scope) => requireScope(scope));
+ */
+export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: RequireScope): void {
+  const auth = (route: FeedRoute) => requireScope(FEED_ROUTE_SCOPES[route]);
+  const inputOptions = { allowPrivateUrls: deps.config.allowPrivateUrls };
+
+  const ownFeed = async (c: Context<Env>) => {
+    const id = c.req.param('id') ?? '';
+    const feed =
+      id.length <= MAX_ID_LENGTH && /^[\w-]+$/.test(id)
+        ? await deps.feeds.getFeed(c.get('userId'), id)
+        : undefined;
+    if (!feed) throw new HttpError(404, 'notFound', 'no such feed');
+    return feed;
+  };
+
+  const refused = (err: unknown): never => {
+    if (err instanceof FeedRefusedError) throw new HttpError(409, err.code, err.message);
+    throw err;
+  };
+
+  app.post('/feeds/preview', auth('POST /feeds/preview'), async (c) => {
+    const input = await parseFeedPreview(await readJson(c), inputOptions);
+    // Loaded on first use: the HTTP client and the feed parser would otherwise be in every cold start.
+    const { previewFeed } = await import('../../shared/feeds/preview-feed.js');
+    const preview = await previewFeed(input, deps);
+    if (!preview.ok) {
+      throw new HttpError(
+        422,
+        'feedUnreadable',
+        `${preview.error}${preview.status ? ` (HTTP ${preview.status})` : ''}`,
+      );
+    }
+    return c.json(preview, 200);
+  });
+
+  app.post('/feeds/import', auth('POST /feeds/import'), async (c) => {
+    const text = await readText(c, MAX_OPML_BYTES);
+    const { opml, folder } = parseImportBody(c.req.header('content-type'), text);
+    const { importFeeds } = await import('../../shared/feeds/import-feeds.js');
+    let result: Awaited<ReturnType<typeof importFeeds>>;
+    try {
+      result = await importFeeds(
+        c.get('userId'),
+        opml,
+        folder,
+        (url) => checkFeedUrl(url, inputOptions, 'xmlUrl'),
+        deps,
+      );
+    } catch (err) {
+      if (err instanceof OpmlError) throw new HttpError(400, 'invalidOpml', err.message);
+      throw err;
+    }
+    return c.json(
+      { feeds: result.created.map(presentFeed), refused: result.refused },
+      result.created.length ? 201 : 200,
+    );
+  });
+
+  // Before `/feeds/:id`, so `GET /feeds/preview` is a 405 rather than "no such feed".
+  app.all('/feeds/preview', methodNotAllowed('POST'));
+  app.all('/feeds/import', methodNotAllowed('POST'));
+
+  app.post('/feeds', auth('POST /feeds'), async (c) => {
+    const input = await parseFeedCreate(await readJson(c), inputOptions);
+    const feed = await createFeed(c.get('userId'), input, deps).catch(refused);
+    c.header('Location', `/feeds/${feed.id}`);
+    return c.json(presentFeed(feed), 201);
+  });
+
+  app.get('/feeds', auth('GET /feeds'), async (c) => {
+    const feeds = await deps.feeds.listFeeds(c.get('userId'));
+    return c.json({ feeds: feeds.map(presentFeed) });
+  });
+
+  app.get('/feeds/:id', auth('GET /feeds/{id}'), async (c) => {
+    const feed = await ownFeed(c);
+    const items = await deps.feeds.recentDecisions(feed.id);
+    return c.json({ ...presentFeed(feed), items: items.map(presentDecision) });
+  });
+
+  app.patch('/feeds/:id', auth('PATCH /feeds/{id}'), async (c) => {
+    const feed = await ownFeed(c);
+    const changes = await parseFeedPatch(await readJson(c), inputOptions);
+    if (changes.url !== undefined && changes.url !== feed.url) {
+      const mine = await deps.feeds.listFeeds(feed.userId);
+      if (mine.some((f) => f.url === changes.url)) {
+        throw new HttpError(409, 'duplicateFeed', 'you already follow this feed URL');
+      }
+    }
+    try {
+      return c.json(presentFeed(await changeFeed(feed, changes, deps)));
+    } catch (err) {
+      if (err instanceof FeedNotFoundError) throw new HttpError(404, 'notFound', 'no such feed');
+      throw err;
+    }
+  });
+
+  app.delete('/feeds/:id', auth('DELETE /feeds/{id}'), async (c) => {
+    const id = c.req.param('id');
+    const deleted =
+      id.length <= MAX_ID_LENGTH && /^[\w-]+$/.test(id) && (await deps.feeds.deleteFeed(c.get('userId'), id));
+    if (!deleted) throw new HttpError(404, 'notFound', 'no such feed');
+    deps.logger.info('feed deleted', { feedId: id });
+    return c.body(null, 204);
+  });
+
+  app.all('/feeds', methodNotAllowed('GET, POST'));
+  app.all('/feeds/:id', methodNotAllowed('GET, PATCH, DELETE'));
+}
