@@ -67,6 +67,8 @@ export interface ChildReport {
   allSubmittedAt: number | null;
   allTerminalAt: number | null;
   metrics: Record<string, number>;
+  /** Epoch ms each job was seen `done`, with the remote request that held it. */
+  doneAt: { remoteId: number; at: number }[];
   /** Handler lines per level (`levels[level]`) and EMF lines, counted per side and kind. */
   logs: { levels: Record<string, MeterTotals>; emf: MeterTotals };
 }
@@ -93,6 +95,7 @@ const sampler = setInterval(() => {
 }, 100);
 
 const submittedIds = new Set<string>();
+const doneAt: { remoteId: number; at: number }[] = [];
 const terminal = new Map<string, 'done' | 'failed'>();
 let firstSubmittedAt: number | null = null;
 let allSubmittedAt: number | null = null;
@@ -137,6 +140,7 @@ const rt = await startRuntime({
       submittedIds.add(c.id);
       if (submittedIds.size >= opts.expected) allSubmittedAt ??= at;
     }
+    if (c.status === 'done' && c.remoteId !== undefined) doneAt.push({ remoteId: c.remoteId, at });
     if (c.status === 'done' || c.status === 'failed') {
       // A job that fails at submit never passes through `submitted`.
       submittedIds.add(c.id);
@@ -191,6 +195,7 @@ process.on('message', async (m: { type: string }) => {
         allSubmittedAt,
         allTerminalAt,
         metrics: metrics ? Object.fromEntries(metrics) : {},
+        doneAt,
         logs: {
           levels: Object.fromEntries([...logMeters].map(([level, meter]) => [level, meter.read()])),
           emf: emfMeter.read(),

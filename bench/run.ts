@@ -10,8 +10,8 @@
  *
  * Environment overrides: BENCH_N (URLs through the pipeline, default 2000; quick 200), BENCH_RATE
  * (sandbox requests/s, default 20), BENCH_BATCH (URLs per remote/request.cgi, default 10),
- * BENCH_NAIVE_N (URLs through the naive loop, default 200; quick 30), BENCH_POLL_MS (poller schedule,
- * default 5000), BENCH_INGEST_S (autocannon seconds per side, default 10; quick 3),
+ * BENCH_NAIVE_N (URLs through the naive loop, default 200; quick 30), BENCH_POLL_MS (POLL_INTERVAL_S of the runtime, the poll plan's longest wait,
+ * default 30000), BENCH_INGEST_S (autocannon seconds per side, default 10; quick 3),
  * BENCH_CONNECTIONS (default 10), BENCH_INGEST_ROUNDS (alternating rounds per side, best kept; default 2,
  * quick 1), BENCH_COLD_RUNS (imports per bundle, default 7; quick 5),
  * BENCH_INTERVAL_MS (the relay's FICHIER_MIN_INTERVAL_MS, default ⌈1000 / (0.95 R)⌉),
@@ -59,7 +59,7 @@ const params = {
   intervalMs: 0,
   batch: envInt('BENCH_BATCH', 10),
   naiveN: envInt('BENCH_NAIVE_N', quick ? 30 : 200),
-  pollIntervalMs: envInt('BENCH_POLL_MS', 5000),
+  pollIntervalMs: envInt('BENCH_POLL_MS', 30_000),
   urlsPerPost: 100,
   deadlineMs: envInt('BENCH_DEADLINE_S', 480) * 1000,
   ingestS: envInt('BENCH_INGEST_S', quick ? 3 : 10),

@@ -52,6 +52,7 @@ export class RemoteRunner {
     for (const { file } of done) if (file) this.opts.store.addFile(account, file);
     job.results = done.map((d) => d.result);
     job.executedAt = new Date();
+    this.opts.store.stats.executedAt[String(job.id)] = job.executedAt.getTime();
     this.opts.store.changed();
     const okCount = job.results.filter((r) => r.status === 'OK').length;
     this.opts.log(`remote request ${job.id} executed: ${okCount}/${job.results.length} OK`);

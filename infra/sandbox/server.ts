@@ -206,6 +206,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     store.count('requests', endpointName);
+    const at = Date.now();
+    store.stats.firstRequestAt ??= at;
+    store.stats.lastRequestAt = at;
     const tooLarge = () =>
       sendJson(res, 413, ko(`Request body too large (at most ${MAX_BODY_BYTES} bytes)`), {
         connection: 'close',

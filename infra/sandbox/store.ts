@@ -76,6 +76,11 @@ export interface SandboxStats {
   faultsByKind: Record<string, number>;
   /** Remote requests created whose answer was replaced by the HTML error page (`forceHtmlAfterCreate`). */
   htmlAfterCreate: number;
+  /** Epoch ms of the first and the latest API request received (benchmarks: how much of the rate was used). */
+  firstRequestAt?: number;
+  lastRequestAt?: number;
+  /** Epoch ms each remote request executed, by id (benchmarks: time from finished to shown done). */
+  executedAt: Record<string, number>;
 }
 
 /** Empty counters. */
@@ -89,6 +94,7 @@ export function emptyStats(): SandboxStats {
     faultsInjected: 0,
     faultsByKind: {},
     htmlAfterCreate: 0,
+    executedAt: {},
   };
 }
 
