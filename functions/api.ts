@@ -21,6 +21,7 @@ import { enqueueJobs } from '../shared/jobs/enqueue.js';
 import type { JobSource } from '../shared/jobs/model.js';
 import { RetryRefusedError, retryJob } from '../shared/jobs/retry.js';
 import { InvalidCursorError } from '../shared/jobs/store.js';
+import { registerWebRoutes } from './routes/web.js';
 
 type Env = { Variables: { userId: string } };
 
@@ -156,6 +157,8 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
       );
     return c.json(report);
   });
+
+  registerWebRoutes(app, deps, requireToken(['GET']));
 
   const methodNotAllowed = (allowed: string) => (c: Context) => {
     c.header('Allow', allowed);
