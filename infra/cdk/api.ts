@@ -30,6 +30,17 @@ export const API_ROUTES: readonly RouteSpec[] = [
     path: '/health',
     auth: 'none: a public liveness probe that returns no data',
   },
+  {
+    method: apigwv2.HttpMethod.GET,
+    path: '/',
+    auth: 'none: the status page (static HTML that signs in in the browser), no data',
+  },
+  {
+    method: apigwv2.HttpMethod.GET,
+    path: '/assets/{name}',
+    auth: "none: the status page's static script and stylesheet, no data",
+  },
+  { method: apigwv2.HttpMethod.GET, path: '/status', auth: 'bearer/X-Api-Key client token' },
 ];
 
 /**

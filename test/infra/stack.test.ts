@@ -250,6 +250,9 @@ describe('HTTP API', () => {
         'GET /jobs/{id}',
         'GET /reports/latest',
         'GET /health',
+        'GET /',
+        'GET /assets/{name}',
+        'GET /status',
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);
