@@ -1,6 +1,6 @@
 /**
  * Builds the status page (`web/`) with esbuild: `web/src/main.ts` bundled and minified for browsers,
- * `web/static/app.css`, and `web/static/index.html` with both names content-hashed, so the page can be
+ * `web/static/app.css` and `favicon.svg`, and `web/static/index.html` naming them all content-hashed, so the page can be
  * cached for good and a new build is never mixed with an old one.
  *
  * Used two ways, one build either way:
@@ -21,7 +21,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** One file of the page: its path under `/` and its bytes. */
 export interface WebAsset {
-  /** `index.html`, `assets/app-<hash>.js`, `assets/app-<hash>.css`. */
+  /** `index.html`, `assets/app-<hash>.js`, `assets/app-<hash>.css`, `assets/favicon-<hash>.svg`. */
   name: string;
   contentType: string;
   body: Uint8Array;
@@ -30,7 +30,7 @@ export interface WebAsset {
 /** Browsers the bundle targets (evergreen ones, including the Chromium the tests drive). */
 export const WEB_TARGET = ['chrome110', 'firefox115', 'safari16'];
 
-const hash8 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 12);
+const hash12 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 12);
 
 /** Builds every file of the page in memory. */
 export async function buildWebAssets(): Promise<WebAsset[]> {
@@ -49,19 +49,31 @@ export async function buildWebAssets(): Promise<WebAsset[]> {
   });
   const js = out.outputFiles[0]?.contents;
   if (!js) throw new Error('esbuild wrote no JavaScript for the status page');
-  const css = readFileSync(join(root, 'web/static/app.css'));
-  const jsName = `assets/app-${hash8(js)}.js`;
-  const cssName = `assets/app-${hash8(css)}.css`;
-  const html = readFileSync(join(root, 'web/static/index.html'), 'utf8')
-    .replace('/assets/app.js', `/${jsName}`)
-    .replace('/assets/app.css', `/${cssName}`);
-  if (!html.includes(jsName) || !html.includes(cssName)) {
-    throw new Error('web/static/index.html must reference /assets/app.js and /assets/app.css');
+  const files: WebAsset[] = [
+    { name: 'app.js', contentType: 'text/javascript; charset=utf-8', body: js },
+    {
+      name: 'app.css',
+      contentType: 'text/css; charset=utf-8',
+      body: readFileSync(join(root, 'web/static/app.css')),
+    },
+    {
+      name: 'favicon.svg',
+      contentType: 'image/svg+xml',
+      body: readFileSync(join(root, 'web/static/favicon.svg')),
+    },
+  ].map((f) => {
+    const dot = f.name.lastIndexOf('.');
+    return { ...f, name: `assets/${f.name.slice(0, dot)}-${hash12(f.body)}${f.name.slice(dot)}` };
+  });
+  let html = readFileSync(join(root, 'web/static/index.html'), 'utf8');
+  for (const [i, plain] of ['app.js', 'app.css', 'favicon.svg'].entries()) {
+    const ref = `"/assets/${plain}"`;
+    if (!html.includes(ref)) throw new Error(`web/static/index.html must reference ${ref}`);
+    html = html.replace(ref, `"/${files[i]!.name}"`);
   }
   return [
     { name: 'index.html', contentType: 'text/html; charset=utf-8', body: new TextEncoder().encode(html) },
-    { name: jsName, contentType: 'text/javascript; charset=utf-8', body: js },
-    { name: cssName, contentType: 'text/css; charset=utf-8', body: css },
+    ...files,
   ];
 }
 

@@ -50,13 +50,15 @@ async function expectPageServed(fetcher: { request: Hono['request'] }) {
   expect(res.headers.get('content-security-policy')).toBe(PAGE_CSP);
   const html = await res.text();
   const assets = referenced(html);
-  expect(assets).toHaveLength(2);
+  expect(assets).toHaveLength(3);
   for (const path of assets) {
     const a = await fetcher.request(path);
     expect(a.status, path).toBe(200);
     expect(a.headers.get('content-security-policy')).toBe(PAGE_CSP);
     expect(a.headers.get('cache-control')).toContain('immutable');
-    expect((await a.arrayBuffer()).byteLength).toBeGreaterThan(500);
+    const type = { js: 'text/javascript', css: 'text/css', svg: 'image/svg+xml' }[path.split('.').pop()!];
+    expect(a.headers.get('content-type'), path).toContain(type);
+    expect((await a.arrayBuffer()).byteLength).toBeGreaterThan(200);
   }
   return html;
 }

@@ -139,17 +139,21 @@ function renderCounts(s: Json): void {
   const w = (s.window ?? {}) as Json;
   $('window-note').textContent = w.partial
     ? `Counted from your latest ${w.jobs} jobs; older jobs of the last 24 hours are not counted.`
-    : `${w.jobs ?? 0} jobs created in the last 24 hours.`;
+    : `${w.jobs ?? 0} job${w.jobs === 1 ? '' : 's'} created in the last 24 hours.`;
 }
 
+let lastHours: Json[] = [];
+
 function renderChart(hours: Json[]): void {
+  lastHours = hours;
   const data = hours.map((h) => ({
     hour: String(h.hour),
     submitted: Number(h.submitted) || 0,
     done: Number(h.done) || 0,
     failed: Number(h.failed) || 0,
   }));
-  const layout = layoutChart(data);
+  // One viewBox unit per CSS pixel: the axis labels keep their size on a phone.
+  const layout = layoutChart(data, Math.max(280, Math.round($('chart').clientWidth) || 600), 180);
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', `0 0 ${layout.width} ${layout.height}`);
   svg.setAttribute('role', 'img');
@@ -271,8 +275,13 @@ function jobItem(j: Json, now: number): HTMLLIElement {
   }
   const error = j.error as Json | undefined;
   if (error) {
+    // A retried job keeps the error of the attempt before the retry until it fails again.
+    const label = status === 'failed' ? 'Error' : 'Before the retry';
     li.append(
-      el('div', { className: 'job-error', text: `Error (${String(error.code)}): ${String(error.message)}` }),
+      el('div', {
+        className: status === 'failed' ? 'job-error' : 'job-meta',
+        text: `${label} (${String(error.code)}): ${String(error.message)}`,
+      }),
     );
   }
   if (status === 'failed') {
@@ -449,6 +458,11 @@ function start(): void {
   });
   const reset = $<HTMLButtonElement>('reset-circuit');
   reset.addEventListener('click', () => void resetCircuit(reset));
+  let resizing: number | undefined;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = window.setTimeout(() => renderChart(lastHours), 150);
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && token.get()) void poll(refreshStatus);
   });
