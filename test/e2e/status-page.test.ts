@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_CSP } from '../../functions/routes/web.js';
+import { LOCAL_USER_ID } from '../../infra/local/runtime.js';
 import type { SandboxHandle } from '../../infra/sandbox/server.js';
 import { keyIdOf } from '../../shared/fichier/key-id.js';
+import { jobIdFor } from '../../shared/jobs/ids.js';
 import { repoRoot } from '../infra/relay-app.js';
 import {
   download,
@@ -121,14 +123,55 @@ afterAll(async () => {
 
 /** The id in the page's "Added: job <id>." line after adding `url` through the form. */
 async function addThroughForm(url: string): Promise<string> {
+  const line = page.locator('#add-result');
+  const before = await line.textContent();
   await page.fill('#add-url', url);
   await page.press('#add-url', 'Enter');
-  const line = page.locator('#add-result');
-  await expect.poll(async () => line.textContent(), WAIT).toMatch(/^Added: job /);
+  // A new answer: the line says "Adding…" first, then names the new job.
+  await expect
+    .poll(async () => {
+      const text = (await line.textContent()) ?? '';
+      return text !== before && text.startsWith('Added: job ') ? text : '';
+    }, WAIT)
+    .not.toBe('');
   const id = /^Added: job ([\w-]+)\./.exec((await line.textContent()) ?? '')?.[1];
   expect(id).toBeTruthy();
   return id!;
 }
+
+/**
+ * Runs in the page: the contrast ratio (WCAG 2 relative luminance) of the text of each kind of element
+ * against the first opaque background found walking up from it.
+ */
+const CONTRAST_SCRIPT = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const sels = ['h1', 'h2', 'p', 'label', '.live', '.note', '.counts li', '.facts dt', '.facts dd', 'button',
+    '.badge', '.job-url', '.job-meta', '.job-error', '.job-wait', '.retry-hint', 'a.file-link', '.legend li',
+    'input', '.result'];
+  const out = [];
+  for (const sel of sels) {
+    for (const el of document.querySelectorAll(sel)) {
+      if (!el.textContent.trim() && el.tagName !== 'INPUT') continue;
+      if (!el.getClientRects().length) continue;
+      const a = lum(rgb(getComputedStyle(el).color).slice(0, 3));
+      const b = lum(background(el));
+      out.push({ sel, ratio: Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100 });
+      break;
+    }
+  }
+  return out;
+})()`;
 
 const jobItem = (id: string, status: string) => `#jobs li[data-id="${id}"][data-status="${status}"]`;
 
@@ -183,6 +226,31 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in headless Chromium', () => {
     expect(await runtime.client.getJob(id)).toMatchObject({ status: 'done' });
     expect(await page.textContent(`${jobItem(id, 'done')}`)).toContain('Before the retry (remoteFailed)');
     expect(await page.locator(`${jobItem(id, 'done')} button.retry`).count()).toBe(0);
+  });
+
+  it('shows why a waiting job waits and when it is tried next', async () => {
+    const now = Date.now();
+    const url = sources.url('later.bin');
+    const id = jobIdFor(LOCAL_USER_ID, url, '');
+    // Created in the store without a queue message, as a job left waiting by the retry policy is.
+    await runtime.deps.store.createJob({ id, userId: LOCAL_USER_ID, url, folder: '', source: 'api' }, now);
+    await runtime.deps.store.transition(
+      id,
+      { status: 'queued' },
+      { status: 'queued', waitReason: '1fichier flood answer: Flood detected', nextAttemptAt: now + 600_000 },
+      now,
+    );
+    const wait = `${jobItem(id, 'queued')} .job-wait`;
+    await page.waitForSelector(wait, WAIT);
+    expect(await page.textContent(wait)).toMatch(
+      /^Waiting: 1fichier flood answer: Flood detected — next attempt \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in (9|10) min\)$/,
+    );
+  });
+
+  it('keeps text contrast at WCAG AA (4.5:1) or more', async () => {
+    const ratios = await page.evaluate<{ sel: string; ratio: number }[]>(CONTRAST_SCRIPT);
+    expect(ratios.length).toBeGreaterThan(8);
+    for (const r of ratios) expect(r.ratio, r.sel).toBeGreaterThanOrEqual(4.5);
   });
 
   it('feeds and notification targets render, or say they are not available on this relay', async () => {

@@ -44,11 +44,11 @@ export interface ChartLayout {
   summary: string;
 }
 
-/** A "nice" axis maximum at or above `n` (1, 2, 5 × 10^k). */
+/** A "nice" axis maximum at or above `n` (1, 2, 4, 6 or 8 × 10^k), so that its half is whole from 2 up. */
 export function niceMax(n: number): number {
-  if (n <= 0) return 1;
+  if (n <= 1) return 1;
   const p = 10 ** Math.floor(Math.log10(n));
-  for (const m of [1, 2, 5, 10]) if (m * p >= n) return m * p;
+  for (const m of [1, 2, 4, 6, 8, 10]) if (m * p >= n) return m * p;
   return 10 * p;
 }
 
@@ -75,10 +75,10 @@ export function layoutChart(hours: readonly HourCounts[], width = 600, height = 
       });
     });
   });
-  const yTicks = [0, max / 2, max].map((v) => ({
-    at: plot.bottom - scale(v),
-    label: Number.isInteger(v) ? String(v) : v.toFixed(1),
-  }));
+  // Counts are whole: no half-way line when the maximum is 1.
+  const yTicks = [0, max / 2, max]
+    .filter((v) => Number.isInteger(v))
+    .map((v) => ({ at: plot.bottom - scale(v), label: String(v) }));
   const xTicks: Tick[] = [];
   hours.forEach((h, i) => {
     if (i % 6 === 0 || i === hours.length - 1) {

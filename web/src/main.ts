@@ -82,6 +82,8 @@ function signOut(message = ''): void {
   $('sign-out').hidden = true;
   $('sign-in').hidden = false;
   $('live').textContent = '';
+  $('conn').textContent = '';
+  drawnJobs = { key: '', at: 0 };
   $('sign-in-error').textContent = message;
   $<HTMLInputElement>('token').focus();
 }
@@ -93,7 +95,10 @@ async function signIn(candidate: string): Promise<void> {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return; // signOut already said why
     token.clear();
-    $('sign-in-error').textContent = `Could not reach the relay: ${(err as Error).message}`;
+    $('sign-in-error').textContent =
+      err instanceof ApiError
+        ? `The relay refused: ${err.message}`
+        : `Could not reach the relay: ${(err as Error).message}`;
     return;
   }
   $('sign-in').hidden = true;
@@ -108,11 +113,17 @@ async function signIn(candidate: string): Promise<void> {
 /** Skips a poll while the tab is hidden; reports an unreachable relay in the live line. */
 async function poll(fn: () => Promise<void>): Promise<void> {
   if (document.visibilityState === 'hidden' || !token.get()) return;
+  const conn = $('conn');
   try {
     await fn();
+    if (conn.textContent) conn.textContent = '';
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
-    $('live').textContent = `Relay unreachable (${(err as Error).message}); retrying.`;
+    const text =
+      err instanceof ApiError
+        ? `The relay answered ${err.status}: ${err.message}`
+        : `Relay unreachable (${(err as Error).message}); retrying.`;
+    if (conn.textContent !== text) conn.textContent = text;
   }
 }
 
@@ -227,7 +238,13 @@ function renderPacer(p: Json | null, now: number): void {
   facts($('pacer'), rows);
 }
 
+/** What the job list last drew, and when: it is redrawn when the jobs change, or every 30 s for the ages. */
+let drawnJobs = { key: '', at: 0 };
+
 function renderJobs(jobs: Json[], now: number): void {
+  const key = JSON.stringify(jobs);
+  if (key === drawnJobs.key && now - drawnJobs.at < 30_000) return;
+  drawnJobs = { key, at: now };
   const list = $('jobs');
   if (jobs.length === 0) {
     list.replaceChildren(el('li', { text: 'No jobs in the last 24 hours. Add a URL above.' }));
@@ -317,6 +334,8 @@ async function retryJob(id: string, button: HTMLButtonElement): Promise<void> {
     await api('POST', `/jobs/${encodeURIComponent(id)}/retry`);
     out.className = 'result';
     out.textContent = `Job ${id} queued again.`;
+    // The button goes away with the failed state: keep keyboard focus near the list.
+    out.focus();
     await refreshStatus();
   } catch (err) {
     out.className = 'result bad';
@@ -407,6 +426,8 @@ async function addUrl(form: HTMLFormElement): Promise<void> {
   const folder = $<HTMLInputElement>('add-folder').value.trim();
   const button = form.querySelector('button');
   if (button) button.disabled = true;
+  out.className = 'result';
+  out.textContent = 'Adding…';
   try {
     const res = (await api('POST', '/jobs', { url, ...(folder ? { folder } : {}) })) as { jobs?: Json[] };
     const job = res.jobs?.[0];

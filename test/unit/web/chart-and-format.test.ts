@@ -13,7 +13,8 @@ const hour = (h: number, submitted: number, done: number, failed: number) => ({
 describe('layoutChart', () => {
   it('scales every bar to a nice maximum and keeps them inside the plot', () => {
     const layout = layoutChart([hour(10, 3, 2, 1), hour(11, 7, 4, 0)], 600, 200);
-    expect(layout.max).toBe(10);
+    expect(layout.max).toBe(8);
+    expect(layout.yTicks.map((t) => t.label)).toEqual(['0', '4', '8']);
     expect(layout.bars).toHaveLength(5); // a zero count draws no bar
     for (const b of layout.bars) {
       expect(b.x).toBeGreaterThanOrEqual(layout.plot.left);
@@ -36,11 +37,12 @@ describe('layoutChart', () => {
     const layout = layoutChart(Array.from({ length: 24 }, (_, i) => hour(i, 0, 0, 0)));
     expect(layout.bars).toEqual([]);
     expect(layout.max).toBe(1);
+    expect(layout.yTicks.map((t) => t.label)).toEqual(['0', '1']);
     expect(layout.xTicks.map((t) => t.label)).toEqual(['00', '06', '12', '18', '23']);
   });
 
-  it('niceMax rounds up to 1, 2 or 5 times a power of ten', () => {
-    expect([0, 1, 3, 7, 10, 11, 49, 120].map(niceMax)).toEqual([1, 1, 5, 10, 10, 20, 50, 200]);
+  it('niceMax rounds up to 1, 2, 4, 6 or 8 times a power of ten', () => {
+    expect([0, 1, 3, 7, 10, 11, 49, 120].map(niceMax)).toEqual([1, 1, 4, 8, 10, 20, 60, 200]);
   });
 });
 
