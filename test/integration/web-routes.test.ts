@@ -77,6 +77,10 @@ describe('GET / (the status page)', () => {
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('cache-control')).toBe('no-store');
+    const head = await app.request('/', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-security-policy')).toBe(PAGE_CSP);
+    expect(await head.text()).toBe('');
   });
 
   it('has no inline script, no inline style and no event-handler attribute', async () => {
