@@ -146,7 +146,11 @@ const rt = await startRuntime({
   },
 });
 // The runtime's store and pacer share one DynamoDB document client; metering it counts every unit.
-const doc = (rt.deps.pacer as unknown as { doc?: DynamoDBDocumentClient }).doc;
+const pacer = rt.deps.pacer as unknown as {
+  doc?: DynamoDBDocumentClient;
+  inner?: { doc?: DynamoDBDocumentClient };
+};
+const doc = pacer.doc ?? pacer.inner?.doc;
 const capacity = doc?.middlewareStack ? meterCapacity(doc) : undefined;
 const memoryMetrics = rt.deps.metrics as unknown as { counts?: Map<string, number> };
 rt.deps.metrics = teeMetrics(rt.deps.metrics, emfMeter);

@@ -20,7 +20,9 @@ import { resetCircuit } from '../shared/jobs/circuit.js';
 import { enqueueJobs } from '../shared/jobs/enqueue.js';
 import type { JobSource } from '../shared/jobs/model.js';
 import { RetryRefusedError, retryJob } from '../shared/jobs/retry.js';
-import { InvalidCursorError } from '../shared/jobs/store.js';
+import { withShownStatus } from '../shared/jobs/shown-status.js';
+import { InvalidCursorError, type JobRecord } from '../shared/jobs/store.js';
+import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
 import { registerWebRoutes } from './routes/web.js';
 
 type Env = { Variables: { userId: string } };
@@ -80,6 +82,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   };
   app.use('/jobs', requireToken(['GET', 'POST']));
   app.use('/jobs/*', requireToken(['GET', 'POST']));
+  app.use('/reports', requireToken(['GET']));
   app.use('/reports/*', requireToken(['GET']));
   // Any token today; the admin scope only once tokens have scopes.
   app.use('/admin/*', requireToken(['POST']));
@@ -111,8 +114,11 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
         'format must be "array" (a bare JSON array, for Zapier polling)',
       );
     }
-    const page = await deps.store.listForUser(c.get('userId'), query);
-    const jobs = page.items.map(presentJob);
+    // Sent jobs are stored `submitting` (shown `submitted` through their request): read both as one.
+    const stored = query.status === 'submitted' ? { ...query, status: 'submitting' as const } : query;
+    const page = await deps.store.listForUser(c.get('userId'), stored);
+    const shown = await withShownStatus(page.items, deps.remotes);
+    const jobs = shown.filter((j) => !query.status || j.status === query.status).map(presentJob);
     if (format === 'array') {
       // Zapier's polling trigger wants a top-level array, newest first, with a stable `id` on each item.
       if (page.next)
@@ -122,14 +128,17 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     return c.json({ jobs, ...(page.next ? { next: page.next } : {}) });
   });
 
-  const ownJob = async (c: Context<Env>) => {
+  const ownJob = async (c: Context<Env>): Promise<JobRecord> => {
     const id = c.req.param('id') ?? '';
     const job = id.length <= 64 ? await deps.store.getJob(id) : undefined;
     if (!job || job.userId !== c.get('userId')) throw new HttpError(404, 'notFound', 'no such job');
     return job;
   };
 
-  app.get('/jobs/:id', async (c) => c.json(presentJob(await ownJob(c))));
+  app.get('/jobs/:id', async (c) => {
+    const [shown] = await withShownStatus([await ownJob(c)], deps.remotes);
+    return c.json(presentJob(shown as JobRecord));
+  });
 
   app.post('/jobs/:id/retry', async (c) => {
     const job = await ownJob(c);
@@ -148,7 +157,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
       // The relay-wide report holds every user's URLs and links: admin tokens only, once tokens have scopes.
       throw new HttpError(403, 'forbidden', 'the relay-wide report needs an admin token');
     }
-    const report = await deps.store.latestReport(c.get('userId'));
+    const report = await deps.reports.latestReport(c.get('userId'));
     if (!report)
       throw new HttpError(
         404,
@@ -156,6 +165,18 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
         'no report yet: none of your jobs has ended since the relay started',
       );
     return c.json(report);
+  });
+
+  app.get('/reports', async (c) => {
+    const raw = c.req.query('limit') ?? '10';
+    const limit = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(limit >= 1 && limit <= MAX_REPORTS_LISTED)) {
+      throw new HttpError(400, 'invalidLimit', `limit must be an integer from 1 to ${MAX_REPORTS_LISTED}`);
+    }
+    if (c.req.query('scope') === 'all') {
+      throw new HttpError(403, 'forbidden', 'the relay-wide reports need an admin token');
+    }
+    return c.json({ reports: await deps.reports.listReports(c.get('userId'), limit) });
   });
 
   registerWebRoutes(app, deps, requireToken(['GET']));
@@ -170,6 +191,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   app.all('/jobs/:id/retry', methodNotAllowed('POST'));
   app.all('/hooks/:token', methodNotAllowed('POST'));
   app.all('/reports/latest', methodNotAllowed('GET'));
+  app.all('/reports', methodNotAllowed('GET'));
   app.all('/admin/circuit/reset', methodNotAllowed('POST'));
 
   app.notFound((c) => c.json(errorBody('notFound', 'no such route'), 404));

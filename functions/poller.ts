@@ -1,24 +1,73 @@
-/** Scheduled poller/reporter Lambda: one `pollRemoteRequests` cycle per invocation. */
+/**
+ * Poller/reporter Lambda: one `pollRemoteRequests` cycle per invocation that needs one. Two triggers:
+ * the slow EventBridge schedule (a safety net, every few minutes: always a cycle), and the poll queue,
+ * whose delayed messages come from the workers ("a request was just sent: look soon") and from the
+ * previous cycle ("next cycle in N s"). A message that a newer cycle made stale runs nothing.
+ */
+import type { SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/app/config.js';
 import { createPollerDeps, type PollerDeps } from '../shared/app/poller-deps.js';
 import { pollRemoteRequests } from '../shared/jobs/poll.js';
-import type { Report } from '../shared/jobs/store.js';
+import {
+  type PollTrigger,
+  parsePollTrigger,
+  pollPlanPolicy,
+  shouldRunCycle,
+} from '../shared/jobs/poll-plan.js';
+import type { Report } from '../shared/reports/store.js';
 
-/** Builds the poller handler over the given deps. The event (an EventBridge tick) carries nothing we use. */
-export function createPollerHandler(deps: PollerDeps): (event?: unknown) => Promise<Report> {
-  return async () => {
+const isSqsEvent = (event: unknown): event is SQSEvent =>
+  typeof event === 'object' &&
+  event !== null &&
+  Array.isArray((event as { Records?: unknown }).Records) &&
+  (event as SQSEvent).Records.every((r) => r?.eventSource === 'aws:sqs');
+
+/** The triggers an invocation carries: a schedule tick, or the poll messages of an SQS batch. */
+export function triggersOf(event: unknown): PollTrigger[] {
+  if (!isSqsEvent(event)) return [{ kind: 'tick' }];
+  return event.Records.flatMap((r) => {
+    const t = parsePollTrigger(r.body);
+    return t ? [t] : [];
+  });
+}
+
+/** A schedule tick (or no event: a direct call) always runs a cycle; poll messages may not. */
+export interface PollerHandler {
+  (event?: { Records?: undefined; [key: string]: unknown }): Promise<Report>;
+  (event: SQSEvent | unknown): Promise<Report | undefined>;
+}
+
+/**
+ * Builds the poller handler over the given deps. Returns the cycle's report, or `undefined` when the
+ * triggers did not call for a cycle.
+ */
+export function createPollerHandler(deps: PollerDeps): PollerHandler {
+  return (async (event?: unknown) => {
     try {
+      const triggers = triggersOf(event);
+      if (!triggers.some((t) => t.kind === 'tick')) {
+        const latest = await deps.reports.latestReport();
+        const seen = latest
+          ? { lastCycleAt: Date.parse(latest.period.to), ...(latest.next ? { next: latest.next } : {}) }
+          : undefined;
+        const policy = pollPlanPolicy(deps.config.pollIntervalS);
+        const now = deps.clock.now();
+        if (!triggers.some((t) => shouldRunCycle(t, seen, now, policy))) {
+          deps.logger.debug('poll trigger needs no cycle', { triggers: triggers.length });
+          return undefined;
+        }
+      }
       return await pollRemoteRequests(deps);
     } finally {
       deps.metrics.flush();
     }
-  };
+  }) as PollerHandler;
 }
 
-let lambdaHandler: ReturnType<typeof createPollerHandler> | undefined;
+let lambdaHandler: PollerHandler | undefined;
 
-/** EventBridge schedule entry point; deps are built on the first call. */
-export const handler = (event?: unknown): Promise<Report> => {
+/** EventBridge schedule and poll-queue entry point; deps are built on the first call. */
+export const handler: PollerHandler = ((event?: unknown) => {
   lambdaHandler ??= createPollerHandler(createPollerDeps(loadConfig()));
   return lambdaHandler(event);
-};
+}) as PollerHandler;

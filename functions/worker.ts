@@ -10,6 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/app/config.js';
 import { createWorkerDeps, type WorkerDeps } from '../shared/app/worker-deps.js';
 import { parseJobMessage } from '../shared/aws/queue.js';
+import { handToPoller } from '../shared/jobs/hand-to-poller.js';
 import { type SubmitMessage, submitJobs } from '../shared/jobs/submit.js';
 
 /**
@@ -93,8 +94,9 @@ export function createWorkerHandler(
         // Deleted messages: the pending index is how the poller finds their jobs. If that write fails,
         // the messages are kept (reported failed) rather than lost.
         try {
-          await deps.store.markPending(
+          await handToPoller(
             dropped.map((id) => jobOf.get(id) as string),
+            deps,
             deps.clock.now(),
           );
         } catch (err) {

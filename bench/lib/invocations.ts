@@ -1,8 +1,8 @@
 /**
  * Times the worker and poller invocations of a local runtime from the outside, to bill them like
- * Lambda (duration × memory). Both handlers read `deps.store` and `deps.metrics` when they run, so
- * wrapping those two fields is enough: a worker invocation starts with `store.getJobs` and ends with
- * its `metrics.flush()`; a poller cycle starts with `store.latestReport` and ends with its `putReport`.
+ * Lambda (duration × memory). The handlers read `deps.store`, `deps.reports` and `deps.metrics` when they
+ * run, so wrapping those fields is enough: a worker invocation starts with `store.getJobs` and ends with
+ * its `metrics.flush()`; a poller cycle starts with `reports.latestReport` and ends with its `putReport`.
  * The HTTP API flushes the same metrics after every request: `isApi` tells those flushes apart (the
  * child marks each API request's async context), so they neither count as worker invocations nor cut
  * a worker invocation's timing short.
@@ -40,6 +40,14 @@ export function timeInvocations(
           return value.apply(target, args);
         };
       }
+      return value.bind(target);
+    },
+  });
+  const reports = deps.reports;
+  deps.reports = new Proxy(reports, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
       // The relay-wide report opens and closes a cycle; the per-user ones are written in between.
       if (prop === 'latestReport') {
         return (...args: unknown[]) => {

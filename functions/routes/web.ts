@@ -102,7 +102,7 @@ export interface WebRouteOptions {
  */
 export function registerWebRoutes<E extends WebEnv>(
   app: Hono<E>,
-  deps: Pick<ApiDeps, 'store' | 'pacer' | 'keyProvider' | 'clock'>,
+  deps: Pick<ApiDeps, 'store' | 'remotes' | 'pacer' | 'keyProvider' | 'clock'>,
   auth: MiddlewareHandler<E>,
   opts: WebRouteOptions = {},
 ): void {

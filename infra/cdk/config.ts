@@ -8,7 +8,10 @@ export interface RelayConfig {
   /** Stage name; part of the stack name (`FichierRelay-<stage>`) and of the API stage. */
   readonly stage: string;
   /** How often the poller/reporter runs, minutes. */
+  /** The slow safety-net schedule of the poller (the poll plan runs it seconds after submissions). */
   readonly pollRateMinutes: number;
+  /** `POLL_INTERVAL_S`: the longest wait of the poll plan while a young request is open. */
+  readonly pollIntervalSeconds: number;
   /** 1fichier API base URL written to the functions. */
   readonly fichierApiUrl: string;
   /** Minimum spacing between two 1fichier calls for one key (`FICHIER_MIN_INTERVAL_MS`). */
@@ -61,7 +64,8 @@ export const CONTEXT_PREFIX = 'relay:';
 /** The values `cdk.json` ships with; also the fallback when a key is absent. */
 export const DEFAULT_CONFIG: RelayConfig = {
   stage: 'prod',
-  pollRateMinutes: 1,
+  pollRateMinutes: 5,
+  pollIntervalSeconds: 30,
   fichierApiUrl: 'https://api.1fichier.com/v1',
   fichierMinIntervalMs: 1000,
   fichierFloodPauseMs: 60_000,
@@ -90,7 +94,9 @@ const LOG_RETENTION_DAYS = [
 type Bounds = readonly [min: number, max: number];
 
 const NUMBER_BOUNDS: { [K in keyof RelayConfig as RelayConfig[K] extends number ? K : never]: Bounds } = {
-  pollRateMinutes: [1, 1440],
+  // A safety net only: at least 5 minutes, so an idle relay is polled at most that often.
+  pollRateMinutes: [5, 1440],
+  pollIntervalSeconds: [5, 3600],
   fichierMinIntervalMs: [100, 600_000],
   fichierFloodPauseMs: [1000, 86_400_000],
   fichierBatchMaxUrls: [1, 100],

@@ -58,5 +58,5 @@ export function useStuckThreshold(fn: NodejsFunction, config: RelayConfig): void
  * at least one cycle apart. Plain setting.
  */
 export function usePollCycle(fn: NodejsFunction, config: RelayConfig): void {
-  fn.addEnvironment(ENV.pollIntervalS, String(config.pollRateMinutes * 60));
+  fn.addEnvironment(ENV.pollIntervalS, String(config.pollIntervalSeconds));
 }

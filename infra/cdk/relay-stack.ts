@@ -5,6 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ENV } from '../../shared/config/env-names.js';
 import type { FunctionName } from '../../shared/config/function-env.js';
 import { RelayAlarms } from './alarms.js';
 import { RelayHttpApi } from './api.js';
@@ -23,7 +24,7 @@ import {
 import { RelayFunction, type RelayFunctionProps } from './lambda-defaults.js';
 import { acknowledge } from './nag.js';
 import { JobsQueue } from './queue.js';
-import { PollSchedule } from './schedules.js';
+import { PollQueue, PollSchedule } from './schedules.js';
 import { FichierKeySecret } from './secret.js';
 import { RelayTable } from './table.js';
 import { webAssetCommands } from './web-assets.js';
@@ -117,6 +118,12 @@ export class RelayStack extends Stack {
     useStuckThreshold(poller, config);
     usePollCycle(poller, config);
     new PollSchedule(this, 'PollSchedule', { poller, rateMinutes: config.pollRateMinutes });
+    // Seconds-after-submission cycles: the worker asks for one, each cycle plans the next.
+    const { queue: pollQueue } = new PollQueue(this, 'PollQueue', { poller });
+    for (const fn of [worker, poller]) {
+      pollQueue.grantSendMessages(fn);
+      fn.addEnvironment(ENV.pollQueueUrl, pollQueue.queueUrl);
+    }
 
     for (const fn of [api, worker, poller]) {
       // grantReadWriteData covers the table's GSIs as `<table arn>/index/*`.

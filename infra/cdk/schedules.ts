@@ -2,7 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag.js';
 
 /** Settings of the poller schedule. */
 export interface PollScheduleProps {
@@ -36,5 +39,45 @@ export class PollSchedule extends Construct {
         }),
       ],
     });
+  }
+}
+
+/** Settings of the poll queue. */
+export interface PollQueueProps {
+  readonly poller: IFunction;
+}
+
+/**
+ * The poll queue: delayed messages that run the poller seconds after a submission, and then when the
+ * previous cycle planned it (shared/jobs/poll-plan.ts). The poller drops a message that a newer cycle
+ * made stale, so duplicates cost an invocation, never a 1fichier call. No DLQ: a lost or failed message
+ * is replaced by the next submission's or by the safety-net schedule.
+ */
+export class PollQueue extends Construct {
+  readonly queue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PollQueueProps) {
+    super(scope, id);
+    this.queue = new sqs.Queue(this, 'Triggers', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Longer than the poller's timeout (AWS guidance: 6 x) so one cycle holds its message.
+      visibilityTimeout: Duration.minutes(6),
+      // A trigger older than the safety net's period is worth nothing.
+      retentionPeriod: Duration.hours(1),
+    });
+    acknowledge(
+      this.queue,
+      'AwsSolutions-SQS3',
+      'Poll triggers carry no data: a failed one is replaced by the next submission or the safety-net schedule, so a DLQ would only collect noise.',
+    );
+    props.poller.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        // The fewest SQS allows: cycles never need to run side by side.
+        maxConcurrency: 2,
+      }),
+    );
   }
 }

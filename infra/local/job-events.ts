@@ -4,6 +4,7 @@
  * that throws cannot break the pipeline.
  */
 import type { JobError, JobStatus } from '../../shared/jobs/model.js';
+import type { RemoteStore } from '../../shared/jobs/remote-store.js';
 import type { JobRecord, JobStore } from '../../shared/jobs/store.js';
 
 /** One job reaching a state. */
@@ -54,6 +55,41 @@ export function observeJobStore(store: JobStore, listener: (change: JobChange) =
     get(target, prop) {
       if (prop === 'createJob') return createJob;
       if (prop === 'transition') return transition;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Wraps `remotes` so that `listener` hears each job of a newly followed request as `submitted` (a sent
+ * job stays `submitting` in the job store: its request item is what makes it `submitted`). `urlOf` gives
+ * the job's URL as last heard from the job store, or an empty string.
+ */
+export function observeRemoteStore(
+  remotes: RemoteStore,
+  urlOf: (jobId: string) => string,
+  listener: (change: JobChange) => void,
+): RemoteStore {
+  const trackRemote: RemoteStore['trackRemote'] = async (remote) => {
+    await remotes.trackRemote(remote);
+    for (const id of remote.jobIds) {
+      try {
+        listener({
+          id,
+          url: urlOf(id),
+          status: 'submitted',
+          at: remote.submittedAt,
+          remoteId: remote.remoteId,
+        });
+      } catch {
+        // As above: a listener never breaks the pipeline.
+      }
+    }
+  };
+  return new Proxy(remotes, {
+    get(target, prop) {
+      if (prop === 'trackRemote') return trackRemote;
       const value: unknown = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

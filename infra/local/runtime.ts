@@ -22,11 +22,16 @@ import { loadConfig, type RelayConfig } from '../../shared/app/config.js';
 import { createDeps, type Deps, type Hooks, type RelayLogger } from '../../shared/app/deps.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
+import { DynamoRemoteStore } from '../../shared/aws/dynamo-remote-store.js';
+import { DynamoReportStore } from '../../shared/aws/dynamo-report-store.js';
 import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
 import { ensureTable } from '../../shared/aws/table.js';
 import { ENV } from '../../shared/config/env-names.js';
+import { systemClock } from '../../shared/fichier/clock.js';
+import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { generateToken, hashToken } from '../../shared/jobs/ids.js';
-import type { Report } from '../../shared/jobs/store.js';
+import { POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
+import type { Report } from '../../shared/reports/store.js';
 import {
   type SandboxHandle,
   type SandboxOptions,
@@ -35,7 +40,7 @@ import {
   startSandbox,
 } from '../sandbox/server.js';
 import { type Engines, startEngines } from './engines.js';
-import { type JobChange, observeJobStore } from './job-events.js';
+import { type JobChange, observeJobStore, observeRemoteStore } from './job-events.js';
 import { serveSample } from './sample.js';
 import { type Schedule, startSchedule } from './schedule.js';
 import { type SqsLoop, type SqsLoopStats, startSqsLoop } from './sqs-loop.js';
@@ -79,7 +84,7 @@ export interface RuntimeOptions {
   /**
    * Bring the next poll to this delay after a job is `submitted`, so a sandboxed first job finishes in
    * seconds rather than one poll interval. Costs one remote/ls.cgi per burst of submissions.
-   * @default 1500 when sandboxed, off with a real key
+   * @default 1500 when sandboxed, else the poll plan's first delay (3 s)
    */
   pollSoonAfterSubmitMs?: number;
   /** `FICHIER_MIN_INTERVAL_MS`. @default 1000 */
@@ -284,16 +289,34 @@ async function start(
     });
   let schedule: Schedule<Report> | undefined;
   const pollSoonMs = opts.pollSoonAfterSubmitMs ?? (sandbox ? 1500 : undefined);
+  /** URLs of unfinished jobs, so a `submitted` change (heard from the remotes store) can name its URL. */
+  const urls = new Map<string, string>();
   const onJobChange = (change: JobChange) => {
-    if (change.status === 'submitted' && pollSoonMs !== undefined) schedule?.nudge(pollSoonMs);
+    if (change.status === 'done' || change.status === 'failed') urls.delete(change.id);
+    else if (change.url) urls.set(change.id, change.url);
     opts.onJobChange?.(change);
   };
   const tableStore = new DynamoJobStore(doc, config.tableName, { jobTtlDays: config.jobTtlDays });
   const store = observeJobStore(tableStore, onJobChange);
+  const remotes = observeRemoteStore(
+    new DynamoRemoteStore(doc, config.tableName),
+    (id) => urls.get(id) ?? '',
+    onJobChange,
+  );
+  // The poll plan (shared/jobs/poll-plan.ts) on the local timer: soon after a submission, then what each
+  // cycle planned; the schedule's own period is only the safety net.
+  const pollTimer: PollTimer = {
+    pollIn: async (delayMs, trigger) => {
+      schedule?.nudge(trigger.kind === 'soon' && pollSoonMs !== undefined ? pollSoonMs : delayMs);
+    },
+  };
   const deps = createDeps(config, {
     store,
+    remotes,
+    pollTimer,
+    reports: new DynamoReportStore(doc, config.tableName, { ttlDays: config.jobTtlDays }),
     queue: new SqsJobQueue(sqs, config.queueUrl),
-    pacer: new DynamoPacer(doc, config.tableName, { policy: config.pacing }),
+    pacer: new SlotBank(new DynamoPacer(doc, config.tableName, { policy: config.pacing }), systemClock),
     logger,
     hooks: opts.hooks ?? {},
   });
@@ -344,7 +367,7 @@ async function start(
   schedule = startSchedule<Report>({
     name: 'poller',
     task: () => poller(),
-    intervalMs: pollIntervalMs,
+    intervalMs: Math.max(pollIntervalMs, POLL_SAFETY_NET_S * 1000),
     firstDelayMs: opts.firstPollDelayMs ?? Math.min(pollIntervalMs, 1000),
     logger: { error: (m, e) => logger.error(m, e ?? {}) },
     ...(opts.onReport ? { onResult: opts.onReport } : {}),

@@ -64,15 +64,19 @@ export function startSchedule<T>(opts: ScheduleOptions<T>): Schedule<T> {
     timer = setTimeout(tick, delayMs);
   };
 
+  /** The soonest nudge heard while a run was executing (it had no timer to bring forward). */
+  let nudgedDuringRun: number | undefined;
+
   const tick = () => {
     timer = undefined;
+    nudgedDuringRun = undefined;
     run()
       .catch((err: unknown) => {
         logger.error(`${opts.name} run failed; next run on schedule`, {
           error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
         });
       })
-      .finally(() => plan(opts.intervalMs));
+      .finally(() => plan(Math.min(opts.intervalMs, nudgedDuringRun ?? Number.POSITIVE_INFINITY)));
   };
 
   plan(opts.firstDelayMs ?? opts.intervalMs);
@@ -80,8 +84,12 @@ export function startSchedule<T>(opts: ScheduleOptions<T>): Schedule<T> {
   return {
     runNow: () => run(),
     nudge(delayMs) {
-      // While a scheduled run is executing there is no timer; it re-plans itself when it ends.
-      if (stopped || !timer) return;
+      if (stopped) return;
+      // While a scheduled run is executing there is no timer: it plans from the soonest nudge when it ends.
+      if (!timer) {
+        nudgedDuringRun = Math.min(nudgedDuringRun ?? Number.POSITIVE_INFINITY, delayMs);
+        return;
+      }
       if (Date.now() + delayMs < nextAt) plan(delayMs);
     },
     async stop() {

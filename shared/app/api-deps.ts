@@ -9,7 +9,16 @@ import type { RelayConfig } from './config.js';
 /** What the API's routes and use-cases (`enqueueJobs`, `resetCircuit`, the token resolver) use. */
 export type ApiDeps = Pick<
   CommonDeps,
-  'config' | 'store' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+  | 'config'
+  | 'store'
+  | 'remotes'
+  | 'reports'
+  | 'queue'
+  | 'pollTimer'
+  | 'keyProvider'
+  | 'clock'
+  | 'logger'
+  | 'metrics'
 > & {
   /** Read and reset only: the API never takes a slot. */
   pacer: PacerControl;

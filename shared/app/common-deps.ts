@@ -1,17 +1,21 @@
 /**
  * The builders every composition root shares: logger, metrics, the DynamoDB document client, the job
- * store, the queue and the 1fichier key provider. Nothing here reaches 1fichier or the pacer, so the API
+ * stores (jobs, remote requests, reports), the queue and the 1fichier key provider. Nothing here reaches 1fichier or the pacer, so the API
  * can use it all (`api-deps.ts`); the worker and the poller add the 1fichier side (`fichier-deps.ts`).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoJobStore } from '../aws/dynamo-job-store.js';
+import { DynamoRemoteStore } from '../aws/dynamo-remote-store.js';
+import { DynamoReportStore } from '../aws/dynamo-report-store.js';
+import { SqsPollTimer } from '../aws/poll-timer.js';
 import { createSqsClient, SqsJobQueue } from '../aws/queue.js';
 import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
 import { ENV } from '../config/env-names.js';
 import { systemClock } from '../fichier/clock.js';
 import type { KeyProvider } from '../fichier/types.js';
+import { noPollTimer } from '../jobs/poll-plan.js';
 import type { RelayConfig } from './config.js';
 import type { Deps, RelayLogger } from './deps.js';
 import { METRICS_SERVICE } from './metric-names.js';
@@ -20,7 +24,16 @@ import { MemoryMetrics, PowertoolsMetrics, type RelayMetrics } from './metrics.j
 /** What every function uses. */
 export type CommonDeps = Pick<
   Deps,
-  'config' | 'store' | 'queue' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+  | 'config'
+  | 'store'
+  | 'remotes'
+  | 'reports'
+  | 'queue'
+  | 'pollTimer'
+  | 'keyProvider'
+  | 'clock'
+  | 'logger'
+  | 'metrics'
 >;
 
 /** A DynamoDB document client built on first use, so one client serves the store and the pacer. */
@@ -66,6 +79,11 @@ export function createCommonDeps(
   overrides: Partial<CommonDeps>,
   docClient: DocClient,
 ): CommonDeps {
+  let sqsClient: ReturnType<typeof createSqsClient> | undefined;
+  const sqs = () => {
+    sqsClient ??= createSqsClient();
+    return sqsClient;
+  };
   return {
     config,
     clock: overrides.clock ?? systemClock,
@@ -73,7 +91,14 @@ export function createCommonDeps(
     metrics: overrides.metrics ?? createMetrics(),
     store:
       overrides.store ?? new DynamoJobStore(docClient(), config.tableName, { jobTtlDays: config.jobTtlDays }),
-    queue: overrides.queue ?? new SqsJobQueue(createSqsClient(), config.queueUrl),
+    remotes: overrides.remotes ?? new DynamoRemoteStore(docClient(), config.tableName),
+    reports:
+      overrides.reports ??
+      new DynamoReportStore(docClient(), config.tableName, { ttlDays: config.jobTtlDays }),
+    queue: overrides.queue ?? new SqsJobQueue(sqs(), config.queueUrl),
+    pollTimer:
+      overrides.pollTimer ??
+      (config.pollQueueUrl ? new SqsPollTimer(sqs(), config.pollQueueUrl) : noPollTimer),
     keyProvider: overrides.keyProvider ?? createKeyProvider(config),
   };
 }

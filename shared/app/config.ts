@@ -12,6 +12,11 @@ export interface RelayConfig {
   tableName: string;
   /** SQS jobs queue URL (`RELAY_QUEUE_URL`). */
   queueUrl: string;
+  /**
+   * SQS queue of delayed poll triggers (`RELAY_POLL_QUEUE_URL`, AWS). Unset: the poller runs only on its
+   * schedule (the local runtime plans its cycles with its own timer).
+   */
+  pollQueueUrl?: string;
   /** 1fichier API base URL (`ONEFICHIER_API_URL`). @default 'https://api.1fichier.com/v1' */
   fichierApiUrl: string;
   /** Secrets Manager id of the 1fichier key (`ONEFICHIER_SECRET_ID`, AWS). */
@@ -113,6 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   return {
     tableName: requiredString(env, ENV.tableName),
     queueUrl: httpUrl(ENV.queueUrl, requiredString(env, ENV.queueUrl)),
+    ...(optionalString(env, ENV.pollQueueUrl)
+      ? { pollQueueUrl: httpUrl(ENV.pollQueueUrl, optionalString(env, ENV.pollQueueUrl) as string) }
+      : {}),
     fichierApiUrl: httpUrl(ENV.fichierApiUrl, optionalString(env, ENV.fichierApiUrl) ?? DEFAULT_API_URL),
     fichierSecretId: optionalString(env, ENV.fichierSecretId),
     fichierApiKey: optionalString(env, ENV.fichierApiKey),

@@ -10,7 +10,10 @@ import type { JobQueue } from '../aws/queue.js';
 import type { Clock } from '../fichier/clock.js';
 import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
+import type { PollTimer } from '../jobs/poll-plan.js';
+import type { RemoteStore } from '../jobs/remote-store.js';
 import type { JobStore } from '../jobs/store.js';
+import type { ReportStore } from '../reports/store.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import { createFichierDeps } from './fichier-deps.js';
@@ -19,7 +22,7 @@ import type { RelayMetrics } from './metrics.js';
 /** Fault-injection seams (crash tests). */
 export interface Hooks {
   /**
-   * Called after 1fichier answered OK to remote/request.cgi and before the jobs are marked `submitted`.
+   * Called after 1fichier answered OK to remote/request.cgi and before its request item is written.
    * A throw here behaves like a crash at the worst moment: the jobs stay `submitting` and must be reconciled.
    */
   afterRemoteAccepted?(jobIds: string[]): void | Promise<void>;
@@ -31,8 +34,15 @@ export type RelayLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 /** Everything a use-case may need. */
 export interface Deps {
   config: RelayConfig;
+  /** The jobs aggregate. */
   store: JobStore;
+  /** The followed 1fichier remote requests (a job's `submitted` phase). */
+  remotes: RemoteStore;
+  /** The poller's reports, relay-wide and per user. */
+  reports: ReportStore;
   queue: JobQueue;
+  /** Runs the poller soon (after a submission) or when the last cycle planned it. */
+  pollTimer: PollTimer;
   fichier: FichierApi;
   pacer: Pacer;
   keyProvider: KeyProvider;

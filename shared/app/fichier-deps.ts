@@ -4,6 +4,7 @@
  */
 import { DynamoPacer } from '../aws/dynamo-pacer.js';
 import { createFichierClient } from '../fichier/client.js';
+import { SlotBank } from '../fichier/slot-bank.js';
 import type { CommonDeps, DocClient } from './common-deps.js';
 import type { Deps } from './deps.js';
 
@@ -20,8 +21,10 @@ export function createFichierDeps(
   docClient: DocClient,
 ): FichierDeps {
   const { config, keyProvider, clock, logger } = common;
+  // The slot bank lets the poller take a cycle's remote/info.cgi slots in one write.
   const pacer =
-    overrides.pacer ?? new DynamoPacer(docClient(), config.tableName, { policy: config.pacing, clock });
+    overrides.pacer ??
+    new SlotBank(new DynamoPacer(docClient(), config.tableName, { policy: config.pacing, clock }), clock);
   const fichier =
     overrides.fichier ??
     createFichierClient({

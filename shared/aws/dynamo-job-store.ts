@@ -4,7 +4,6 @@
  */
 import {
   BatchGetCommand,
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -16,81 +15,25 @@ import {
 import { isTerminal, type JobStatus } from '../jobs/model.js';
 import {
   type Expected,
-  InvalidCursorError,
   type JobPatch,
   type JobRecord,
   type JobStore,
   type NewJob,
   type Page,
-  type RemoteRecord,
-  type Report,
   TokenConflictError,
   TransitionConflictError,
 } from '../jobs/store.js';
 import { isConditionFailure } from './dynamo-errors.js';
-import {
-  OPEN_REMOTES_PARTITION,
-  PENDING_PARTITION,
-  STATUS_INDEX,
-  TABLE_KEY_SCHEMA,
-  TTL_ATTRIBUTE,
-  USER_INDEX,
-} from './table.js';
-
-type Item = Record<string, unknown>;
+import { decodeCursor, encodeCursor, type Item, iso, withoutPlumbing } from './dynamo-keys.js';
+import { PENDING_PARTITION, STATUS_INDEX, TTL_ATTRIBUTE, USER_INDEX } from './table.js';
 
 const JOB_SK = 'JOB';
 const jobKey = (id: string) => ({ pk: `JOB#${id}`, sk: JOB_SK });
-const remoteKey = (remoteId: number) => ({ pk: `REMOTE#${remoteId}`, sk: 'REMOTE' });
-/** The relay-wide report (operators only), or one user's. */
-const reportKey = (userId?: string) => ({
-  pk: userId === undefined ? 'REPORT' : `REPORT#${userId}`,
-  sk: 'LATEST',
-});
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Attributes that are table plumbing, not job fields. */
 const PLUMBING = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', TTL_ATTRIBUTE]);
 
-function toRecord(item: Item): JobRecord {
-  const out: Item = {};
-  for (const [k, v] of Object.entries(item)) if (!PLUMBING.has(k)) out[k] = v;
-  return out as unknown as JobRecord;
-}
-
-function encodeCursor(key: Item | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
-}
-
-/**
- * Reads a cursor back into the start key of a query on `index` within the partition `partition`. A
- * cursor must hold exactly that index's key (table keys + index keys, all strings) for that partition:
- * anything else is refused here rather than handed to DynamoDB.
- */
-function decodeCursor(
-  cursor: string | undefined,
-  index: { partitionKey: string; sortKey: string },
-  partition: string,
-): Item | undefined {
-  if (!cursor) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch (err) {
-    throw new InvalidCursorError('cursor is not valid', { cause: err });
-  }
-  if (typeof key !== 'object' || key === null || Array.isArray(key))
-    throw new InvalidCursorError('cursor is not valid');
-  const k = key as Item;
-  const names = [TABLE_KEY_SCHEMA.partitionKey, TABLE_KEY_SCHEMA.sortKey, index.partitionKey, index.sortKey];
-  const exact =
-    Object.keys(k).length === names.length &&
-    names.every((n) => typeof k[n] === 'string' && (k[n] as string).length > 0);
-  if (!exact) throw new InvalidCursorError('cursor is not valid');
-  if (k[index.partitionKey] !== partition)
-    throw new InvalidCursorError('cursor was not issued for this listing');
-  return k;
-}
+const toRecord = (item: Item): JobRecord => withoutPlumbing(item, PLUMBING) as unknown as JobRecord;
 
 /** Options of {@link DynamoJobStore}. */
 export interface DynamoJobStoreOptions {
@@ -358,16 +301,9 @@ export class DynamoJobStore implements JobStore {
   }
 
   async listByStatus(
-    status: 'queued' | 'submitting' | 'submitted',
+    status: 'queued' | 'submitting',
     opts: { limit?: number; cursor?: string; changedBefore?: number } = {},
   ): Promise<Page<JobRecord>> {
-    if (status === 'submitted') {
-      const jobs = await this.submittedJobs();
-      const before = opts.changedBefore === undefined ? undefined : iso(opts.changedBefore);
-      return {
-        items: jobs.filter((j) => before === undefined || j.updatedAt < before).slice(0, opts.limit ?? 100),
-      };
-    }
     const out = await this.doc.send(
       new QueryCommand({
         ...this.pendingQuery(status, opts.changedBefore),
@@ -378,8 +314,7 @@ export class DynamoJobStore implements JobStore {
     return { items: (out.Items ?? []).map(toRecord), next: encodeCursor(out.LastEvaluatedKey) };
   }
 
-  async countByStatus(status: 'queued' | 'submitting' | 'submitted'): Promise<number> {
-    if (status === 'submitted') return (await this.submittedJobs()).length;
+  async countByStatus(status: 'queued' | 'submitting'): Promise<number> {
     let count = 0;
     let start: Item | undefined;
     do {
@@ -390,18 +325,6 @@ export class DynamoJobStore implements JobStore {
       start = out.LastEvaluatedKey;
     } while (start);
     return count;
-  }
-
-  /** The `submitted` jobs of the followed remote requests, oldest created first. */
-  private async submittedJobs(): Promise<JobRecord[]> {
-    const remotes = await this.openRemotes();
-    const jobs = await this.getJobs(
-      remotes.flatMap((r) => r.jobIds),
-      false,
-    );
-    return jobs
-      .filter((j) => j.status === 'submitted')
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   /** Query of the pending partition of the status index, filtered to the status (and change time). */
@@ -425,68 +348,6 @@ export class DynamoJobStore implements JobStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
-  }
-
-  async trackRemote(
-    remoteId: number,
-    jobIds: readonly string[],
-    submittedAt: number,
-    opts: { complete?: boolean } = {},
-  ): Promise<void> {
-    if (jobIds.length === 0) return;
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: remoteKey(remoteId),
-        // `complete` is set in the same write that adds the whole request's jobs, so any version of the
-        // item that has it lists them all.
-        UpdateExpression:
-          'SET remoteId = :id, submittedAt = if_not_exists(submittedAt, :at), gsi1pk = :pk, ' +
-          `gsi1sk = if_not_exists(gsi1sk, :sk)${opts.complete ? ', #complete = :complete' : ''} ADD jobIds :jobs`,
-        ...(opts.complete ? { ExpressionAttributeNames: { '#complete': 'complete' } } : {}),
-        ExpressionAttributeValues: {
-          ':id': remoteId,
-          ':at': submittedAt,
-          ':pk': OPEN_REMOTES_PARTITION,
-          ':sk': `${iso(submittedAt)}#${String(remoteId).padStart(12, '0')}`,
-          ':jobs': new Set(jobIds),
-          ...(opts.complete ? { ':complete': true } : {}),
-        },
-      }),
-    );
-  }
-
-  async openRemotes(opts: { limit?: number } = {}): Promise<RemoteRecord[]> {
-    const limit = opts.limit ?? 1000;
-    const out: RemoteRecord[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: STATUS_INDEX.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': STATUS_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':pk': OPEN_REMOTES_PARTITION },
-          Limit: Math.min(100, limit - out.length),
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        out.push({
-          remoteId: Number(item.remoteId),
-          jobIds: [...((item.jobIds as Set<string> | undefined) ?? [])].sort(),
-          submittedAt: Number(item.submittedAt),
-          ...(item.complete === true ? { complete: true } : {}),
-        });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start && out.length < limit);
-    return out;
-  }
-
-  async closeRemote(remoteId: number): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: remoteKey(remoteId) }));
   }
 
   async listForUser(
@@ -566,19 +427,6 @@ export class DynamoJobStore implements JobStore {
     );
     const userId = out.Item?.userId;
     return typeof userId === 'string' ? userId : undefined;
-  }
-
-  async putReport(report: Report, userId?: string): Promise<void> {
-    await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...reportKey(userId), report } }),
-    );
-  }
-
-  async latestReport(userId?: string): Promise<Report | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: reportKey(userId), ConsistentRead: true }),
-    );
-    return out.Item?.report as Report | undefined;
   }
 }
 

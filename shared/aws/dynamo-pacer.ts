@@ -63,6 +63,9 @@ export class DynamoPacer implements Pacer {
       const decision = decideSlot(s, now, now + maxWait, this.policy, opts);
       if ('refusal' in decision) return decision.refusal;
       const { slot } = decision;
+      const n = Math.max(1, Math.floor(opts.slots ?? 1));
+      // Several slots at once: the last of them is what the next taker must wait after.
+      const last = slot + (n - 1) * this.policy.minIntervalMs;
       try {
         await this.doc.send(
           new UpdateCommand({
@@ -75,7 +78,7 @@ export class DynamoPacer implements Pacer {
             ConditionExpression:
               'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :circuit)',
             ExpressionAttributeValues: {
-              ':slot': slot,
+              ':slot': last,
               ':k': keyId,
               ':zero': 0,
               ':false': false,
@@ -95,7 +98,13 @@ export class DynamoPacer implements Pacer {
         const after = await this.state(keyId);
         if ((after.circuitOpen && !opts.ignoreCircuit) || after.pausedUntil > this.clock.now()) continue;
       }
-      return { granted: true, slotAt: slot };
+      return {
+        granted: true,
+        slotAt: slot,
+        ...(n > 1
+          ? { slots: Array.from({ length: n }, (_, i) => slot + i * this.policy.minIntervalMs) }
+          : {}),
+      };
     }
     return {
       granted: false,

@@ -40,6 +40,8 @@ export const ENV = {
   tableName: 'RELAY_TABLE_NAME',
   /** SQS jobs queue URL. */
   queueUrl: 'RELAY_QUEUE_URL',
+  /** SQS queue of delayed poll triggers (AWS): the poller runs seconds after a submission. */
+  pollQueueUrl: 'RELAY_POLL_QUEUE_URL',
   /** Jobs still not terminal after this many seconds in `submitted` fail as stuck. */
   stuckAfterS: 'RELAY_STUCK_AFTER_S',
 } as const;

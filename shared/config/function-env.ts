@@ -20,8 +20,9 @@ export const FUNCTION_ENV = {
     ENV.floodPauseMs,
     ENV.batchMaxUrls,
     ENV.pollIntervalS,
+    ENV.pollQueueUrl,
   ],
-  /** functions/poller.ts — scheduled poller/reporter. */
+  /** functions/poller.ts — poller/reporter, run by the poll queue's messages and a safety-net schedule. */
   poller: [
     ENV.tableName,
     ENV.queueUrl,
@@ -31,6 +32,7 @@ export const FUNCTION_ENV = {
     ENV.floodPauseMs,
     ENV.stuckAfterS,
     ENV.pollIntervalS,
+    ENV.pollQueueUrl,
   ],
 } as const satisfies Record<string, readonly EnvName[]>;
 

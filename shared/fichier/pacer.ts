@@ -10,7 +10,11 @@ import type { FloodHint } from './backoff.js';
 export type PacerRefusal = 'paused' | 'circuitOpen' | 'busy';
 
 export type SlotDecision =
-  | { granted: true }
+  | {
+      granted: true;
+      /** With `slots` > 1: the epoch ms of every reserved slot, this call's first. */
+      slots?: number[];
+    }
   | {
       granted: false;
       reason: PacerRefusal;
@@ -46,6 +50,11 @@ export interface TakeOptions {
   maxWaitMs?: number;
   /** The half-open probe of an open circuit: granted (paced) even though the circuit is open. */
   ignoreCircuit?: boolean;
+  /**
+   * Reserves this many consecutive slots in one write (the shared pacer only): the first is this call's,
+   * the others come back in `slots` for the caller's next calls (see `slot-bank.ts`). @default 1
+   */
+  slots?: number;
 }
 
 export interface Pacer {

@@ -3,6 +3,7 @@
  * is hash(user, normalised URL, folder) and the put is conditional), so a duplicate costs no write.
  */
 import type { Deps } from '../app/deps.js';
+import { handToPoller } from './hand-to-poller.js';
 import { jobIdFor } from './ids.js';
 import type { JobSource, JobStatus } from './model.js';
 import { RetryRefusedError, retryJob } from './retry.js';
@@ -38,7 +39,7 @@ export interface EnqueuedJob {
 /** Creates the jobs (or finds their duplicates) and sends the new ones to the queue. */
 export async function enqueueJobs(
   input: EnqueueInput,
-  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'logger' | 'metrics'>,
+  deps: Pick<Deps, 'config' | 'store' | 'queue' | 'pollTimer' | 'clock' | 'logger' | 'metrics'>,
 ): Promise<EnqueuedJob[]> {
   const now = deps.clock.now();
   const results: EnqueuedJob[] = [];
@@ -108,7 +109,7 @@ export async function enqueueJobs(
       await deps.queue.enqueue(created);
     } catch (err) {
       // The jobs exist as `queued` without a message: the pending index makes the poller send them.
-      await deps.store.markPending(created, now);
+      await handToPoller(created, deps, now);
       throw err;
     }
     deps.metrics.count('JobsQueued', created.length);

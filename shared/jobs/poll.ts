@@ -1,20 +1,26 @@
 /**
  * Use-case of the scheduled poller/reporter. One remote/ls.cgi per cycle, remote/info.cgi only for
  * tracked requests that have executed; jobs become `done` (file link) or `failed` (1fichier's message);
- * `submitted` jobs older than `stuckAfterS` fail as stuck; `submitting` jobs past their lease are
+ * sent jobs whose request is older than `stuckAfterS` fail as stuck; `submitting` jobs past their lease are
  * reconciled; `queued` jobs left without a message are sent again once the key may be used.
  */
+
+import { randomUUID } from 'node:crypto';
 import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
 import { FichierApiError, FichierError, FichierPacedError } from '../fichier/errors.js';
 import type { PacerState } from '../fichier/pacer.js';
+import { SlotBank } from '../fichier/slot-bank.js';
 import { isRemotePending, type RemoteInfoResult } from '../fichier/types.js';
+import type { Report } from '../reports/store.js';
 import { probeCircuit } from './circuit.js';
 import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
+import { nextPollDelay, pollPlanPolicy } from './poll-plan.js';
 import { infoOf, listOf, newRemoteView, reconcileJobs } from './reconcile.js';
+import type { RemoteRecord } from './remote-store.js';
 import { requeueStaleJobs } from './requeue.js';
-import { type JobRecord, type RemoteRecord, type Report, TransitionConflictError } from './store.js';
+import { type JobRecord, TransitionConflictError } from './store.js';
 
 /** Most jobs of one status handled per cycle (the next cycle takes the rest). */
 export const POLL_MAX_JOBS = 1000;
@@ -23,17 +29,32 @@ export const POLL_MAX_JOBS = 1000;
  * Lambda has 60 s); the next cycle picks up the rest.
  */
 export const POLL_INFO_BUDGET_MS = 40_000;
-/** Most entries of `completed` / `failures` kept in the stored report. */
-export const REPORT_MAX_ENTRIES = 200;
+/**
+ * Most entries of `completed` / `failures` kept in a stored report: a report item stays a few KB (a
+ * DynamoDB write unit per KB is billed each cycle). `counts` has the totals, and `GET /jobs?status=done`
+ * lists every finished job.
+ */
+export const REPORT_MAX_ENTRIES = 20;
 
 type PollDeps = Pick<
   Deps,
-  'config' | 'store' | 'queue' | 'fichier' | 'pacer' | 'keyProvider' | 'clock' | 'logger' | 'metrics'
+  | 'config'
+  | 'store'
+  | 'remotes'
+  | 'reports'
+  | 'queue'
+  | 'pollTimer'
+  | 'fichier'
+  | 'pacer'
+  | 'keyProvider'
+  | 'clock'
+  | 'logger'
+  | 'metrics'
 >;
 
 async function all(
   deps: PollDeps,
-  status: 'queued' | 'submitting' | 'submitted',
+  status: 'queued' | 'submitting',
   changedBefore?: number,
 ): Promise<JobRecord[]> {
   const out: JobRecord[] = [];
@@ -54,7 +75,7 @@ async function all(
 export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   const { config, store, clock, logger, metrics } = deps;
   const now = clock.now();
-  const previous = await store.latestReport();
+  const previous = await deps.reports.latestReport();
   const completed: Report['completed'] = [];
   const failures: Report['failures'] = [];
   /** Each entry's owner, so every user gets a report of their own jobs only. */
@@ -75,27 +96,29 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   }
   const mayCall = pacer !== null && !pacer.circuitOpen;
 
-  const finish = async (job: JobRecord, patch: { fileUrl: string } | { error: JobError }) => {
+  /** Ends a sent job of `remote` (it is `submitting` under the claim that sent it). */
+  const finish = async (
+    job: JobRecord,
+    remote: RemoteRecord,
+    patch: { fileUrl: string } | { error: JobError },
+  ) => {
     const at = clock.now();
+    const expected = { status: 'submitting' as const, claimToken: remote.claimToken };
+    const sent = { remoteId: remote.remoteId, submittedAt: remote.submittedAt, unknownAnswer: null };
     try {
       if ('fileUrl' in patch) {
-        await store.transition(
-          job.id,
-          { status: 'submitted' },
-          { status: 'done', fileUrl: patch.fileUrl },
-          at,
-        );
+        await store.transition(job.id, expected, { status: 'done', fileUrl: patch.fileUrl, ...sent }, at);
         completed.push({ id: job.id, url: job.url, fileUrl: patch.fileUrl });
         owners.set(job.id, job.userId);
-        logger.info('job done', { jobId: job.id, remoteId: job.remoteId });
+        logger.info('job done', { jobId: job.id, remoteId: remote.remoteId });
         metrics.count('JobsDone');
       } else {
-        await store.transition(job.id, { status: 'submitted' }, { status: 'failed', error: patch.error }, at);
+        await store.transition(job.id, expected, { status: 'failed', error: patch.error, ...sent }, at);
         failures.push({ id: job.id, url: job.url, error: patch.error });
         owners.set(job.id, job.userId);
         logger.info('job failed', {
           jobId: job.id,
-          remoteId: job.remoteId,
+          remoteId: remote.remoteId,
           code: patch.error.code,
           error: patch.error.message,
         });
@@ -107,7 +130,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
     }
   };
 
-  const remotes = await store.openRemotes({ limit: POLL_MAX_JOBS });
+  const remotes = await deps.remotes.openRemotes({ limit: POLL_MAX_JOBS });
   // The followed requests also spare reconciliation remote/info.cgi calls for the ones recorded in full.
   const view = newRemoteView(remotes);
   const leaseEnded = (await all(deps, 'submitting', now - config.submittingLeaseS * 1000)).filter(
@@ -123,34 +146,39 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   const settle = async (remote: RemoteRecord, info: RemoteInfoResult | undefined) => {
     const jobs = await store.getJobs(remote.jobIds);
     const stuck = remote.submittedAt <= stuckBefore;
+    /** Jobs this request holds that have not ended: `submitting` under the claim that sent it. */
+    const isOpen = (j: JobRecord) => j.status === 'submitting' && j.claimToken === remote.claimToken;
     await Promise.all(
       jobs.map(async (job) => {
-        if (job.status !== 'submitted') return;
+        if (!isOpen(job)) return;
         const idx = info?.links?.indexOf(job.url) ?? -1;
         const r =
           info?.result?.find((x) => x.url === job.url) ?? (idx >= 0 ? info?.result?.[idx] : undefined);
-        if (r?.status === 'OK' && r.download_link) await finish(job, { fileUrl: r.download_link });
+        if (r?.status === 'OK' && r.download_link) await finish(job, remote, { fileUrl: r.download_link });
         else if (r) {
           const message = r.message || '1fichier could not fetch this URL';
-          await finish(job, { error: { code: 'remoteFailed', message } });
+          await finish(job, remote, { error: { code: 'remoteFailed', message } });
         } else if (stuck)
-          await finish(job, { error: { code: 'stuck', message: stuckMessage(remote.remoteId) } });
+          await finish(job, remote, { error: { code: 'stuck', message: stuckMessage(remote.remoteId) } });
       }),
     );
     const after = await store.getJobs(remote.jobIds);
-    // A job still `submitting` may belong to this request (a crash before its mark): keep following it.
-    const open = after.some(
-      (j) => j.status === 'submitting' || (j.status === 'submitted' && j.remoteId === remote.remoteId),
-    );
-    if (!open) await store.closeRemote(remote.remoteId);
+    const open = after.filter(isOpen).length;
+    openJobs.set(remote.remoteId, open);
+    if (open === 0) await deps.remotes.closeRemote(remote);
   };
 
   const settled = new Set<number>();
+  /** Sent jobs not ended, per request read this cycle (the others count all their jobs). */
+  const openJobs = new Map<number, number>();
   if (mayCall && (remotes.length > 0 || leaseEnded.length > 0)) {
     try {
       if (remotes.length > 0) {
         const list = await listOf(deps.fichier, view);
         const executed = new Set(list.filter((e) => !isRemotePending(e.execution_date)).map((e) => e.id));
+        // Every remote/info.cgi of this cycle is known now: their pacer slots in one write.
+        const infoCalls = remotes.filter((r) => executed.has(r.remoteId)).length;
+        if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, infoCalls);
         for (const remote of remotes) {
           if (!executed.has(remote.remoteId)) continue;
           if (clock.now() - now > POLL_INFO_BUDGET_MS) {
@@ -178,6 +206,7 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           await settle(remote, info);
           settled.add(remote.remoteId);
         }
+        if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
       }
       if (leaseEnded.length > 0) {
         const outcome = await reconcileJobs(leaseEnded, deps, view);
@@ -222,25 +251,54 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   // Jobs waiting for 1fichier are not indexed (their SQS messages are their reminders): the queue's own
   // approximate counts stand for them, plus the few the pending index holds because a message was lost.
   const depth = await deps.queue.depth();
+  const pendingQueued = await store.countByStatus('queued');
+  const pendingSubmitting = await store.countByStatus('submitting');
   const counts: Report['counts'] = {
-    queued: depth.waiting + (await store.countByStatus('queued')),
-    submitting: depth.inFlight + (await store.countByStatus('submitting')),
-    submitted: await store.countByStatus('submitted'),
+    queued: depth.waiting + pendingQueued,
+    submitting: depth.inFlight + pendingSubmitting,
+    // Sent jobs not ended: shown `submitted` (they stay `submitting` under their claim in the store).
+    submitted: remotes.reduce((n, r) => n + (openJobs.get(r.remoteId) ?? r.jobIds.length), 0),
     done: completed.length,
     failed: failures.length,
   };
+  const pacerNow = keyId && mayCall ? await deps.pacer.state(keyId) : pacer;
+  const stillOpen = remotes.filter((r) => (openJobs.get(r.remoteId) ?? r.jobIds.length) > 0);
+  const since = previous ? Date.parse(previous.period.to) : Number.NEGATIVE_INFINITY;
+  const cycleEnd = clock.now();
+  const delayMs = nextPollDelay(
+    {
+      now: cycleEnd,
+      openSubmittedAt: stillOpen.map((r) => r.submittedAt),
+      pendingJobs: pendingQueued + pendingSubmitting,
+      progressed: completed.length + failures.length > 0 || remotes.some((r) => r.submittedAt > since),
+      ...(previous?.next ? { previousDelayMs: previous.next.delayMs } : {}),
+      ...(pacerNow ? { pausedUntil: pacerNow.pausedUntil } : {}),
+    },
+    pollPlanPolicy(config.pollIntervalS),
+  );
   const report: Report = {
     period: { from: previous?.period.to ?? null, to: new Date(now).toISOString() },
     counts,
-    completed: completed.slice(0, REPORT_MAX_ENTRIES),
-    failures: failures.slice(0, REPORT_MAX_ENTRIES),
-    pacer: keyId && mayCall ? await deps.pacer.state(keyId) : pacer,
+    completed: completed.slice(-REPORT_MAX_ENTRIES),
+    failures: failures.slice(-REPORT_MAX_ENTRIES),
+    pacer: pacerNow,
     calls: { ...view.calls },
     requeued,
     reconciled,
+    ...(delayMs === undefined
+      ? {}
+      : { next: { planId: randomUUID(), at: new Date(cycleEnd + delayMs).toISOString(), delayMs } }),
   };
-  await store.putReport(report);
+  await deps.reports.putReport(report);
   await putUserReports(report, completed, failures, owners, deps);
+  if (report.next) {
+    try {
+      await deps.pollTimer.pollIn(report.next.delayMs, { kind: 'next', planId: report.next.planId });
+    } catch (err) {
+      // The slow schedule still runs the next cycle.
+      logger.warn('could not plan the next poll cycle', { error: (err as Error).message });
+    }
+  }
   logger.info('poll report', {
     period: report.period,
     counts,
@@ -263,7 +321,7 @@ async function putUserReports(
   completed: Report['completed'],
   failures: Report['failures'],
   owners: ReadonlyMap<string, string>,
-  deps: Pick<Deps, 'store'>,
+  deps: Pick<Deps, 'reports'>,
 ): Promise<void> {
   const byUser = new Map<string, { completed: Report['completed']; failures: Report['failures'] }>();
   const slot = (id: string) => {
@@ -277,15 +335,15 @@ async function putUserReports(
   for (const c of completed) slot(c.id).completed.push(c);
   for (const f of failures) slot(f.id).failures.push(f);
   for (const [userId, mine] of byUser) {
-    const previous = await deps.store.latestReport(userId);
-    await deps.store.putReport(
+    const previous = await deps.reports.latestReport(userId);
+    await deps.reports.putReport(
       {
         period: { from: previous?.period.to ?? null, to: report.period.to },
         // The in-flight counts are relay-wide today (the status index has no user key); done and failed
         // are this user's.
         counts: { ...report.counts, done: mine.completed.length, failed: mine.failures.length },
-        completed: mine.completed.slice(0, REPORT_MAX_ENTRIES),
-        failures: mine.failures.slice(0, REPORT_MAX_ENTRIES),
+        completed: mine.completed.slice(-REPORT_MAX_ENTRIES),
+        failures: mine.failures.slice(-REPORT_MAX_ENTRIES),
         pacer: report.pacer,
         calls: report.calls,
         requeued: report.requeued,

@@ -9,7 +9,8 @@ import type { Deps } from '../app/deps.js';
 import { FichierError } from '../fichier/errors.js';
 import type { FichierApi, RemoteInfoResult, RemoteListEntry } from '../fichier/types.js';
 import { fichierDateCandidates } from './fichier-dates.js';
-import { type JobRecord, type JobStore, type RemoteRecord, TransitionConflictError } from './store.js';
+import type { RemoteRecord, RemoteStore } from './remote-store.js';
+import { type JobRecord, type JobStore, TransitionConflictError } from './store.js';
 
 /**
  * Slack on the time window test: 1fichier's clock and ours may differ by up to 10 minutes, and its dates
@@ -37,6 +38,11 @@ export interface RemoteView {
    * that listing is cut short.
    */
   followed: Set<number>;
+  /**
+   * Jobs a followed request holds under their current claim (`job id → claim`): already known to be at
+   * 1fichier, so never reconciled.
+   */
+  sent: Map<string, string>;
 }
 
 /** A fresh view; `remotes` (from `store.openRemotes()`) fill `known` with the complete ones. */
@@ -47,6 +53,7 @@ export function newRemoteView(remotes: readonly RemoteRecord[] = []): RemoteView
     calls: { ls: 0, info: 0 },
     known,
     followed: new Set(remotes.map((r) => r.remoteId)),
+    sent: new Map(remotes.flatMap((r) => r.jobIds.map((id) => [id, r.claimToken] as const))),
   };
 }
 
@@ -255,27 +262,26 @@ export async function findRemoteRequests(
 
 /**
  * Records what reconciliation found: 1fichier already holds `job` in remote request `remoteId`, so that
- * request is followed and the job becomes `submitted` (on its claim token; a `TransitionConflictError`
- * means another worker or poller decided it first).
+ * request is followed under the job's claim, and the job is shown `submitted` from now on (it stays
+ * `submitting` in the store, like every sent job: see `shared/jobs/shown-status.ts`).
  */
 export async function markFoundSubmitted(
-  store: Pick<JobStore, 'trackRemote' | 'transition'>,
+  remotes: Pick<RemoteStore, 'trackRemote'>,
   job: JobRecord,
   remoteId: number,
   now: number,
 ): Promise<void> {
-  await store.trackRemote(remoteId, [job.id], now);
-  await store.transition(
-    job.id,
-    { status: 'submitting', claimToken: job.claimToken ?? '' },
-    { status: 'submitted', remoteId, submittedAt: now, claimToken: null, leaseUntil: null },
-    now,
-  );
+  await remotes.trackRemote({
+    remoteId,
+    jobIds: [job.id],
+    submittedAt: now,
+    claimToken: job.claimToken ?? '',
+  });
 }
 
 /** What {@link reconcileJobs} decided for a set of jobs past their lease. */
 export interface ReconcileOutcome {
-  /** Held by 1fichier: now `submitted` (or decided by someone else meanwhile). */
+  /** Held by 1fichier: now followed through their request (shown `submitted`). */
   found: number;
   /**
    * Proven absent by two covering readings a poll cycle apart: still `submitting` under their claim; the
@@ -288,7 +294,7 @@ export interface ReconcileOutcome {
   failed: number;
 }
 
-type ReconcileDeps = Pick<Deps, 'config' | 'store' | 'fichier' | 'clock' | 'logger' | 'metrics'>;
+type ReconcileDeps = Pick<Deps, 'config' | 'store' | 'remotes' | 'fichier' | 'clock' | 'logger' | 'metrics'>;
 
 /**
  * The one reconciliation loop, shared by the worker and the poller: reads 1fichier through `view`, marks
@@ -297,12 +303,14 @@ type ReconcileDeps = Pick<Deps, 'config' | 'store' | 'fichier' | 'clock' | 'logg
  * reading keeps what was read (progress saved) and propagates.
  */
 export async function reconcileJobs(
-  jobs: readonly JobRecord[],
+  leaseEnded: readonly JobRecord[],
   deps: ReconcileDeps,
   view: RemoteView,
 ): Promise<ReconcileOutcome> {
   const { store, clock, logger, metrics, config } = deps;
   const outcome: ReconcileOutcome = { found: 0, absent: [], waiting: [], failed: 0 };
+  // A job a followed request holds under its claim was sent: its request is followed, not looked for.
+  const jobs = leaseEnded.filter((j) => view.sent.get(j.id) !== j.claimToken);
   if (jobs.length === 0) return outcome;
   let rec: Reconciliation;
   try {
@@ -318,7 +326,7 @@ export async function reconcileJobs(
     const remoteId = rec.found.get(job.id);
     try {
       if (remoteId !== undefined) {
-        await markFoundSubmitted(store, job, remoteId, now);
+        await markFoundSubmitted(deps.remotes, job, remoteId, now);
         outcome.found += 1;
         logger.info('job reconciled: already accepted by 1fichier', { jobId: job.id, remoteId });
         metrics.count('JobsReconciledSubmitted');

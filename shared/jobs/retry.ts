@@ -4,6 +4,7 @@
  * budget, and is sent to the queue.
  */
 import type { Deps } from '../app/deps.js';
+import { handToPoller } from './hand-to-poller.js';
 import { type JobRecord, TransitionConflictError } from './store.js';
 
 /** Why a retry was refused. */
@@ -23,7 +24,7 @@ export class RetryRefusedError extends Error {
  */
 export async function retryJob(
   job: JobRecord,
-  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'logger' | 'metrics'>,
+  deps: Pick<Deps, 'config' | 'store' | 'queue' | 'pollTimer' | 'clock' | 'logger' | 'metrics'>,
 ): Promise<JobRecord> {
   if (job.status !== 'failed') throw new RetryRefusedError(job.id, job.status);
   let queued: JobRecord;
@@ -52,7 +53,7 @@ export async function retryJob(
     await deps.queue.enqueue([job.id]);
   } catch (err) {
     // `queued` without a message: the pending index makes the poller send it.
-    await deps.store.markPending([job.id], deps.clock.now());
+    await handToPoller([job.id], deps, deps.clock.now());
     throw err;
   }
   deps.logger.info('job retried', { jobId: job.id, retries: queued.retries, lastError: job.error?.code });

@@ -2,7 +2,6 @@
  * What the use-cases need from the job store, independent of DynamoDB. Every transition is conditional on
  * the expected previous state; a transition that lost a race raises {@link TransitionConflictError}.
  */
-import type { PacerState } from '../fichier/pacer.js';
 import type { Job, JobError, JobStatus } from './model.js';
 
 /** A job with the fields the API does not show. */
@@ -57,23 +56,6 @@ export interface NewJob {
   callbackUrl?: string;
 }
 
-/**
- * A 1fichier remote request we follow until every job in it has ended: the `submitted` phase is tracked
- * per request (one item for up to `batchMaxUrls` jobs) rather than per job, which keeps submitted jobs out
- * of the status index.
- */
-export interface RemoteRecord {
-  remoteId: number;
-  jobIds: string[];
-  /** Epoch ms when 1fichier accepted it (the earliest we recorded). */
-  submittedAt: number;
-  /**
-   * The worker that sent the request recorded it with every job it held, so `jobIds` is all of them.
-   * Not set on an item that reconciliation created (it adds the one job it found).
-   */
-  complete?: boolean;
-}
-
 /** Who must hold the job for a transition to apply. */
 export interface Expected {
   status: JobStatus;
@@ -85,24 +67,6 @@ export interface Expected {
 export interface Page<T> {
   items: T[];
   next?: string;
-}
-
-/** The poller's report of one cycle (`GET /reports/latest`). */
-export interface Report {
-  period: { from: string | null; to: string };
-  /**
-   * Non-terminal jobs right now (`queued` and `submitting` from the queue's approximate depth: waiting
-   * messages, and messages held by a worker or waiting out a deferral), and jobs that became terminal
-   * during the period.
-   */
-  counts: Record<JobStatus, number>;
-  completed: { id: string; url: string; fileUrl: string }[];
-  failures: { id: string; url: string; error: JobError }[];
-  pacer: PacerState | null;
-  /** Calls made to 1fichier during the cycle. */
-  calls: { ls: number; info: number };
-  requeued: number;
-  reconciled: number;
 }
 
 /** Base of the store's errors. */
@@ -189,39 +153,25 @@ export interface JobStore {
   ): Promise<boolean>;
   /**
    * Non-terminal jobs in `status`, oldest created first; `changedBefore` (epoch ms) keeps those unchanged
-   * since then. Pages may hold fewer than `limit` jobs (a filter runs after the read): follow `next`.
-   * `submitted` jobs are read through the open remote requests: one page, no cursor.
+   * since then, from the pending index (jobs whose message may be lost; see `markPending`). Pages may
+   * hold fewer than `limit` jobs (a filter runs after the read): follow `next`.
    */
   listByStatus(
-    status: 'queued' | 'submitting' | 'submitted',
+    status: 'queued' | 'submitting',
     opts?: { limit?: number; cursor?: string; changedBefore?: number },
   ): Promise<Page<JobRecord>>;
-  countByStatus(status: 'queued' | 'submitting' | 'submitted'): Promise<number>;
-  /** A user's jobs, newest first, optionally of one status. */
+  /** How many jobs of `status` the pending index holds. */
+  countByStatus(status: 'queued' | 'submitting'): Promise<number>;
+  /**
+   * A user's jobs, newest first, optionally of one stored status (`submitting` also holds the jobs shown
+   * `submitted`: see `shared/jobs/shown-status.ts`).
+   */
   listForUser(
     userId: string,
     opts: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<Page<JobRecord>>;
-  /**
-   * Starts following a remote request, or adds jobs to one already followed (idempotent). `complete`:
-   * `jobIds` are all the jobs the request holds (the sending worker's call), see {@link RemoteRecord}.
-   */
-  trackRemote(
-    remoteId: number,
-    jobIds: readonly string[],
-    submittedAt: number,
-    opts?: { complete?: boolean },
-  ): Promise<void>;
-  /** The remote requests still followed, oldest first (at most `limit`, default 1000). */
-  openRemotes(opts?: { limit?: number }): Promise<RemoteRecord[]>;
-  /** Stops following a remote request (all its jobs have ended). */
-  closeRemote(remoteId: number): Promise<void>;
   /** Stores a client token by its sha256 (hex); refuses to overwrite an existing one. */
   putToken(tokenHash: string, userId: string, now: number): Promise<void>;
   /** The user a token hash belongs to. */
   userForToken(tokenHash: string): Promise<string | undefined>;
-  /** Stores the latest report: relay-wide, or one user's (their own jobs only) when `userId` is given. */
-  putReport(report: Report, userId?: string): Promise<void>;
-  /** The latest report: relay-wide (operators), or one user's. */
-  latestReport(userId?: string): Promise<Report | undefined>;
 }

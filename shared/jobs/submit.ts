@@ -1,6 +1,7 @@
 /**
  * Use-case of the SQS worker: claim the jobs of a batch of messages (`queued → submitting`), group them
- * by folder, send up to `batchMaxUrls` URLs per remote/request.cgi and mark them `submitted`. What a job
+ * by folder, send up to `batchMaxUrls` URLs per remote/request.cgi and record each accepted request in one
+ * item of the claim (its jobs are shown `submitted` from then on: `shown-status.ts`). What a job
  * does after a failed call is decided by `retry-policy.ts`; this file only carries it out. Long waits go
  * back to SQS as a visibility delay (the worker never sleeps them out). Jobs whose request may exist at
  * 1fichier (a lost answer, or found `submitting` after their lease) go to the pending index, where the
@@ -9,9 +10,12 @@
 import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
 import { FichierError } from '../fichier/errors.js';
+import { handToPoller } from './hand-to-poller.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
+import { pollPlanPolicy } from './poll-plan.js';
 import { actionForUnsent, decideJobAction, type JobAction } from './retry-policy.js';
+import { withShownStatus } from './shown-status.js';
 import { type JobPatch, type JobRecord, TransitionConflictError } from './store.js';
 
 /** One SQS message of the batch. */
@@ -36,7 +40,17 @@ const retryAfter = (ms: number, reason: string): Outcome => ({
 
 type SubmitDeps = Pick<
   Deps,
-  'config' | 'store' | 'fichier' | 'pacer' | 'keyProvider' | 'clock' | 'logger' | 'metrics' | 'hooks'
+  | 'config'
+  | 'store'
+  | 'remotes'
+  | 'pollTimer'
+  | 'fichier'
+  | 'pacer'
+  | 'keyProvider'
+  | 'clock'
+  | 'logger'
+  | 'metrics'
+  | 'hooks'
 >;
 
 /** Options of {@link submitJobs}. */
@@ -58,6 +72,8 @@ interface Batch {
   /** Claimed jobs not yet sent or decided, in arrival order. */
   pending: JobRecord[];
   outcomes: Map<string, Outcome>;
+  /** Remote requests 1fichier accepted in this batch. */
+  sentRequests: number;
   random: (() => number) | undefined;
   signal: AbortSignal | undefined;
   /** Epoch ms after which nothing more is sent (half the lease). */
@@ -92,7 +108,7 @@ export async function submitJobs(
     });
     metrics.count(RELAY_METRICS.circuitOpen, jobIds.length);
     // Their messages are acknowledged: the pending index is how they are found when the circuit closes.
-    await store.markPending(jobIds, now);
+    await handToPoller(jobIds, deps, now);
     return result();
   }
   if (pacer.pausedUntil - now > config.maxPacerWaitMs) {
@@ -124,14 +140,22 @@ export async function submitJobs(
     random: opts.random,
     signal: opts.signal,
     sendUntil: now + (config.submittingLeaseS * 1000) / 2,
+    sentRequests: 0,
   };
+
+  // A redelivered message of a sent job: its claim's request item says it was sent (one query per claim,
+  // only for jobs found `submitting`, which messages that flow never are).
+  const held = [...jobs.values()].filter((j) => j.status === 'submitting');
+  for (const shown of held.length ? await withShownStatus(held, deps.remotes) : []) {
+    if (shown.status === 'submitted') jobs.delete(shown.id);
+  }
 
   const toClaim: JobRecord[] = [];
   const toReconcile: JobRecord[] = [];
   for (const id of jobIds) {
     const job = jobs.get(id);
     if (!job) {
-      logger.warn('message for an unknown job', { jobId: id });
+      if (!held.some((j) => j.id === id)) logger.warn('message for an unknown job', { jobId: id });
       continue;
     }
     if (job.status === 'submitting') {
@@ -140,7 +164,7 @@ export async function submitJobs(
       else toReconcile.push(job);
       continue;
     }
-    if (job.status !== 'queued') continue; // already submitted or terminal: a redelivery
+    if (job.status !== 'queued') continue; // terminal: a redelivery
     if ((job.nextAttemptAt ?? 0) > now) {
       outcomes.set(id, retryAfter((job.nextAttemptAt ?? now) - now, job.waitReason ?? 'waiting'));
       continue;
@@ -170,8 +194,9 @@ export async function submitJobs(
   if (toReconcile.length) {
     // Reconciliation runs in bulk in the poller (one remote/ls.cgi a cycle for every such job), never per
     // batch here: the pending index is how it finds these jobs, and their messages are done.
-    await store.markPending(
+    await handToPoller(
       toReconcile.map((j) => j.id),
+      deps,
       now,
     );
     logger.info('jobs past their lease handed to the poller for reconciliation', {
@@ -183,6 +208,14 @@ export async function submitJobs(
     logger.info('jobs submitting', { jobIds: b.pending.map((j) => j.id), leaseUntil });
   }
   await sendAll(b);
+  if (b.sentRequests > 0) {
+    // Done shows within seconds: the poller looks at the new requests soon (it backs off from there).
+    try {
+      await deps.pollTimer.pollIn(pollPlanPolicy(config.pollIntervalS).firstDelayMs, { kind: 'soon' });
+    } catch (err) {
+      logger.warn('could not ask for a poll cycle soon', { error: (err as Error).message });
+    }
+  }
   return result();
 }
 
@@ -226,7 +259,7 @@ async function sendAll(b: Batch): Promise<void> {
  * outcome). A refusal about one URL splits the chunk so that only that URL fails.
  */
 async function sendChunk(chunk: JobRecord[], folderId: number, b: Batch): Promise<boolean> {
-  const { store, clock, logger, metrics } = b.deps;
+  const { clock, logger, metrics } = b.deps;
   let remoteId: number;
   try {
     // The deadline only stops new requests (checked before each chunk): aborting one in flight would
@@ -255,40 +288,22 @@ async function sendChunk(chunk: JobRecord[], folderId: number, b: Batch): Promis
     return true;
   }
   metrics.count('RemoteRequests');
+  b.sentRequests += 1;
   await b.deps.hooks.afterRemoteAccepted?.(chunk.map((j) => j.id));
   const at = clock.now();
-  // The request is followed from now on, even if we stop before marking the jobs.
-  await store.trackRemote(
+  // One write for the whole chunk: the request item of this claim. The jobs stay `submitting` under the
+  // claim and are shown `submitted` from this write on (shared/jobs/shown-status.ts); the poller ends them.
+  await b.deps.remotes.trackRemote({
     remoteId,
-    chunk.map((j) => j.id),
-    at,
-    { complete: true },
-  );
-  await Promise.all(
-    chunk.map(async (job) => {
-      try {
-        await store.transition(
-          job.id,
-          { status: 'submitting', claimToken: b.claimToken },
-          {
-            status: 'submitted',
-            remoteId,
-            submittedAt: at,
-            claimToken: null,
-            leaseUntil: null,
-            unknownAnswer: null,
-          },
-          at,
-        );
-        logger.info('job submitted', { jobId: job.id, remoteId, folder: job.folder });
-      } catch (err) {
-        if (!(err instanceof TransitionConflictError)) throw err;
-        // Our lease ran out and someone reconciled it meanwhile; they will have found this same request.
-        logger.warn('job changed hands before it was marked submitted', { jobId: job.id, remoteId });
-      }
-      remove(b.pending, job);
-    }),
-  );
+    jobIds: chunk.map((j) => j.id),
+    submittedAt: at,
+    claimToken: b.claimToken,
+    complete: true,
+  });
+  for (const job of chunk) {
+    logger.info('job submitted', { jobId: job.id, remoteId, folder: job.folder });
+    remove(b.pending, job);
+  }
   metrics.count('JobsSubmitted', chunk.length);
   return false;
 }
@@ -332,7 +347,7 @@ async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void>
       // 1fichier may hold it: it stays `submitting`, and the poller reconciles it once the lease ends.
       logger.warn('submit outcome unknown, will reconcile', { jobId: job.id, reason: action.reason });
       metrics.count('SubmitUnknownOutcome');
-      await deps.store.markPending([job.id], clock.now());
+      await handToPoller([job.id], deps, clock.now());
       b.outcomes.set(job.id, ack);
       return;
     case 'hold':
@@ -342,7 +357,7 @@ async function apply(job: JobRecord, action: JobAction, b: Batch): Promise<void>
         metrics.count(RELAY_METRICS.authFailures);
       }
       await release(job, expected, { keepAttempt: true, waitReason: action.reason }, deps);
-      await deps.store.markPending([job.id], clock.now());
+      await handToPoller([job.id], deps, clock.now());
       b.outcomes.set(job.id, ack);
       return;
     case 'requeue': {

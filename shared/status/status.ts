@@ -10,6 +10,8 @@ import type { PacerState } from '../fichier/pacer.js';
 import type { KeyProvider } from '../fichier/types.js';
 import { presentJob } from '../http/present.js';
 import type { Job } from '../jobs/model.js';
+import type { RemoteStore } from '../jobs/remote-store.js';
+import { withShownStatus } from '../jobs/shown-status.js';
 import type { JobRecord, JobStore } from '../jobs/store.js';
 import { type JobHints, jobHints } from './hints.js';
 import { type JobSummary, summariseJobs } from './view.js';
@@ -47,6 +49,8 @@ export interface StatusView extends JobSummary {
 /** What {@link loadStatus} reads. */
 export interface StatusDeps {
   store: Pick<JobStore, 'listForUser'>;
+  /** Shows a sent job `submitted` from its claim's request item, as `GET /jobs` does. */
+  remotes: Pick<RemoteStore, 'remotesOfClaim'>;
   pacer: { state(keyId: string): Promise<PacerState> };
   keyProvider: Pick<KeyProvider, 'get'>;
   clock: Pick<Clock, 'now'>;
@@ -98,12 +102,13 @@ export async function loadStatus(userId: string, deps: StatusDeps): Promise<Stat
     }
     cursor = page.next;
   }
-  const summary = summariseJobs(jobs, now, STATUS_LIMITS.hours);
+  const shown = await withShownStatus(jobs, deps.remotes);
+  const summary = summariseJobs(shown, now, STATUS_LIMITS.hours);
   return {
     now: new Date(now).toISOString(),
-    window: { since: new Date(since).toISOString(), jobs: jobs.length, partial },
+    window: { since: new Date(since).toISOString(), jobs: shown.length, partial },
     ...summary,
-    recent: jobs.slice(0, STATUS_LIMITS.recent).map((j) => ({ ...presentJob(j), ...jobHints(j, now) })),
+    recent: shown.slice(0, STATUS_LIMITS.recent).map((j) => ({ ...presentJob(j), ...jobHints(j, now) })),
     pacer: await readPacer(deps, now),
   };
 }

@@ -17,6 +17,7 @@ import { type SandboxHandle, startSandbox } from '../../infra/sandbox/server.js'
 import type { RelayLogger } from '../../shared/app/deps.js';
 import { createFichierClient, type FichierClient } from '../../shared/fichier/client.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
+import { shownJobs } from '../support/shown.js';
 
 /** Knobs of one chaos run. */
 export interface ChaosOptions {
@@ -208,7 +209,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const ids = [...jobIds.values()];
     const out: JobRecord[] = [];
     for (let i = 0; i < ids.length; i += 100)
-      out.push(...(await (rt as RuntimeHandle).deps.store.getJobs(ids.slice(i, i + 100))));
+      out.push(...(await shownJobs((rt as RuntimeHandle).deps, ids.slice(i, i + 100))));
     return out;
   };
   const terminalCount = (jobs: JobRecord[]) =>

@@ -60,6 +60,7 @@ describe('cdk-nag AwsSolutions', () => {
     'AwsSolutions-IAM5[Resource::<table>/index/*]',
     'AwsSolutions-L1',
     'AwsSolutions-SMG4',
+    'AwsSolutions-SQS3',
   ];
   const acknowledgedIds = (app: IConstruct) =>
     [

@@ -33,7 +33,7 @@ const CUSTOM_CONTEXT = {
   // `-c key=value` on the CLI gives strings.
   'relay:apiThrottleBurstLimit': '13',
   'relay:alarmEmail': 'ops@example.com',
-  'relay:pollRateMinutes': 5,
+  'relay:pollRateMinutes': 7,
   'relay:tracing': 'active',
   'relay:logLevel': 'WARN',
 };
@@ -43,6 +43,13 @@ let resources: Resources;
 let custom: BuiltRelay;
 const ofType = (type: string, from: Resources = resources) =>
   Object.entries(from).filter(([, r]) => r.Type === type);
+/** The event source mappings of the worker (the poller has its own, on the poll queue). */
+const workerMappings = () =>
+  ofType('AWS::Lambda::EventSourceMapping').filter(
+    ([, m]) =>
+      JSON.stringify(m.Properties.FunctionName) ===
+      JSON.stringify({ Ref: logicalId(built.stack.functions.worker) }),
+  );
 
 beforeAll(() => {
   built = buildRelay();
@@ -64,7 +71,7 @@ describe('jobs queue', () => {
   });
 
   it('keeps messages invisible for at least 6 x the worker timeout', () => {
-    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping')[0]!;
+    const [, mapping] = workerMappings()[0]!;
     const queueId = (mapping.Properties.EventSourceArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const workerId = (mapping.Properties.FunctionName as { Ref: string }).Ref;
     const visibility = resources[queueId]!.Properties.VisibilityTimeout as number;
@@ -98,7 +105,7 @@ describe('jobs queue', () => {
 
 describe('worker event source', () => {
   it('feeds the worker from the jobs queue with partial batch responses and a concurrency cap', () => {
-    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    const mappings = workerMappings();
     const jobsId = logicalId(built.stack.node.findChild('Queue').node.findChild('Jobs'));
 
     expect(mappings).toHaveLength(1);
@@ -109,6 +116,37 @@ describe('worker event source', () => {
     const scaling = mapping.Properties.ScalingConfig as { MaximumConcurrency?: number };
     expect(scaling.MaximumConcurrency).toBeGreaterThanOrEqual(2);
     expect(scaling.MaximumConcurrency).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('poll queue', () => {
+  it('runs the poller from delayed poll messages, at most 2 at once, and lets worker and poller send them', () => {
+    const pollId = logicalId(built.stack.node.findChild('PollQueue').node.findChild('Triggers'));
+    const pollerId = logicalId(built.stack.functions.poller);
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: pollerId }),
+    );
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0]!;
+    expect(mapping.Properties.EventSourceArn).toEqual(getAttArn(pollId));
+    expect((mapping.Properties.ScalingConfig as { MaximumConcurrency?: number }).MaximumConcurrency).toBe(2);
+    for (const fn of [built.stack.functions.worker, built.stack.functions.poller]) {
+      const env = resources[logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> };
+      expect(env.Variables.RELAY_POLL_QUEUE_URL).toEqual({ Ref: pollId });
+    }
+    const apiEnv = resources[logicalId(built.stack.functions.api)]!.Properties.Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(apiEnv.Variables.RELAY_POLL_QUEUE_URL).toBeUndefined();
+  });
+
+  it('keeps the EventBridge schedule as a safety net of at least 5 minutes, and POLL_INTERVAL_S at 30 s', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toContain('rate(5 minutes)');
+    const env = resources[logicalId(built.stack.functions.poller)]!.Properties.Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(env.Variables.POLL_INTERVAL_S).toBe('30');
   });
 });
 
@@ -337,12 +375,12 @@ describe('dashboard', () => {
 describe('schedule and outputs', () => {
   it('runs the poller at the context rate', () => {
     built.template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
+      ScheduleExpression: 'rate(5 minutes)',
       Targets: Match.arrayWith([
         Match.objectLike({ Arn: getAttArn(logicalId(built.stack.functions.poller)) }),
       ]),
     });
-    custom.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    custom.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(7 minutes)' });
   });
 
   it('outputs the API URL, secret name, table name and queue URL', () => {

@@ -18,6 +18,7 @@ import { hashToken } from '../../shared/jobs/ids.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { receiveEvent } from '../support/engines-pipeline.js';
+import { shownJobs } from '../support/shown.js';
 import { CaptureLogger } from '../unit/jobs/fakes.js';
 
 let aws: TestAws;
@@ -72,11 +73,11 @@ async function stack(overrides: Partial<RelayConfig> = {}, hooks: Deps['hooks'] 
 async function pollUntilSettled(s: Awaited<ReturnType<typeof stack>>, ids: string[]): Promise<JobRecord[]> {
   for (let i = 0; i < 40; i++) {
     await s.poller();
-    const jobs = await s.deps.store.getJobs(ids);
+    const jobs = await shownJobs(s.deps, ids);
     if (jobs.every((j) => j.status === 'done' || j.status === 'failed')) return jobs;
     await sleep(250);
   }
-  return s.deps.store.getJobs(ids);
+  return shownJobs(s.deps, ids);
 }
 
 describe('pipeline against the 1fichier sandbox', () => {

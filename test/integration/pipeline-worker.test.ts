@@ -8,6 +8,7 @@ import { enqueueJobs } from '../../shared/jobs/enqueue.js';
 import { RECONCILE_MAX_INFO_CALLS } from '../../shared/jobs/reconcile.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { harness, receiveEvent } from '../support/engines-pipeline.js';
+import { shownJob, shownJobs } from '../support/shown.js';
 
 let aws: TestAws;
 
@@ -61,7 +62,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
       [movies, 2],
       [music, 2],
     ]);
-    const jobs = await t.deps.store.getJobs([...a, ...b].map((j) => j.id));
+    const jobs = await shownJobs(
+      t.deps,
+      [...a, ...b].map((j) => j.id),
+    );
     expect(jobs.every((j) => j.status === 'submitted' && typeof j.remoteId === 'number')).toBe(true);
     expect(jobs.every((j) => j.attempts === 1)).toBe(true);
   });
@@ -87,7 +91,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       event.Records.map((r) => r.messageId).sort(),
     );
-    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.map((j) => [j.status, j.attempts])).toEqual([
       ['queued', 0],
       ['queued', 0],
@@ -112,7 +119,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
 
     expect(res.batchItemFailures).toHaveLength(2);
     expect(t.fake.calls).toEqual([]);
-    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.every((j) => j.status === 'queued' && j.attempts === 0)).toBe(true);
   });
 
@@ -128,7 +138,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const res = await t.worker(event);
 
     expect(res.batchItemFailures).toEqual([]);
-    expect((await t.deps.store.getJob(jobs[0]?.id ?? ''))?.status).toBe('queued');
+    expect((await shownJob(t.deps, jobs[0]?.id ?? ''))?.status).toBe('queued');
     await t.deps.pacer.reset(keyId);
     t.clock.advance(t.config.requeueAfterS * 1000 + 1);
     const report = await t.poller();
@@ -148,7 +158,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const res = await t.worker(event);
 
     expect(res.batchItemFailures).toEqual([]);
-    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.every((j) => j.status === 'queued')).toBe(true);
     expect(t.metrics.counts.get(RELAY_METRICS.authFailures)).toBe(1);
     expect(t.logger.lines.some((l) => l.level === 'warn' && /refused the key/.test(l.message))).toBe(true);
@@ -173,7 +186,14 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const res = await t.worker(event);
 
     expect(res.batchItemFailures).toEqual([]);
-    const after = new Map((await t.deps.store.getJobs(jobs.map((j) => j.id))).map((j) => [j.url, j]));
+    const after = new Map(
+      (
+        await shownJobs(
+          t.deps,
+          jobs.map((j) => j.id),
+        )
+      ).map((j) => [j.url, j]),
+    );
     expect(after.get(bad ?? '')).toMatchObject({
       status: 'failed',
       error: { code: 'rejected', message: 'Invalid URL #599' },
@@ -193,9 +213,14 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
 
     const crashed = await t.worker(event);
     expect(crashed.batchItemFailures).toHaveLength(3);
-    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'submitting')).toBe(
-      true,
-    );
+    expect(
+      (
+        await shownJobs(
+          t.deps,
+          jobs.map((j) => j.id),
+        )
+      ).every((j) => j.status === 'submitting'),
+    ).toBe(true);
 
     // Redelivered while the lease holds: handed back until the lease ends, nothing sent.
     const early = await t.worker(event);
@@ -209,7 +234,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     await t.poller();
 
     expect(t.fake.requests).toHaveLength(1);
-    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.every((j) => j.status === 'submitted' && j.remoteId === t.fake.requests[0]?.id)).toBe(true);
     expect(t.fake.calls.filter((c) => c === 'ls')).toHaveLength(1);
   });
@@ -225,7 +253,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
 
     expect(t.fake.requests).toHaveLength(2);
     expect(res.batchItemFailures).toHaveLength(1);
-    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.map((j) => j.status).sort()).toEqual(['queued', 'submitted', 'submitted']);
   });
 
@@ -251,7 +282,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(res.batchItemFailures).toEqual([]);
     await t.poller();
 
-    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.map((j) => [j.status, j.remoteId])).toEqual([
       ['submitted', accepted],
       ['submitted', accepted],
@@ -276,7 +310,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const event = await receiveEvent(aws.sqs, t.config.queueUrl, 1);
     await t.worker(event);
     const accepted = t.fake.requests[40]?.id;
-    const claimed = await t.deps.store.getJob(job?.id ?? '');
+    const claimed = await shownJob(t.deps, job?.id ?? '');
     expect(claimed?.status).toBe('submitting');
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
     t.fake.calls.length = 0;
@@ -286,7 +320,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const handed = await t.worker(event);
     expect(handed.batchItemFailures).toEqual([]);
     await t.poller();
-    const undecided = await t.deps.store.getJob(job?.id ?? '');
+    const undecided = await shownJob(t.deps, job?.id ?? '');
     expect(undecided?.status).toBe('submitting');
     expect(undecided?.claimToken).toBe(claimed?.claimToken);
     expect(undecided?.updatedAt).toBe(claimed?.updatedAt);
@@ -296,9 +330,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     // Try 2 (the next poll cycle): starts after the stored progress and finds the accepted request.
     const report = await t.poller();
     expect(report.reconciled).toBe(1);
-    const after = await t.deps.store.getJob(job?.id ?? '');
+    const after = await shownJob(t.deps, job?.id ?? '');
     expect([after?.status, after?.remoteId]).toEqual(['submitted', accepted]);
-    expect(after?.reconcileCheckedThrough).toBeUndefined();
+    // Followed through its request from now on: a third cycle reads nothing more for it.
+    await t.poller();
     expect(t.fake.requests).toHaveLength(41);
     // Each candidate was read once over both tries: 40 others + the accepted one.
     const infos = t.fake.calls.filter((c) => c.startsWith('info:'));
@@ -327,7 +362,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const report = await t.poller();
 
     expect(report.reconciled).toBe(1);
-    const after = await t.deps.store.getJob(job?.id ?? '');
+    const after = await shownJob(t.deps, job?.id ?? '');
     expect([after?.status, after?.remoteId]).toEqual(['submitted', accepted]);
     // Only the request whose item the crash prevented is read.
     expect(t.fake.calls).toEqual(['ls', `info:${accepted}`]);
@@ -351,7 +386,7 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const [first, second] = event.Records;
     await t.worker({ Records: first ? [first] : [] });
     await t.poller();
-    const open = await t.deps.store.openRemotes();
+    const open = await t.deps.remotes.openRemotes();
     expect(open).toHaveLength(1);
     expect(open[0]?.complete).toBeUndefined();
     t.fake.calls.length = 0;
@@ -361,7 +396,10 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
 
     expect(t.fake.calls).toEqual(['ls', `info:${accepted}`]);
     expect(t.fake.requests).toHaveLength(1);
-    const after = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.map((j) => [j.status, j.remoteId])).toEqual([
       ['submitted', accepted],
       ['submitted', accepted],
@@ -383,30 +421,48 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     const res = await t.worker(event);
     // Their fate is unknown: handed to the poller's reconciliation (pending index), messages done.
     expect(res.batchItemFailures).toEqual([]);
-    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'submitting')).toBe(
-      true,
-    );
+    expect(
+      (
+        await shownJobs(
+          t.deps,
+          jobs.map((j) => j.id),
+        )
+      ).every((j) => j.status === 'submitting'),
+    ).toBe(true);
 
     t.clock.advance(t.config.submittingLeaseS * 1000 + 1);
     // One reading is no proof (the listing may be cut or lag): the jobs wait for the next cycle.
     expect((await t.poller()).reconciled).toBe(0);
-    const waiting = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const waiting = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(waiting.every((j) => j.status === 'submitting' && j.absentSince !== undefined)).toBe(true);
 
     t.clock.advance(t.config.pollIntervalS * 1000);
     const report = await t.poller();
     expect(report.reconciled).toBe(2);
-    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'queued')).toBe(
-      true,
-    );
+    expect(
+      (
+        await shownJobs(
+          t.deps,
+          jobs.map((j) => j.id),
+        )
+      ).every((j) => j.status === 'queued'),
+    ).toBe(true);
 
     const redelivered = await receiveEvent(aws.sqs, t.config.queueUrl, 2);
     expect(redelivered.Records).toHaveLength(2);
     await t.worker(redelivered);
     expect(t.fake.requests).toHaveLength(1);
-    expect((await t.deps.store.getJobs(jobs.map((j) => j.id))).every((j) => j.status === 'submitted')).toBe(
-      true,
-    );
+    expect(
+      (
+        await shownJobs(
+          t.deps,
+          jobs.map((j) => j.id),
+        )
+      ).every((j) => j.status === 'submitted'),
+    ).toBe(true);
   });
 });
 
@@ -423,7 +479,14 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     const report = await t.poller();
 
     expect(t.fake.calls).toEqual(['ls', `info:${first?.id}`]);
-    const after = new Map((await t.deps.store.getJobs(jobs.map((j) => j.id))).map((j) => [j.url, j]));
+    const after = new Map(
+      (
+        await shownJobs(
+          t.deps,
+          jobs.map((j) => j.id),
+        )
+      ).map((j) => [j.url, j]),
+    );
     for (const url of first?.body.urls.slice(0, 2) ?? []) {
       expect(after.get(url)).toMatchObject({
         status: 'done',
@@ -442,8 +505,8 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     ]);
     expect(report.calls).toEqual({ ls: 1, info: 1 });
     // The finished request is no longer followed; the pending one still is.
-    expect((await t.deps.store.openRemotes()).map((r) => r.remoteId)).toEqual([second?.id]);
-    expect(await t.deps.store.latestReport()).toEqual(report);
+    expect((await t.deps.remotes.openRemotes()).map((r) => r.remoteId)).toEqual([second?.id]);
+    expect(await t.deps.reports.latestReport()).toEqual(report);
     expect(t.logger.lines.filter((l) => l.message === 'poll report')).toHaveLength(1);
   });
 
@@ -455,7 +518,10 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
 
     await t.poller();
 
-    const [job] = await t.deps.store.getJobs(jobs.map((j) => j.id));
+    const [job] = await shownJobs(
+      t.deps,
+      jobs.map((j) => j.id),
+    );
     expect(job).toMatchObject({ status: 'failed', error: { code: 'stuck' } });
     expect(job?.error?.message).toMatch(/has not finished remote request \d+ after 1 h/);
     expect(t.metrics.counts.get(RELAY_METRICS.stuckJobs)).toBe(1);
@@ -490,7 +556,10 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     expect(resumed.requeued).toBe(2);
     const event = await receiveEvent(aws.sqs, config.queueUrl, 2);
     await worker(event);
-    const after = await h.deps.store.getJobs(jobs.map((j) => j.id));
+    const after = await shownJobs(
+      h.deps,
+      jobs.map((j) => j.id),
+    );
     expect(after.every((j) => j.status === 'submitted')).toBe(true);
   });
 });

@@ -19,6 +19,7 @@ import {
   shiftedClock,
   startSandboxRelayWorld,
 } from '../support/sandbox-relay.js';
+import { shownJobs } from '../support/shown.js';
 
 let aws: TestAws;
 let sandbox: SandboxHandle;
@@ -76,7 +77,7 @@ describe('the real 1fichier’s rough edges, end to end against the sandbox', ()
     faults({ forceUnknownKo: 2, paths: ['remote/request.cgi'] });
     const ids = await r.enqueue(['a.bin', 'b.bin']);
     await r.work();
-    const waiting = await r.deps.store.getJobs(ids);
+    const waiting = await shownJobs(r.deps, ids);
     expect(waiting.map((j) => j.status)).toEqual(['queued', 'queued']);
     expect(waiting[0]?.waitReason).toMatch(/#913 Premium status/);
     expect(waiting[0]?.unknownAnswer?.count).toBe(1);
@@ -124,10 +125,10 @@ describe('the real 1fichier’s rough edges, end to end against the sandbox', ()
       await r.poller();
       await sleep(150);
     }
-    const [waiting] = await r.deps.store.getJobs([lost as string]);
+    const [waiting] = await shownJobs(r.deps, [lost as string]);
     expect(waiting?.status).toBe('submitting');
     expect(submissionsOf([waiting as JobRecord])).toEqual([1]);
-    expect((await r.deps.store.getJobs(more)).map((j) => j.status)).toEqual(['done']);
+    expect((await shownJobs(r.deps, more)).map((j) => j.status)).toEqual(['done']);
 
     sandbox.resetFaults();
     const all = await r.drive([lost as string, ...others, ...more]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
 import { DEFAULT_PACING, floodPauseFor } from '../../shared/fichier/backoff.js';
+import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { ManualClock } from '../unit/jobs/fakes.js';
 
@@ -14,6 +15,46 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await aws?.close();
+});
+
+describe('SlotBank over the DynamoPacer', () => {
+  it('takes a cycle of slots in one write, spaced like single takes, and other takers wait after them', async () => {
+    const clock = new ManualClock();
+    const shared = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    const writes: number[] = [];
+    const counting = new Proxy(shared, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'take' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return (...args: unknown[]) => {
+          writes.push(1);
+          return v.apply(target, args);
+        };
+      },
+    });
+    const bank = new SlotBank(counting, clock);
+    bank.reserveNext('k-bank', 3);
+    const t0 = clock.now();
+    for (let i = 0; i < 3; i++) expect((await bank.take('k-bank')).granted).toBe(true);
+    expect(writes).toHaveLength(1);
+    // The manual clock does not move: each banked slot is waited for from t0, 1 s apart.
+    expect(clock.sleeps).toEqual([1000, 2000]);
+    // Another instance's take comes after the whole reservation.
+    const other = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-bank');
+    expect(other.slotAt).toBe(t0 + 3000);
+  });
+
+  it('drops the rest of a reservation after a flood: the next take waits out the pause', async () => {
+    const clock = new ManualClock();
+    const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock }), clock);
+    bank.reserveNext('k-bank-flood', 4);
+    expect((await bank.take('k-bank-flood')).granted).toBe(true);
+    expect(bank.banks('k-bank-flood')).toBe(3);
+    await bank.recordFlood('k-bank-flood');
+    expect(bank.banks('k-bank-flood')).toBe(0);
+    const refused = await bank.take('k-bank-flood', { maxWaitMs: 1000 });
+    expect(refused).toMatchObject({ granted: false, reason: 'paused' });
+  });
 });
 
 describe('DynamoPacer', () => {

@@ -3,10 +3,18 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayConfig } from '../../shared/app/config.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
+import { DynamoRemoteStore } from '../../shared/aws/dynamo-remote-store.js';
+import { DynamoReportStore } from '../../shared/aws/dynamo-report-store.js';
 import { SqsJobQueue } from '../../shared/aws/queue.js';
 import { TTL_ATTRIBUTE } from '../../shared/aws/table.js';
 import { jobIdFor } from '../../shared/jobs/ids.js';
-import { InvalidCursorError, TokenConflictError, TransitionConflictError } from '../../shared/jobs/store.js';
+import { withShownStatus } from '../../shared/jobs/shown-status.js';
+import {
+  InvalidCursorError,
+  type JobRecord,
+  TokenConflictError,
+  TransitionConflictError,
+} from '../../shared/jobs/store.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 
 let aws: TestAws;
@@ -234,81 +242,97 @@ describe('DynamoJobStore', () => {
 
   it('follows remote requests: track is idempotent and adds jobs, open lists them oldest first, close ends it', async () => {
     const cfg = await aws.fresh();
-    const s = new DynamoJobStore(aws.doc, cfg.tableName);
-    await s.trackRemote(7, ['a', 'b'], T0 + 5000);
-    await s.trackRemote(3, ['c'], T0);
-    await s.trackRemote(7, ['b', 'd'], T0 + 9000);
-    expect(await s.openRemotes()).toEqual([
-      { remoteId: 3, jobIds: ['c'], submittedAt: T0 },
-      { remoteId: 7, jobIds: ['a', 'b', 'd'], submittedAt: T0 + 5000 },
+    const r = new DynamoRemoteStore(aws.doc, cfg.tableName);
+    await r.trackRemote({ remoteId: 7, jobIds: ['a', 'b'], submittedAt: T0 + 5000, claimToken: 'k1' });
+    await r.trackRemote({ remoteId: 3, jobIds: ['c'], submittedAt: T0, claimToken: 'k2' });
+    await r.trackRemote({ remoteId: 7, jobIds: ['b', 'd'], submittedAt: T0 + 9000, claimToken: 'k1' });
+    expect(await r.openRemotes()).toEqual([
+      { remoteId: 3, jobIds: ['c'], submittedAt: T0, claimToken: 'k2' },
+      { remoteId: 7, jobIds: ['a', 'b', 'd'], submittedAt: T0 + 5000, claimToken: 'k1' },
     ]);
-    await s.closeRemote(3);
-    expect((await s.openRemotes()).map((r) => r.remoteId)).toEqual([7]);
+    await r.closeRemote({ remoteId: 3, claimToken: 'k2' });
+    expect((await r.openRemotes()).map((x) => x.remoteId)).toEqual([7]);
     // The sending worker's call marks the item complete; a later partial add keeps the mark.
-    await s.trackRemote(9, ['e', 'f'], T0 + 10_000, { complete: true });
-    await s.trackRemote(9, ['e'], T0 + 11_000);
-    expect((await s.openRemotes()).find((r) => r.remoteId === 9)).toEqual({
+    await r.trackRemote({
       remoteId: 9,
       jobIds: ['e', 'f'],
       submittedAt: T0 + 10_000,
+      claimToken: 'k1',
       complete: true,
     });
+    await r.trackRemote({ remoteId: 9, jobIds: ['e'], submittedAt: T0 + 11_000, claimToken: 'k1' });
+    expect((await r.openRemotes()).find((x) => x.remoteId === 9)).toEqual({
+      remoteId: 9,
+      jobIds: ['e', 'f'],
+      submittedAt: T0 + 10_000,
+      claimToken: 'k1',
+      complete: true,
+    });
+    // A claim's requests are one query away (a job's shown status).
+    expect((await r.remotesOfClaim('k1')).map((x) => x.remoteId)).toEqual([7, 9]);
+    expect(await r.remotesOfClaim('k2')).toEqual([]);
   });
 
-  it('takes submitted jobs out of the status index and lists them through their remote request', async () => {
+  it('keeps a sent job submitting with no index entry, and shows it submitted through its claim request', async () => {
     const cfg = await aws.fresh();
     const s = new DynamoJobStore(aws.doc, cfg.tableName);
+    const r = new DynamoRemoteStore(aws.doc, cfg.tableName);
     const { job } = await s.createJob(newJob('u', 'https://example.com/sub'), T0);
-    await s.transition(job.id, { status: 'queued' }, { status: 'submitting', claimToken: 'c' }, T0 + 1);
-    await s.trackRemote(55, [job.id], T0 + 2);
-    await s.transition(
+    const claimed = await s.transition(
       job.id,
+      { status: 'queued' },
       { status: 'submitting', claimToken: 'c' },
-      { status: 'submitted', remoteId: 55, claimToken: null },
-      T0 + 2,
+      T0 + 1,
     );
+    expect((await withShownStatus([claimed], r))[0]?.status).toBe('submitting');
+    await r.trackRemote({ remoteId: 55, jobIds: [job.id], submittedAt: T0 + 2, claimToken: 'c' });
     const raw = await aws.doc.send(
       new GetCommand({ TableName: cfg.tableName, Key: { pk: `JOB#${job.id}`, sk: 'JOB' } }),
     );
+    expect(raw.Item?.status).toBe('submitting');
     expect(raw.Item?.gsi1pk).toBeUndefined();
     expect(raw.Item?.[TTL_ATTRIBUTE]).toBeUndefined();
-    expect((await s.listByStatus('submitted')).items.map((j) => j.id)).toEqual([job.id]);
-    expect(await s.countByStatus('submitted')).toBe(1);
+    const [shown] = await withShownStatus([(await s.getJob(job.id)) as JobRecord], r);
+    expect(shown).toMatchObject({ status: 'submitted', remoteId: 55, submittedAt: T0 + 2 });
+    // Another claim's request does not make it submitted.
+    const other = { ...(await s.getJob(job.id)), claimToken: 'someone-else' } as JobRecord;
+    expect((await withShownStatus([other], r))[0]?.status).toBe('submitting');
     expect(await s.countByStatus('submitting')).toBe(0);
   });
 
-  it('stores tokens by hash and the latest report', async () => {
+  it('stores tokens by hash', async () => {
     await store.putToken('abc123', 'u9', T0);
     expect(await store.userForToken('abc123')).toBe('u9');
     expect(await store.userForToken('nope')).toBeUndefined();
     await expect(store.putToken('abc123', 'someone-else', T0)).rejects.toBeInstanceOf(TokenConflictError);
     await store.putToken('abc123', 'u9', T0 + 1);
-    const report = {
-      period: { from: null, to: new Date(T0).toISOString() },
-      counts: { queued: 1, submitting: 0, submitted: 2, done: 3, failed: 0 },
-      completed: [],
-      failures: [],
-      pacer: null,
-      calls: { ls: 1, info: 0 },
-      requeued: 0,
-      reconciled: 0,
-    };
-    await store.putReport(report);
-    expect(await store.latestReport()).toEqual(report);
   });
 });
 
-describe('ensureTable', () => {
-  it('creates the table once with the GSIs and projections of TABLE_GSIS, and is a no-op when it exists', async () => {
-    const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
-    const { ensureTable, TABLE_GSIS } = await import('../../shared/aws/table.js');
-    await ensureTable(aws.ddb, config.tableName);
-    const out = await aws.ddb.send(new DescribeTableCommand({ TableName: config.tableName }));
-    const gsis = (out.Table?.GlobalSecondaryIndexes ?? []).map((g) => [
-      g.IndexName,
-      g.Projection?.ProjectionType,
-    ]);
-    expect(gsis.sort()).toEqual(TABLE_GSIS.map((g) => [g.name, g.projection]).sort());
+describe('DynamoReportStore', () => {
+  const report = (toMs: number, done: number) => ({
+    period: { from: null, to: new Date(toMs).toISOString() },
+    counts: { queued: 1, submitting: 0, submitted: 2, done, failed: 0 },
+    completed: [],
+    failures: [],
+    pacer: null,
+    calls: { ls: 1, info: 0 },
+    requeued: 0,
+    reconciled: 0,
+  });
+
+  it('keeps every report: the latest is the newest, listings go newest first, each user apart', async () => {
+    const cfg = await aws.fresh();
+    const reports = new DynamoReportStore(aws.doc, cfg.tableName);
+    expect(await reports.latestReport()).toBeUndefined();
+    await reports.putReport(report(T0, 1));
+    await reports.putReport(report(T0 + 60_000, 2));
+    await reports.putReport(report(T0 + 30_000, 9), 'alice');
+    expect(await reports.latestReport()).toEqual(report(T0 + 60_000, 2));
+    expect((await reports.listReports(undefined, 10)).map((x) => x.counts.done)).toEqual([2, 1]);
+    expect((await reports.listReports(undefined, 1)).map((x) => x.counts.done)).toEqual([2]);
+    expect(await reports.latestReport('alice')).toEqual(report(T0 + 30_000, 9));
+    expect(await reports.listReports('bob', 10)).toEqual([]);
   });
 });
 

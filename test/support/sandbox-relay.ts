@@ -20,6 +20,7 @@ import { CaptureLogger } from '../unit/jobs/fakes.js';
 import { startTestAws, type TestAws } from './engines.js';
 import { receiveEvent } from './engines-pipeline.js';
 import { type FileServer, startFileServer } from './runtime.js';
+import { shownJobs } from './shown.js';
 
 /** The engines a sandbox relay runs on: dynalite and fauxqs, a 1fichier sandbox, a loopback file server. */
 export interface SandboxRelayWorld {
@@ -120,7 +121,7 @@ export async function sandboxRelay(
   };
   /** The jobs in the order of `ids`. */
   const jobs = async (ids: readonly string[]): Promise<JobRecord[]> => {
-    const byId = new Map((await deps.store.getJobs(ids)).map((j) => [j.id, j]));
+    const byId = new Map((await shownJobs(deps, ids)).map((j) => [j.id, j]));
     return ids.map((id) => byId.get(id) as JobRecord);
   };
   /** Worker and poller passes until every job has ended (or the time is up). */
