@@ -47,5 +47,5 @@ describe('npx cdk synth', () => {
       expect(existsSync(join(pages[0]!, '..', 'web-assets', name)), name).toBe(true);
     }
     expect(readFileSync(join(pages[0]!, '..', 'web-assets', 'index.html'), 'utf8')).toContain('/assets/app-');
-  });
+  }, 200_000); // the synth itself may take up to its spawnSync timeout (180 s) on a busy machine
 });
