@@ -88,6 +88,26 @@ export function defaultAssetSource(): PageAssetSource {
   return builtAssetSource;
 }
 
+/**
+ * The routes {@link registerWebRoutes} adds, for the API's route list and its documentation (the OpenAPI
+ * document, API Gateway's routes in infra/cdk/api.ts).
+ */
+export const WEB_ROUTES = [
+  { method: 'GET', path: '/', auth: 'none', summary: 'the status page (HTML)' },
+  {
+    method: 'GET',
+    path: '/assets/{name}',
+    auth: 'none',
+    summary: "the page's hashed script, stylesheet and icon",
+  },
+  {
+    method: 'GET',
+    path: '/status',
+    auth: 'token (read)',
+    summary: "the caller's jobs of the last 24 h (counts, per hour, the newest with hints) and the pacer",
+  },
+] as const;
+
 type WebEnv = { Variables: { userId: string } };
 
 /** Options of {@link registerWebRoutes}. */

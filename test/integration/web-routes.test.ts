@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api.js';
-import { fileAssetSource, PAGE_CSP, registerWebRoutes } from '../../functions/routes/web.js';
+import { fileAssetSource, PAGE_CSP, registerWebRoutes, WEB_ROUTES } from '../../functions/routes/web.js';
 import { writeWebAssets } from '../../infra/web/build.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { keyIdOf } from '../../shared/fichier/key-id.js';
@@ -123,6 +123,15 @@ describe('GET / (the status page)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('WEB_ROUTES', () => {
+  it('lists exactly the GET routes the module registers', () => {
+    const app = new Hono<{ Variables: { userId: string } }>();
+    registerWebRoutes(app, deps, async (_c, next) => next(), { assets: async () => new Map() });
+    const gets = app.routes.filter((r) => r.method === 'GET').map((r) => r.path.replace(/:(\w+)/g, '{$1}'));
+    expect([...new Set(gets)].sort()).toEqual(WEB_ROUTES.map((r) => r.path).sort());
   });
 });
 
