@@ -20,6 +20,7 @@ import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
 import { registerFeedRoutes } from './routes/feeds.js';
 import { createGuard, type ApiEnv as Env, requestBytes } from './routes/guard.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerWebRoutes } from './routes/web.js';
 
 /** The relay-wide report (admin only); one place, so moving it to the reports store is a one-line change. */
 const relayWideReport = (deps: ApiDeps) => deps.reports.latestReport();
@@ -176,6 +177,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
 
   registerTokenRoutes(app, deps, guard);
   registerFeedRoutes(app, deps, (scope) => requireScope(scope));
+  registerWebRoutes(app, deps, requireScope('read'));
 
   const methodNotAllowed = (allowed: string) => (c: Context) => {
     c.header('Allow', allowed);

@@ -40,13 +40,38 @@ export const API_ROUTES: readonly RouteSpec[] = [
   },
   { method: apigwv2.HttpMethod.GET, path: '/jobs', auth: 'bearer/X-Api-Key client token' },
   { method: apigwv2.HttpMethod.GET, path: '/jobs/{id}', auth: 'bearer/X-Api-Key client token' },
+  { method: apigwv2.HttpMethod.POST, path: '/jobs/{id}/retry', auth: 'bearer/X-Api-Key client token' },
   { method: apigwv2.HttpMethod.GET, path: '/reports/latest', auth: 'bearer/X-Api-Key client token' },
+  { method: apigwv2.HttpMethod.GET, path: '/reports', auth: 'bearer/X-Api-Key client token' },
+  { method: apigwv2.HttpMethod.POST, path: '/tokens', auth: 'bearer/X-Api-Key client token (full scope)' },
+  { method: apigwv2.HttpMethod.GET, path: '/tokens', auth: 'bearer/X-Api-Key client token (full scope)' },
+  {
+    method: apigwv2.HttpMethod.DELETE,
+    path: '/tokens/{id}',
+    auth: 'bearer/X-Api-Key client token (full scope)',
+  },
+  {
+    method: apigwv2.HttpMethod.POST,
+    path: '/admin/circuit/reset',
+    auth: 'bearer/X-Api-Key client token (admin scope)',
+  },
   ...FEED_ROUTE_KEYS.map(feedRoute),
   {
     method: apigwv2.HttpMethod.GET,
     path: '/health',
     auth: 'none: a public liveness probe that returns no data',
   },
+  {
+    method: apigwv2.HttpMethod.GET,
+    path: '/',
+    auth: 'none: the status page (static HTML that signs in in the browser), no data',
+  },
+  {
+    method: apigwv2.HttpMethod.GET,
+    path: '/assets/{name}',
+    auth: "none: the status page's static script and stylesheet, no data",
+  },
+  { method: apigwv2.HttpMethod.GET, path: '/status', auth: 'bearer/X-Api-Key client token' },
 ];
 
 /**

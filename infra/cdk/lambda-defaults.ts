@@ -72,6 +72,8 @@ export interface RelayFunctionProps {
   readonly tracing?: TracingMode;
   /** `POWERTOOLS_LOG_LEVEL` (`relay:logLevel`). @default DEFAULT_CONFIG.logLevel ('INFO') */
   readonly logLevel?: LogLevel;
+  /** Shell commands run after esbuild, writing more files into the bundle (the API's status page). */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /**
@@ -129,6 +131,15 @@ export class RelayFunction extends Construct {
         bundleAwsSDK: BUNDLE_AWS_SDK,
         // Bundling must run here with the project's esbuild: there is no Docker to fall back to.
         forceDockerBundling: false,
+        ...(props.afterBundling
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: props.afterBundling,
+              },
+            }
+          : {}),
       },
     });
     acknowledge(

@@ -28,6 +28,7 @@ import { JobsQueue } from './queue.js';
 import { PollQueue, PollSchedule } from './schedules.js';
 import { FichierKeySecret } from './secret.js';
 import { RelayTable } from './table.js';
+import { webAssetCommands } from './web-assets.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -69,7 +70,11 @@ export class RelayStack extends Stack {
     });
     const { secret } = new FichierKeySecret(this, 'FichierKey');
 
-    const makeFunction = (name: FunctionName, description: string) => {
+    const makeFunction = (
+      name: FunctionName,
+      description: string,
+      extra: Partial<RelayFunctionProps> = {},
+    ) => {
       const relayFn = new RelayFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}Handler`, {
         entry: join(repoRoot, 'functions', `${name}.ts`),
         description: `fichier-relay ${name}: ${description}`,
@@ -77,11 +82,14 @@ export class RelayStack extends Stack {
         tracing: config.tracing,
         logLevel: config.logLevel,
         ...FUNCTION_SIZING[name],
+        ...extra,
       });
       return relayFn.fn;
     };
 
-    const api = makeFunction('api', 'HTTP API (create and read jobs, reports, health)');
+    const api = makeFunction('api', 'HTTP API (create and read jobs, reports, health)', {
+      afterBundling: webAssetCommands,
+    });
     useTable(api, table);
     useQueueForSend(api, queue);
     useSecret(api, secret);

@@ -518,4 +518,27 @@ export const BAD_CASES: BadCase[] = [
     code: 'unauthorized',
   },
   ...TOKEN_CASES,
+  // The status page and its read
+  { name: 'status without a token', method: 'GET', path: '/status', status: 401, code: 'unauthorized' },
+  {
+    name: 'status with a wrong token',
+    method: 'GET',
+    path: '/status',
+    headers: { authorization: 'Bearer {bad}' },
+    status: 401,
+    code: 'unauthorized',
+  },
+  { name: 'status with POST', method: 'POST', path: '/status', headers: authed, status: 405 },
+  {
+    name: 'the page posted to (a token in a form body)',
+    method: 'POST',
+    path: '/',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'token={token}',
+    status: 405,
+    code: 'methodNotAllowed',
+  },
+  { name: 'an unknown page asset', method: 'GET', path: '/assets/app-ffffffffffff.js', status: 404 },
+  { name: 'a page asset path with ..', method: 'GET', path: '/assets/..%2F..%2Fpackage.json', status: 404 },
+  { name: 'a nested asset path', method: 'GET', path: '/assets/x/../../package.json', status: 404 },
 ];

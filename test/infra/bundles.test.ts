@@ -44,6 +44,13 @@ describe('Lambda bundles (esbuild metafile)', () => {
     expect(matching(bundles.feeds, FORBIDDEN.undici).length).toBeGreaterThan(0);
   });
 
+  it("the API bundles the status page's routes but neither esbuild nor the page builder", () => {
+    expect(bundles.api.imported).toContain('functions/routes/web.ts');
+    expect(matching(bundles.api, /(^|\/)node_modules\/esbuild\//)).toEqual([]);
+    expect(matching(bundles.api, /^infra\/web\//)).toEqual([]);
+    expect(matching(bundles.api, /^web\//)).toEqual([]);
+  });
+
   it('the worker and the poller do not import Hono', () => {
     expect(matching(bundles.worker, FORBIDDEN.hono)).toEqual([]);
     expect(matching(bundles.poller, FORBIDDEN.hono)).toEqual([]);

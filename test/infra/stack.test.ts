@@ -1,8 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createApiApp } from '../../functions/api.js';
 import { ACCESS_LOG_FIELDS, API_ROUTES } from '../../infra/cdk/api.js';
 import { RUNTIME_ENV_NAMES } from '../../infra/cdk/lambda-defaults.js';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/cdk/queue.js';
+import { createApiDeps } from '../../shared/app/api-deps.js';
+import { loadConfig } from '../../shared/app/config.js';
 import { TABLE_GSIS } from '../../shared/aws/table.js';
 import { FUNCTION_ENV, type FunctionName } from '../../shared/config/function-env.js';
 import {
@@ -287,6 +290,12 @@ describe('HTTP API', () => {
         'GET /jobs',
         'GET /jobs/{id}',
         'GET /reports/latest',
+        'GET /reports',
+        'POST /jobs/{id}/retry',
+        'POST /tokens',
+        'GET /tokens',
+        'DELETE /tokens/{id}',
+        'POST /admin/circuit/reset',
         'GET /health',
         'POST /feeds',
         'GET /feeds',
@@ -295,9 +304,27 @@ describe('HTTP API', () => {
         'DELETE /feeds/{id}',
         'POST /feeds/preview',
         'POST /feeds/import',
+        'GET /',
+        'GET /assets/{name}',
+        'GET /status',
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);
+  });
+
+  it('routes in AWS every route the API app serves (HEAD rides on GET)', () => {
+    const app = createApiApp(
+      createApiDeps(loadConfig({ RELAY_TABLE_NAME: 'routes-only', RELAY_QUEUE_URL: 'http://127.0.0.1:1/q' })),
+    );
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== 'ALL' && r.method !== 'HEAD' && !r.path.includes('*'))
+        .map((r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`),
+    );
+    const routeKeys = new Set(
+      ofType('AWS::ApiGatewayV2::Route').map(([, r]) => String(r.Properties.RouteKey)),
+    );
+    expect([...served].filter((k) => !routeKeys.has(k))).toEqual([]);
   });
 
   it('writes JSON access logs that name the route, never the raw path with the hook token', () => {

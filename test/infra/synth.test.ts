@@ -40,5 +40,13 @@ describe('npx cdk synth', () => {
     for (const bundle of bundles) {
       expect(readFileSync(bundle, 'utf8').startsWith(BUNDLE_BANNER)).toBe(true);
     }
-  });
+    // The API's bundle carries the status page beside index.mjs (infra/cdk/web-assets.ts); the others do not.
+    const pages = bundles.filter((b) => existsSync(join(b, '..', 'web-assets', 'manifest.json')));
+    expect(pages).toHaveLength(1);
+    const manifest = JSON.parse(readFileSync(join(pages[0]!, '..', 'web-assets', 'manifest.json'), 'utf8'));
+    for (const { name } of manifest as { name: string }[]) {
+      expect(existsSync(join(pages[0]!, '..', 'web-assets', name)), name).toBe(true);
+    }
+    expect(readFileSync(join(pages[0]!, '..', 'web-assets', 'index.html'), 'utf8')).toContain('/assets/app-');
+  }, 200_000); // the synth itself may take up to its spawnSync timeout (180 s) on a busy machine
 });
