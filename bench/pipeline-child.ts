@@ -127,6 +127,9 @@ const rt = await startRuntime({
   batchMaxUrls: opts.batchMaxUrls,
   pollIntervalMs: opts.pollIntervalMs,
   firstPollDelayMs: opts.pollIntervalMs,
+  // As the stack's worker event source (relay:workerMaxConcurrency, default 2): one lane alone spends
+  // ~150 ms of DynamoDB work per request and cannot fill a 53 ms spacing.
+  workerConcurrency: 2,
   // Load, not a person: the per-token limit stays on (its counter writes count) but never refuses.
   config: { tokenRatePerMin: 100_000 },
   logger: teeLogger([

@@ -121,6 +121,36 @@ if (wants('pipeline')) {
   rows.push(...o.rows);
   details.observability = o.details;
   breakdown.push(...o.breakdown);
+
+  // The allowance at a low rate too (R = 3, 300 URLs; quick: 60): long spacings show waste that a
+  // fast sandbox hides.
+  const slowRate = 3;
+  const slowN = envInt('BENCH_SLOW_N', quick ? 60 : 300);
+  log(`pipeline at a low rate: ${slowN} URLs at ${slowRate} req/s`);
+  const slow = await runPipeline(
+    {
+      n: slowN,
+      rate: slowRate,
+      batch: params.batch,
+      pollIntervalMs: params.pollIntervalMs,
+      naiveN: 5,
+      urlsPerPost: params.urlsPerPost,
+      deadlineMs: params.deadlineMs,
+      minIntervalMs: Math.ceil(1000 / (0.95 * slowRate)),
+      logLevels: METERED_LOG_LEVELS,
+    },
+    log,
+  );
+  rows.push(
+    ...slow.rows
+      .filter((r) => r.metric.startsWith('1fichier allowance used') || r.metric.startsWith('flood locks'))
+      .map((r) =>
+        r.metric.startsWith('flood locks')
+          ? { ...r, metric: `flood locks at R = ${slowRate} (must be 0)` }
+          : r,
+      ),
+  );
+  details.pipelineSlow = slow.details;
 }
 if (wants('cold-start')) {
   log('cold start: esbuild bundles like the CDK, fresh node imports');
