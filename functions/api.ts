@@ -13,6 +13,7 @@ import {
   MAX_BODY_BYTES,
   parseIdempotencyKey,
   parseJobBody,
+  parseListFormat,
   parseListQuery,
 } from '../shared/http/job-input.js';
 import { presentJob } from '../shared/http/present.js';
@@ -21,6 +22,7 @@ import { enqueueJobs } from '../shared/jobs/enqueue.js';
 import type { JobSource } from '../shared/jobs/model.js';
 import { RetryRefusedError, retryJob } from '../shared/jobs/retry.js';
 import { InvalidCursorError } from '../shared/jobs/store.js';
+import { createApiDocs, registerOpenApiRoute } from './routes/openapi.js';
 
 type Env = { Variables: { userId: string } };
 
@@ -61,6 +63,9 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  // Route modules get `docs` and describe their routes next to them (shared/http/openapi.ts).
+  const docs = createApiDocs();
+  registerOpenApiRoute(app, docs);
 
   app.post('/hooks/:token', async (c) => {
     c.set('userId', await authenticate(c.req.param('token')));
@@ -102,14 +107,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
       limit: c.req.query('limit'),
       cursor: c.req.query('cursor'),
     });
-    const format = c.req.query('format');
-    if (format !== undefined && format !== 'array') {
-      throw new HttpError(
-        400,
-        'invalidFormat',
-        'format must be "array" (a bare JSON array, for Zapier polling)',
-      );
-    }
+    const format = parseListFormat(c.req.query('format'));
     const page = await deps.store.listForUser(c.get('userId'), query);
     const jobs = page.items.map(presentJob);
     if (format === 'array') {
@@ -162,6 +160,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     return c.json(errorBody('methodNotAllowed', `use ${allowed}`), 405);
   };
   app.all('/health', methodNotAllowed('GET'));
+  app.all('/openapi.json', methodNotAllowed('GET'));
   app.all('/jobs', methodNotAllowed('GET, POST'));
   app.all('/jobs/:id', methodNotAllowed('GET'));
   app.all('/jobs/:id/retry', methodNotAllowed('POST'));
