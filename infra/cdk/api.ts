@@ -27,6 +27,11 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: apigwv2.HttpMethod.GET, path: '/reports/latest', auth: 'bearer/X-Api-Key client token' },
   {
     method: apigwv2.HttpMethod.GET,
+    path: '/openapi.json',
+    auth: 'none: the public OpenAPI document, which holds no data and no secret',
+  },
+  {
+    method: apigwv2.HttpMethod.GET,
     path: '/health',
     auth: 'none: a public liveness probe that returns no data',
   },

@@ -19,6 +19,7 @@ import {
   useSecret,
   useStuckThreshold,
   useTable,
+  useTableItems,
 } from './grants.js';
 import { RelayFunction, type RelayFunctionProps } from './lambda-defaults.js';
 import { acknowledge } from './nag.js';
@@ -26,6 +27,7 @@ import { JobsQueue } from './queue.js';
 import { PollSchedule } from './schedules.js';
 import { FichierKeySecret } from './secret.js';
 import { RelayTable } from './table.js';
+import { API_ITEM_ACCESS } from './table-access.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -78,7 +80,7 @@ export class RelayStack extends Stack {
     };
 
     const api = makeFunction('api', 'HTTP API (create and read jobs, reports, health)');
-    useTable(api, table);
+    useTableItems(api, table, API_ITEM_ACCESS);
     useQueueForSend(api, queue);
     useSecret(api, secret);
 

@@ -250,6 +250,7 @@ describe('HTTP API', () => {
         'GET /jobs/{id}',
         'GET /reports/latest',
         'GET /health',
+        'GET /openapi.json',
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);
