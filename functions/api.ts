@@ -6,6 +6,7 @@ import { type Context, Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { type ApiDeps, createApiDeps } from '../shared/app/api-deps.js';
 import { loadConfig } from '../shared/app/config.js';
+import { KeyNotSetError } from '../shared/aws/secrets-key-provider.js';
 import { tokenFromHeaders, tokenResolver } from '../shared/http/auth.js';
 import { decodeUtf8Body, readBodyCapped } from '../shared/http/body.js';
 import { errorBody, HttpError } from '../shared/http/errors.js';
@@ -175,6 +176,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
       return c.json(errorBody(err.code, err.message), err.status);
     }
     if (err instanceof InvalidCursorError) return c.json(errorBody('invalidCursor', err.message), 400);
+    if (err instanceof KeyNotSetError) return c.json(errorBody('keyNotSet', err.message), 409);
     deps.logger.error('request failed', {
       path: c.req.path.replace(/^\/hooks\/[^/]+/, '/hooks/[redacted]'),
       error: err,

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ITEM_ACCESS, leadingKeyPatterns } from '../../infra/cdk/table-access.js';
+import { FICHIER_KEY_PLACEHOLDER } from '../../shared/config/fichier-key-placeholder.js';
 import { type BuiltRelay, buildRelay } from './relay-app.js';
 
 interface Statement {
@@ -96,5 +97,19 @@ describe('API function DynamoDB policy', () => {
   it('the worker and the poller keep their own grants (they are not narrowed by the API list)', () => {
     const workerActions = dynamo(statementsOf('worker')).flatMap((s) => asArray(s.Action));
     expect(workerActions).toContain('dynamodb:DeleteItem');
+  });
+});
+
+describe('1fichier key secret', () => {
+  it('is created holding the placeholder the relay refuses, not a generated random string', () => {
+    const secrets = Object.values(
+      built.template.toJSON().Resources as Record<
+        string,
+        { Type: string; Properties: Record<string, unknown> }
+      >,
+    ).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]!.Properties.SecretString).toBe(FICHIER_KEY_PLACEHOLDER);
+    expect(secrets[0]!.Properties.GenerateSecretString).toBeUndefined();
   });
 });
