@@ -3,6 +3,7 @@
  * Validation fails fast with an error naming the option or variable at fault.
  */
 import { randomBytes } from 'node:crypto';
+import type { PrivateTargetGuard } from './fetcher.js';
 
 /** Account tier of a sandbox key: `premium` is offer 1, `free` is offer 0 (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export type SandboxTier = 'premium' | 'free';
@@ -50,6 +51,11 @@ export interface SandboxOptions {
   diskQuotaBytes?: number;
   /** Receives one line per notable event (start, API answers, fetch results). @default no logging */
   log?: (line: string) => void;
+  /**
+   * Refuse to fetch private and loopback sources except the URLs listed (the local runtime sets it when
+   * its API listens beyond loopback). @default unset: any source is fetched
+   */
+  privateTargets?: PrivateTargetGuard;
 }
 
 /** Options with every default applied. */
@@ -70,6 +76,7 @@ export interface ResolvedSandboxOptions {
   fetchTotalTimeoutMs: number;
   diskQuotaBytes: number;
   log: (line: string) => void;
+  privateTargets: PrivateTargetGuard | undefined;
 }
 
 /** Defaults of `SandboxOptions`. */
@@ -269,5 +276,6 @@ export function resolveSandboxOptions(opts: SandboxOptions = {}): ResolvedSandbo
     ),
     diskQuotaBytes: integer('diskQuotaBytes', opts.diskQuotaBytes ?? SANDBOX_DEFAULTS.diskQuotaBytes, 1),
     log: opts.log ?? (() => {}),
+    privateTargets: opts.privateTargets,
   };
 }
