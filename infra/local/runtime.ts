@@ -262,8 +262,11 @@ async function start(
     const persist = sandboxOptions.persist ?? true;
     sandbox = await startSandbox({
       ...sandboxOptions,
-      // Reachable from the network, the API must not let a caller use the sandbox to fetch from it.
-      ...(exposed ? { privateTargets: { exceptions: () => (ownSampleUrl ? [ownSampleUrl] : []) } } : {}),
+      // Reachable from the network (HOST, or SANDBOX_REFUSE_PRIVATE=1 behind a tunnel), the API must not
+      // let a caller use the sandbox to fetch from it; its own sample file stays fetchable.
+      ...(exposed || sandboxOptions.privateTargets
+        ? { privateTargets: { exceptions: () => (ownSampleUrl ? [ownSampleUrl] : []) } }
+        : {}),
       persist,
       ...(persist ? { dataDir: sandboxOptions.dataDir ?? resolvePath(dataDir, 'sandbox') } : {}),
     });

@@ -114,6 +114,8 @@ export const SANDBOX_ENV = {
   userInfoKeyMinIntervalMs: 'SANDBOX_USER_INFO_KEY_MIN_INTERVAL_MS',
   fetchTotalTimeoutMs: 'SANDBOX_FETCH_TOTAL_TIMEOUT_MS',
   diskQuotaBytes: 'SANDBOX_DISK_QUOTA_BYTES',
+  /** `1`: refuse private and loopback sources (the local runtime still lets its sample file through). */
+  refusePrivate: 'SANDBOX_REFUSE_PRIVATE',
 } as const;
 
 /** A sandbox option or environment variable has an invalid value. */
@@ -198,6 +200,16 @@ export function sandboxOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): San
       throw new SandboxConfigError(`${SANDBOX_ENV.persist} must be 1, 0, true or false, got ${persist}`);
     }
     opts.persist = persist === '1' || persist.toLowerCase() === 'true';
+  }
+  const refusePrivate = read(SANDBOX_ENV.refusePrivate);
+  if (refusePrivate !== undefined) {
+    if (!/^(0|1|true|false)$/i.test(refusePrivate)) {
+      throw new SandboxConfigError(
+        `${SANDBOX_ENV.refusePrivate} must be 1, 0, true or false, got ${refusePrivate}`,
+      );
+    }
+    if (refusePrivate === '1' || refusePrivate.toLowerCase() === 'true')
+      opts.privateTargets = { exceptions: () => [] };
   }
   const max = read(SANDBOX_ENV.maxFileBytes);
   if (max !== undefined) opts.maxFileBytes = integer(SANDBOX_ENV.maxFileBytes, max, 1);

@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SAMPLE_TEXT, sampleUrl } from '../../infra/local/sample.js';
+import { SandboxConfigError, sandboxOptionsFromEnv } from '../../infra/sandbox/server.js';
 import {
   download,
   type FileServer,
@@ -42,31 +43,41 @@ afterAll(async () => {
   for (const d of dirs) removeDir(d);
 });
 
-describe('HOST beyond loopback', () => {
-  it('keeps the sandbox on loopback, lets it fetch the sample file and refuses other local sources', async () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
-    files = await startFileServer();
-    const runtime = await startTestRuntime({ dataDir, host: '0.0.0.0', sandboxOptions: SANDBOX });
-    try {
-      expect(runtime.exposed).toBe(true);
-      expect(runtime.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(new URL(runtime.sandbox!.baseUrl).hostname).toBe('127.0.0.1');
+describe('an exposed API', () => {
+  it.each([
+    { how: 'HOST=0.0.0.0', opts: { host: '0.0.0.0' }, exposed: true },
+    {
+      how: 'SANDBOX_REFUSE_PRIVATE=1 on loopback (behind a tunnel)',
+      opts: { sandboxOptions: { ...SANDBOX, ...sandboxOptionsFromEnv({ SANDBOX_REFUSE_PRIVATE: '1' }) } },
+      exposed: false,
+    },
+  ])(
+    '$how: the sandbox stays on loopback, fetches the sample file and refuses other local sources',
+    async ({ opts, exposed }) => {
+      const dataDir = tempDir();
+      dirs.push(dataDir);
+      files ??= await startFileServer();
+      const runtime = await startTestRuntime({ dataDir, sandboxOptions: SANDBOX, ...opts });
+      try {
+        expect(runtime.exposed).toBe(exposed);
+        expect(runtime.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(new URL(runtime.sandbox!.baseUrl).hostname).toBe('127.0.0.1');
 
-      const sample = await runtime.client.postJobs({ url: sampleUrl(runtime.baseUrl) });
-      const local = await runtime.client.postJobs({ url: files.url('owner-private.bin') });
-      const [done, refused] = await untilTerminal(runtime.client, [sample.jobs[0]!.id, local.jobs[0]!.id]);
+        const sample = await runtime.client.postJobs({ url: sampleUrl(runtime.baseUrl) });
+        const local = await runtime.client.postJobs({ url: files.url('owner-private.bin') });
+        const [done, refused] = await untilTerminal(runtime.client, [sample.jobs[0]!.id, local.jobs[0]!.id]);
 
-      expect(done!.status).toBe('done');
-      expect((await download(done!.fileUrl!)).toString('utf8')).toBe(SAMPLE_TEXT);
-      expect(refused!.status).toBe('failed');
-      expect(refused!.error?.message).toMatch(/Refused: .*loopback.*only public URLs/);
-      // Refused before connecting: the owner's server never saw the request.
-      expect(files.hits.get('/files/owner-private.bin')).toBeUndefined();
-    } finally {
-      await runtime.close();
-    }
-  });
+        expect(done!.status).toBe('done');
+        expect((await download(done!.fileUrl!)).toString('utf8')).toBe(SAMPLE_TEXT);
+        expect(refused!.status).toBe('failed');
+        expect(refused!.error?.message).toMatch(/Refused: .*loopback.*only public URLs/);
+        // Refused before connecting: the owner's server never saw the request.
+        expect(files.hits.get('/files/owner-private.bin')).toBeUndefined();
+      } finally {
+        await runtime.close();
+      }
+    },
+  );
 });
 
 describe('private local state', () => {
@@ -92,5 +103,14 @@ describe('private local state', () => {
     expect(all.some((e) => e.path.endsWith('sandbox-state.json'))).toBe(true);
     expect(all.filter((e) => e.dir && e.mode !== 0o700)).toEqual([]);
     expect(all.filter((e) => !e.dir && e.mode !== 0o600)).toEqual([]);
+  });
+});
+
+describe('SANDBOX_REFUSE_PRIVATE', () => {
+  it('is 1/0/true/false, and anything else stops the start naming the variable', () => {
+    expect(sandboxOptionsFromEnv({ SANDBOX_REFUSE_PRIVATE: 'true' }).privateTargets).toBeDefined();
+    expect(sandboxOptionsFromEnv({ SANDBOX_REFUSE_PRIVATE: '0' }).privateTargets).toBeUndefined();
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_REFUSE_PRIVATE: 'yes' })).toThrow(SandboxConfigError);
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_REFUSE_PRIVATE: 'yes' })).toThrow(/SANDBOX_REFUSE_PRIVATE/);
   });
 });
