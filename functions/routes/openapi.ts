@@ -2,7 +2,7 @@
  * `GET /openapi.json` (no auth): the OpenAPI 3.1 document of every route, built from the route modules'
  * descriptions (shared/http/openapi.ts says how a module adds its routes).
  */
-import type { Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import { ApiDocs } from '../../shared/http/openapi.js';
 import { documentCoreRoutes } from './core-docs.js';
 
@@ -23,7 +23,6 @@ export function createApiDocs(): ApiDocs {
 }
 
 /** Serves the document. Public: it holds no secret, and integrations (Zapier, Make, n8n) read it first. */
-// biome-ignore lint/suspicious/noExplicitAny: any app's Env; the route reads nothing from it.
-export function registerOpenApiRoute(app: Hono<any>, docs: ApiDocs): void {
+export function registerOpenApiRoute<E extends Env>(app: Hono<E>, docs: ApiDocs): void {
   app.get('/openapi.json', (c) => c.json(docs.document()));
 }
