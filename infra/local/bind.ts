@@ -3,6 +3,7 @@
  * loopback makes the API reachable from the network, so the start prints the risks; the sandbox stays on
  * loopback whatever `HOST` says, and then refuses to fetch private targets (infra/sandbox/fetcher.ts).
  */
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { parseIp } from '../../shared/net/addresses.js';
 
@@ -15,15 +16,32 @@ export class BindAddressError extends Error {
 }
 
 /**
- * Validates a bind address: an IPv4 or IPv6 address (`0.0.0.0` and `::` mean every interface) or
- * `localhost`. Throws {@link BindAddressError} naming the variable.
+ * Validates a bind address: an IPv4 or IPv6 address (`0.0.0.0` and `::` mean every interface), or a host
+ * name of this machine (some environments export `HOST=<hostname>`), resolved by {@link resolveBindHost}.
+ * Throws {@link BindAddressError} naming the variable.
  */
 export function parseBindHost(value: string | undefined, variable = 'HOST'): string {
   const host = value?.trim() || DEFAULT_HOST;
-  if (host === 'localhost' || isIP(host) !== 0) return host;
+  if (
+    isIP(host) !== 0 ||
+    /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(host)
+  )
+    return host;
   throw new BindAddressError(
     `${variable} must be an IP address to listen on (127.0.0.1, 0.0.0.0, ::, or one of this machine's addresses), got ${JSON.stringify(host)}`,
   );
+}
+
+/** The address to listen on: `host` itself when it is an IP address, else the address the name resolves to. */
+export async function resolveBindHost(host: string, variable = 'HOST'): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch (cause) {
+    throw new BindAddressError(`${variable}=${host} does not resolve to an address of this machine`, {
+      cause,
+    });
+  }
 }
 
 /** True when only this machine can reach the address (127.0.0.0/8, ::1, `localhost`). */
@@ -43,7 +61,7 @@ export function isLoopbackHost(host: string): boolean {
  * 127.0.0.1; a specific address through itself (IPv6 in brackets).
  */
 export function urlHostFor(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === 'localhost') return '127.0.0.1';
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 

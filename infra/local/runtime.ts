@@ -34,7 +34,7 @@ import {
   sandboxOptionsFromEnv,
   startSandbox,
 } from '../sandbox/server.js';
-import { DEFAULT_HOST, isLoopbackHost, parseBindHost, urlHostFor } from './bind.js';
+import { DEFAULT_HOST, isLoopbackHost, parseBindHost, resolveBindHost, urlHostFor } from './bind.js';
 import { type Engines, startEngines } from './engines.js';
 import { type JobChange, observeJobStore } from './job-events.js';
 import { ensurePrivateDir, tightenModes } from './private-state.js';
@@ -217,7 +217,8 @@ async function start(
   ensurePrivateDir(dataDir);
   tightenModes(dataDir);
   cleanups.push(() => tightenModes(dataDir));
-  const host = parseBindHost(opts.host ?? DEFAULT_HOST);
+  // A name (HOST=localhost, or a host name some environments export) is resolved once, here.
+  const host = await resolveBindHost(parseBindHost(opts.host ?? DEFAULT_HOST));
   const exposed = !isLoopbackHost(host);
   // Known once the API listens; the sandbox's guard reads it at fetch time.
   let ownSampleUrl: string | undefined;

@@ -5,7 +5,13 @@ import {
   formatPacerChange,
   PUBLIC_URL_PLACEHOLDER,
 } from '../../../infra/local/banner.js';
-import { bindWarning, isLoopbackHost, parseBindHost, urlHostFor } from '../../../infra/local/bind.js';
+import {
+  bindWarning,
+  isLoopbackHost,
+  parseBindHost,
+  resolveBindHost,
+  urlHostFor,
+} from '../../../infra/local/bind.js';
 import { SAMPLE_TEXT, sampleUrl, serveSample } from '../../../infra/local/sample.js';
 
 describe('start banner', () => {
@@ -104,7 +110,14 @@ describe('bind address', () => {
     expect(parseBindHost(' 0.0.0.0 ')).toBe('0.0.0.0');
     expect(parseBindHost('::')).toBe('::');
     expect(parseBindHost('localhost')).toBe('localhost');
-    expect(() => parseBindHost('example.com')).toThrow(/HOST must be an IP address/);
+    expect(parseBindHost('my-laptop')).toBe('my-laptop');
+    expect(() => parseBindHost('http://0.0.0.0:3000')).toThrow(/HOST must be an IP address/);
+    expect(() => parseBindHost('0.0.0.0:3000')).toThrow(/HOST must be an IP address/);
+  });
+
+  it('resolves a name to the address to listen on', async () => {
+    expect(await resolveBindHost('0.0.0.0')).toBe('0.0.0.0');
+    expect(isLoopbackHost(await resolveBindHost('localhost'))).toBe(true);
   });
 
   it('tells loopback from exposed binds', () => {
