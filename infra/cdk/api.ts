@@ -14,7 +14,10 @@ interface RouteSpec {
   readonly auth: string;
 }
 
-/** Every route the API function serves (functions/api.ts routes on `routeKey`). */
+/**
+ * Every route the API function serves (functions/api.ts routes on `routeKey`). test/infra/api-routes.test.ts
+ * fails when a route of the OpenAPI document (so of the app) is missing here: API Gateway would answer 404.
+ */
 export const API_ROUTES: readonly RouteSpec[] = [
   { method: apigwv2.HttpMethod.POST, path: '/jobs', auth: 'bearer/X-Api-Key client token' },
   {
@@ -25,6 +28,12 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: apigwv2.HttpMethod.GET, path: '/jobs', auth: 'bearer/X-Api-Key client token' },
   { method: apigwv2.HttpMethod.GET, path: '/jobs/{id}', auth: 'bearer/X-Api-Key client token' },
   { method: apigwv2.HttpMethod.GET, path: '/reports/latest', auth: 'bearer/X-Api-Key client token' },
+  { method: apigwv2.HttpMethod.POST, path: '/jobs/{id}/retry', auth: 'bearer/X-Api-Key client token' },
+  {
+    method: apigwv2.HttpMethod.POST,
+    path: '/admin/circuit/reset',
+    auth: 'bearer/X-Api-Key client token (the admin scope once tokens have scopes)',
+  },
   {
     method: apigwv2.HttpMethod.GET,
     path: '/openapi.json',

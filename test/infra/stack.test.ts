@@ -251,6 +251,8 @@ describe('HTTP API', () => {
         'GET /reports/latest',
         'GET /health',
         'GET /openapi.json',
+        'POST /jobs/{id}/retry',
+        'POST /admin/circuit/reset',
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);
