@@ -68,7 +68,7 @@ export function formatJobChange(c: JobChange): string {
     c.status === 'done' && c.fileUrl
       ? ` -> ${redactUrl(c.fileUrl)}`
       : c.status === 'failed' && c.error
-        ? ` -> ${c.error.code}: ${c.error.message}`
+        ? ` -> ${c.error.code}: ${c.error.message.replace(/https?:\/\/[^\s"'<>]+/g, (u) => redactUrl(u))}`
         : c.status === 'submitted' && c.remoteId !== undefined
           ? ` (1fichier request ${c.remoteId})`
           : '';

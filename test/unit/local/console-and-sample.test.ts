@@ -81,6 +81,18 @@ describe('console lines and query strings', () => {
     });
     expect(line).not.toMatch(/s3cr3tsig|t0ken|frag|abcdef123456|af=42/);
     expect(line).toContain('https://cdn.example/f.zip?X-Amz-Signature=[redacted]&token=[redacted]');
+    const failed = formatJobChange({
+      id: 'abcdefghijk',
+      url: 'https://cdn.example/g.zip?sig=abc123secret',
+      status: 'failed',
+      at,
+      error: {
+        code: 'remoteFailed',
+        message: 'Could not fetch https://cdn.example/g.zip?sig=abc123secret (404)',
+      },
+    });
+    expect(failed).not.toContain('abc123secret');
+    expect(failed).toContain('Could not fetch https://cdn.example/g.zip?sig=[redacted] (404)');
   });
 });
 
