@@ -6,9 +6,15 @@ import { type Context, Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { type ApiDeps, createApiDeps } from '../shared/app/api-deps.js';
 import { loadConfig } from '../shared/app/config.js';
+import { KeyNotSetError } from '../shared/aws/secrets-key-provider.js';
 import { decodeUtf8Body } from '../shared/http/body.js';
 import { errorBody, HttpError } from '../shared/http/errors.js';
-import { parseIdempotencyKey, parseJobBody, parseListQuery } from '../shared/http/job-input.js';
+import {
+  parseIdempotencyKey,
+  parseJobBody,
+  parseListFormat,
+  parseListQuery,
+} from '../shared/http/job-input.js';
 import { presentJob } from '../shared/http/present.js';
 import { resetCircuit } from '../shared/jobs/circuit.js';
 import { enqueueJobs } from '../shared/jobs/enqueue.js';
@@ -19,6 +25,7 @@ import { InvalidCursorError, type JobRecord } from '../shared/jobs/store.js';
 import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
 import { registerFeedRoutes } from './routes/feeds.js';
 import { createGuard, type ApiEnv as Env, requestBytes } from './routes/guard.js';
+import { createApiDocs, registerOpenApiRoute } from './routes/openapi.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerWebRoutes } from './routes/web.js';
 
@@ -60,6 +67,9 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  // Route modules get `docs` and describe their routes next to them (shared/http/openapi.ts).
+  const docs = createApiDocs();
+  registerOpenApiRoute(app, docs);
 
   // The path form only ever creates jobs, whatever the token's scope.
   app.post('/hooks/:token', guard.requirePathToken('submit'), (c) => createJobs(c, deps, 'hook'));
@@ -83,14 +93,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
       limit: c.req.query('limit'),
       cursor: c.req.query('cursor'),
     });
-    const format = c.req.query('format');
-    if (format !== undefined && format !== 'array') {
-      throw new HttpError(
-        400,
-        'invalidFormat',
-        'format must be "array" (a bare JSON array, for Zapier polling)',
-      );
-    }
+    const format = parseListFormat(c.req.query('format'));
     // Sent jobs are stored `submitting` (shown `submitted` through their request): read both as one.
     const stored = query.status === 'submitted' ? { ...query, status: 'submitting' as const } : query;
     const page = await deps.store.listForUser(c.get('userId'), stored);
@@ -184,6 +187,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
     return c.json(errorBody('methodNotAllowed', `use ${allowed}`), 405);
   };
   app.all('/health', methodNotAllowed('GET'));
+  app.all('/openapi.json', methodNotAllowed('GET'));
   app.all('/jobs', methodNotAllowed('GET, POST'));
   app.all('/jobs/:id', methodNotAllowed('GET'));
   app.all('/jobs/:id/retry', methodNotAllowed('POST'));
@@ -199,6 +203,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
       return c.json(errorBody(err.code, err.message), err.status);
     }
     if (err instanceof InvalidCursorError) return c.json(errorBody('invalidCursor', err.message), 400);
+    if (err instanceof KeyNotSetError) return c.json(errorBody('keyNotSet', err.message), 409);
     deps.logger.error('request failed', {
       path: c.req.path.replace(/^\/hooks\/[^/]+/, '/hooks/[redacted]'),
       error: err,

@@ -10,6 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/app/config.js';
 import { createWorkerDeps, type WorkerDeps } from '../shared/app/worker-deps.js';
 import { parseJobMessage } from '../shared/aws/queue.js';
+import { KeyNotSetError } from '../shared/aws/secrets-key-provider.js';
 import { handToPoller } from '../shared/jobs/hand-to-poller.js';
 import { type SubmitMessage, submitJobs } from '../shared/jobs/submit.js';
 
@@ -62,6 +63,23 @@ export function createWorkerHandler(
               );
         outcomes = await submitJobs(messages, deps, signal ? { signal } : {});
       } catch (err) {
+        if (err instanceof KeyNotSetError) {
+          // The secret still holds the stack's placeholder: hold the jobs (queued, in the pending index,
+          // where the poller finds them once the key is set), call nothing, fail nothing.
+          const jobIds = [...new Set(messages.map((m) => m.jobId))];
+          deps.logger.warn('submit held: the 1fichier key is not set yet', { jobs: jobIds.length });
+          try {
+            await deps.store.markPending(jobIds, deps.clock.now());
+            return { batchItemFailures: failures };
+          } catch (markErr) {
+            deps.logger.warn('could not hand held jobs to the poller; keeping their messages', {
+              error: (markErr as Error).message,
+            });
+            return {
+              batchItemFailures: [...failures, ...messages.map((m) => ({ itemIdentifier: m.messageId }))],
+            };
+          }
+        }
         deps.logger.error('worker batch failed; every message will be redelivered', { error: err as Error });
         // Back once the claims' lease has ended (then they are reconciled), not after the queue's whole
         // visibility timeout. If even this fails, the visibility timeout still brings them back.

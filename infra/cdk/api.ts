@@ -30,7 +30,10 @@ function feedRoute(key: string): RouteSpec {
   return { method, path, auth: 'bearer/X-Api-Key client token' };
 }
 
-/** Every route the API function serves (functions/api.ts routes on `routeKey`). */
+/**
+ * Every route the API function serves (functions/api.ts routes on `routeKey`). test/infra/api-routes.test.ts
+ * fails when a route of the OpenAPI document (so of the app) is missing here: API Gateway would answer 404.
+ */
 export const API_ROUTES: readonly RouteSpec[] = [
   { method: apigwv2.HttpMethod.POST, path: '/jobs', auth: 'bearer/X-Api-Key client token' },
   {
@@ -56,6 +59,11 @@ export const API_ROUTES: readonly RouteSpec[] = [
     auth: 'bearer/X-Api-Key client token (admin scope)',
   },
   ...FEED_ROUTE_KEYS.map(feedRoute),
+  {
+    method: apigwv2.HttpMethod.GET,
+    path: '/openapi.json',
+    auth: 'none: the public OpenAPI document, which holds no data and no secret',
+  },
   {
     method: apigwv2.HttpMethod.GET,
     path: '/health',

@@ -4,6 +4,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ENV } from '../../shared/config/env-names.js';
 import type { RelayConfig } from './config.js';
+import { grantItemAccess, type ItemKindAccess } from './table-access.js';
 
 // Each helper writes an environment variable and, in the same call, grants the permission the
 // code needs to use what the variable names: a function never gets one without the other.
@@ -12,6 +13,19 @@ import type { RelayConfig } from './config.js';
 /** Read/write items in the relay table (jobs, dedupe records, tokens, pacer item, reports) and its GSIs. */
 export function useTable(fn: NodejsFunction, table: dynamodb.ITable): void {
   table.grantReadWriteData(fn);
+  fn.addEnvironment(ENV.tableName, table.tableName);
+}
+
+/**
+ * Only the item kinds a function uses, each with only the actions it needs (the API: `API_ITEM_ACCESS`
+ * in table-access.ts; no Scan, no DeleteItem on jobs), plus Query on the GSIs.
+ */
+export function useTableItems(
+  fn: NodejsFunction,
+  table: dynamodb.ITable,
+  kinds: readonly ItemKindAccess[],
+): void {
+  grantItemAccess(fn, table, kinds);
   fn.addEnvironment(ENV.tableName, table.tableName);
 }
 

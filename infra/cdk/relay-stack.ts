@@ -21,6 +21,7 @@ import {
   useSecret,
   useStuckThreshold,
   useTable,
+  useTableItems,
 } from './grants.js';
 import { RelayFunction, type RelayFunctionProps } from './lambda-defaults.js';
 import { acknowledge } from './nag.js';
@@ -28,6 +29,7 @@ import { JobsQueue } from './queue.js';
 import { PollQueue, PollSchedule } from './schedules.js';
 import { FichierKeySecret } from './secret.js';
 import { RelayTable } from './table.js';
+import { API_ITEM_ACCESS } from './table-access.js';
 import { webAssetCommands } from './web-assets.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -90,7 +92,7 @@ export class RelayStack extends Stack {
     const api = makeFunction('api', 'HTTP API (create and read jobs, reports, health)', {
       afterBundling: webAssetCommands,
     });
-    useTable(api, table);
+    useTableItems(api, table, API_ITEM_ACCESS);
     useQueueForSend(api, queue);
     useSecret(api, secret);
 

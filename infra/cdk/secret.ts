@@ -1,12 +1,14 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { FICHIER_KEY_PLACEHOLDER } from '../../shared/config/fichier-key-placeholder.js';
 import { acknowledge } from './nag.js';
 
 /**
- * The Secrets Manager secret that holds the 1fichier API key. It is created empty on purpose (no
- * generated value someone could mistake for a key): after the first deploy the owner stores the
- * key with `aws secretsmanager put-secret-value` (docs/deploy.md).
+ * The Secrets Manager secret that holds the 1fichier API key. It is created holding a placeholder the
+ * relay recognises (`FICHIER_KEY_PLACEHOLDER`): until the owner stores the key with
+ * `aws secretsmanager put-secret-value` (docs/deploy.md), jobs wait and nothing is sent to 1fichier. A
+ * generated random value would be sent, and 1fichier's 401 answers to it can get the IP banned.
  */
 export class FichierKeySecret extends Construct {
   readonly secret: secretsmanager.Secret;
@@ -15,8 +17,11 @@ export class FichierKeySecret extends Construct {
     super(scope, id);
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       description:
-        '1fichier API key used by fichier-relay (plain string, the key only). Created empty: set it with ' +
+        '1fichier API key used by fichier-relay (plain string, the key only). Created with a placeholder: set it with ' +
         '`aws secretsmanager put-secret-value --secret-id <this secret> --secret-string <key>`.',
+      // Not a secret: the placeholder is the same in every stack. CloudFormation keeps it only until the
+      // owner's put-secret-value, and later deploys do not put it back (the template value does not change).
+      secretStringValue: SecretValue.unsafePlainText(FICHIER_KEY_PLACEHOLDER),
       // The key is the owner's credential at 1fichier; keep it if the stack goes away by mistake.
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -3,7 +3,14 @@
  * (when no real key is set) and two ready-to-paste curl lines; then one line per job change.
  */
 import type { PacerState } from '../../shared/fichier/pacer.js';
+import { redactUrl } from '../../shared/net/redact.js';
 import type { JobChange } from './job-events.js';
+
+/**
+ * What the curl line posts when a real key is set: 1fichier's servers fetch the URL, so the loopback
+ * sample file would fail; the owner puts a public file's URL in its place.
+ */
+export const PUBLIC_URL_PLACEHOLDER = 'https://example.com/path/to/a-public-file.zip';
 
 export interface BannerInput {
   baseUrl: string;
@@ -11,12 +18,14 @@ export interface BannerInput {
   /** Whether the token was generated at this start (then it is new) or came from `RELAY_TOKEN`. */
   tokenGenerated: boolean;
   dataDir: string;
-  /** URL of a file this runtime serves itself, used in the first curl line. */
+  /** URL of a file this runtime serves itself, used in the first curl line when sandboxed. */
   sampleUrl: string;
   pollIntervalMs: number;
   sandbox?: { baseUrl: string; premiumKey: string };
   /** 1fichier API URL when a real key is used. */
   fichierApiUrl?: string;
+  /** The warning of a bind beyond loopback (bind.ts `bindWarning`), printed first. */
+  bindWarning?: string;
 }
 
 /** Single-quotes a value for a POSIX shell. */
@@ -26,8 +35,10 @@ function shq(s: string): string {
 
 /** The start banner, one string with a trailing newline. */
 export function formatBanner(b: BannerInput): string {
-  const body = JSON.stringify({ url: b.sampleUrl });
+  // Only the sandbox, on this machine, can fetch the loopback sample file.
+  const body = JSON.stringify({ url: b.sandbox ? b.sampleUrl : PUBLIC_URL_PLACEHOLDER });
   const lines = [
+    ...(b.bindWarning ? ['', b.bindWarning] : []),
     '',
     'fichier-relay is running (local mode)',
     `  API         ${b.baseUrl}`,
@@ -38,7 +49,9 @@ export function formatBanner(b: BannerInput): string {
       ? `  1fichier    sandbox at ${b.sandbox.baseUrl}   key ${b.sandbox.premiumKey}   (set ONEFICHIER_API_KEY to use the real 1fichier)`
       : `  1fichier    ${b.fichierApiUrl ?? 'https://api.1fichier.com/v1'} with the key from ONEFICHIER_API_KEY`,
     '',
-    'Try it:',
+    b.sandbox
+      ? 'Try it:'
+      : 'Try it (put the URL of a public file in place of the example: 1fichier fetches it):',
     `  curl -sS -X POST ${b.baseUrl}/jobs -H ${shq(`Authorization: Bearer ${b.token}`)} -H 'Content-Type: application/json' -d ${shq(body)}`,
     `  curl -sS ${b.baseUrl}/jobs -H ${shq(`Authorization: Bearer ${b.token}`)}`,
     '',
@@ -53,13 +66,14 @@ export function formatJobChange(c: JobChange): string {
   const time = new Date(c.at).toISOString().slice(11, 19);
   const detail =
     c.status === 'done' && c.fileUrl
-      ? ` -> ${c.fileUrl}`
+      ? ` -> ${redactUrl(c.fileUrl)}`
       : c.status === 'failed' && c.error
-        ? ` -> ${c.error.code}: ${c.error.message}`
+        ? ` -> ${c.error.code}: ${c.error.message.replace(/https?:\/\/[^\s"'<>]+/g, (u) => redactUrl(u))}`
         : c.status === 'submitted' && c.remoteId !== undefined
           ? ` (1fichier request ${c.remoteId})`
           : '';
-  return `${time}  ${c.id.slice(0, 8)}  ${c.status.padEnd(10)} ${c.url}${detail}`;
+  // Query strings (signed URLs, tokens) never reach the console: redactUrl keeps only their names.
+  return `${time}  ${c.id.slice(0, 8)}  ${c.status.padEnd(10)} ${redactUrl(c.url)}${detail}`;
 }
 
 /**

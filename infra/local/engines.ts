@@ -25,7 +25,7 @@ export interface Engines {
 
 /** Starts dynalite and fauxqs on loopback. */
 export async function startEngines(opts: EnginesOptions = {}): Promise<Engines> {
-  if (opts.dynamoPath) mkdirSync(opts.dynamoPath, { recursive: true });
+  if (opts.dynamoPath) mkdirSync(opts.dynamoPath, { recursive: true, mode: 0o700 });
   // Zero table delays: the SDK's table waiter would otherwise poll for 20 s per table (platform-notes.md).
   const dyn = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: opts.dynamoPath });
   const inFlight = countInFlight(dyn);

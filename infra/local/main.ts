@@ -5,12 +5,16 @@
  */
 import type { PacerState } from '../../shared/fichier/pacer.js';
 import { formatBanner, formatJobChange, formatPacerChange } from './banner.js';
+import { bindWarning } from './bind.js';
 import { runtimeOptionsFromEnv, startRuntime } from './runtime.js';
 import { sampleUrl } from './sample.js';
 
 async function main(): Promise<void> {
   // Node 20 is the pinned platform here (README); the SDK's upgrade notice would repeat on every start.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Everything this process writes is local state (token, jobs, sandbox keys and files): owner only,
+  // including LevelDB's files under dynalite, which take no mode of their own.
+  process.umask(0o077);
   const options = runtimeOptionsFromEnv(process.env);
   let pacer: PacerState | null = null;
   const runtime = await startRuntime({
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
       sampleUrl: sampleUrl(runtime.baseUrl),
       pollIntervalMs: runtime.pollIntervalMs,
       fichierApiUrl: runtime.fichierApiUrl,
+      ...(runtime.exposed ? { bindWarning: bindWarning(runtime.host, runtime.port) } : {}),
       ...(runtime.sandbox
         ? { sandbox: { baseUrl: runtime.sandbox.baseUrl, premiumKey: runtime.sandbox.keys.premium } }
         : {}),

@@ -3,6 +3,7 @@
  * Validation fails fast with an error naming the option or variable at fault.
  */
 import { randomBytes } from 'node:crypto';
+import type { PrivateTargetGuard } from './fetcher.js';
 
 /** Account tier of a sandbox key: `premium` is offer 1, `free` is offer 0 (docs/1fichier-api.md, "Endpoints the relay calls"). */
 export type SandboxTier = 'premium' | 'free';
@@ -50,6 +51,11 @@ export interface SandboxOptions {
   diskQuotaBytes?: number;
   /** Receives one line per notable event (start, API answers, fetch results). @default no logging */
   log?: (line: string) => void;
+  /**
+   * Refuse to fetch private and loopback sources except the URLs listed (the local runtime sets it when
+   * its API listens beyond loopback). @default unset: any source is fetched
+   */
+  privateTargets?: PrivateTargetGuard;
 }
 
 /** Options with every default applied. */
@@ -70,6 +76,7 @@ export interface ResolvedSandboxOptions {
   fetchTotalTimeoutMs: number;
   diskQuotaBytes: number;
   log: (line: string) => void;
+  privateTargets: PrivateTargetGuard | undefined;
 }
 
 /** Defaults of `SandboxOptions`. */
@@ -107,6 +114,8 @@ export const SANDBOX_ENV = {
   userInfoKeyMinIntervalMs: 'SANDBOX_USER_INFO_KEY_MIN_INTERVAL_MS',
   fetchTotalTimeoutMs: 'SANDBOX_FETCH_TOTAL_TIMEOUT_MS',
   diskQuotaBytes: 'SANDBOX_DISK_QUOTA_BYTES',
+  /** `1`: refuse private and loopback sources (the local runtime still lets its sample file through). */
+  refusePrivate: 'SANDBOX_REFUSE_PRIVATE',
 } as const;
 
 /** A sandbox option or environment variable has an invalid value. */
@@ -192,6 +201,16 @@ export function sandboxOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): San
     }
     opts.persist = persist === '1' || persist.toLowerCase() === 'true';
   }
+  const refusePrivate = read(SANDBOX_ENV.refusePrivate);
+  if (refusePrivate !== undefined) {
+    if (!/^(0|1|true|false)$/i.test(refusePrivate)) {
+      throw new SandboxConfigError(
+        `${SANDBOX_ENV.refusePrivate} must be 1, 0, true or false, got ${refusePrivate}`,
+      );
+    }
+    if (refusePrivate === '1' || refusePrivate.toLowerCase() === 'true')
+      opts.privateTargets = { exceptions: () => [] };
+  }
   const max = read(SANDBOX_ENV.maxFileBytes);
   if (max !== undefined) opts.maxFileBytes = integer(SANDBOX_ENV.maxFileBytes, max, 1);
   const delay = read(SANDBOX_ENV.execDelayMs);
@@ -269,5 +288,6 @@ export function resolveSandboxOptions(opts: SandboxOptions = {}): ResolvedSandbo
     ),
     diskQuotaBytes: integer('diskQuotaBytes', opts.diskQuotaBytes ?? SANDBOX_DEFAULTS.diskQuotaBytes, 1),
     log: opts.log ?? (() => {}),
+    privateTargets: opts.privateTargets,
   };
 }

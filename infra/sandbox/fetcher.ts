@@ -6,9 +6,12 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import type { LookupFunction } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Agent, type Dispatcher, interceptors, request } from 'undici';
+import { Agent, buildConnector, type Dispatcher, interceptors, request } from 'undici';
+import { classifyAddress } from '../../shared/net/addresses.js';
+import { checkOutboundUrl } from '../../shared/net/url-guard.js';
 
 /** What a fetch produced. */
 export type FetchOutcome =
@@ -27,7 +30,33 @@ export interface FetcherOptions {
   usedBytes?: number;
   /** Fetches running at once; the others wait. */
   concurrency?: number;
+  /**
+   * Refuse private, loopback, link-local… targets (shared/net's rules), except the URLs listed. The local
+   * runtime sets it when its API listens beyond loopback, so a caller from outside cannot make the
+   * sandbox fetch from the owner's network. @default unset: every target is fetched, as in a test setup
+   */
+  privateTargets?: PrivateTargetGuard;
+  /** Name resolution of the source fetches. @default the system's. Tests only: a name that resolves to loopback. */
+  lookup?: LookupFunction;
 }
+
+/** See {@link FetcherOptions.privateTargets}. */
+export interface PrivateTargetGuard {
+  /** URLs fetched although their host is private or loopback (the runtime's own sample file), exactly. */
+  exceptions: () => readonly string[];
+}
+
+/** A source refused by {@link PrivateTargetGuard}; its message is the KO text. */
+class BlockedTargetError extends Error {
+  override name = 'BlockedTargetError';
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+/** Request headers not carried to another origin by a redirect (Fetch Standard, HTTP-redirect fetch). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+const refusal = (why: string) =>
+  `Refused: ${why} (the sandbox fetches only public URLs while the relay is reachable from the network)`;
 
 class TooLargeError extends Error {
   override name = 'TooLargeError';
@@ -84,6 +113,9 @@ function filenameFrom(url: URL, disposition: string | undefined): string {
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 function describeNetworkError(err: unknown): string {
+  if (err instanceof BlockedTargetError) return err.message;
+  if ((err as { cause?: unknown })?.cause instanceof BlockedTargetError)
+    return (err as { cause: Error }).cause.message;
   const e = err as { code?: string; message?: string; cause?: { code?: string } };
   const code = e.cause?.code ?? e.code ?? '';
   if (UNREACHABLE.has(code)) return `Host unreachable (${code})`;
@@ -111,12 +143,64 @@ export class Fetcher {
 
   constructor(private readonly opts: FetcherOptions) {
     this.stored = opts.usedBytes ?? 0;
+    const guard = opts.privateTargets;
     this.agent = new Agent({
-      connect: { timeout: opts.connectTimeoutMs },
+      connect: guard
+        ? this.guardedConnector(guard)
+        : { timeout: opts.connectTimeoutMs, ...(opts.lookup ? { lookup: opts.lookup } : {}) },
       headersTimeout: opts.idleTimeoutMs,
       bodyTimeout: opts.idleTimeoutMs,
     });
-    this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }));
+    // Guarded, redirects are followed one hop at a time so each target is checked (download()).
+    this.dispatcher = guard
+      ? this.agent
+      : this.agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+  }
+
+  /**
+   * Checks the address each socket reached (a public name may resolve to a private address): only a
+   * public one, or the exact host and port of an exception (the sample file on this machine).
+   */
+  private guardedConnector(guard: PrivateTargetGuard): buildConnector.connector {
+    const base = buildConnector({
+      timeout: this.opts.connectTimeoutMs,
+      ...(this.opts.lookup ? { lookup: this.opts.lookup } : {}),
+    } as buildConnector.BuildOptions);
+    return (connectOpts, callback) => {
+      base(connectOpts, (err, socket) => {
+        if (err || !socket) {
+          callback(err ?? new Error('connect failed'), null);
+          return;
+        }
+        const verdict = classifyAddress(socket.remoteAddress ?? '');
+        const port = Number(connectOpts.port) || (connectOpts.protocol === 'https:' ? 443 : 80);
+        const exception = guard.exceptions().some((e) => {
+          const u = new URL(e);
+          return (
+            u.hostname === connectOpts.hostname &&
+            (Number(u.port) || (u.protocol === 'https:' ? 443 : 80)) === port
+          );
+        });
+        if (verdict.allowed || exception) {
+          callback(null, socket);
+          return;
+        }
+        socket.destroy();
+        callback(
+          new BlockedTargetError(refusal(`${verdict.address || 'the address'} is ${verdict.reason}`)),
+          null,
+        );
+      });
+    };
+  }
+
+  /** The refusal text for a URL the guard does not let through, or `undefined`. */
+  private refuseTarget(url: URL): string | undefined {
+    const guard = this.opts.privateTargets;
+    if (!guard) return undefined;
+    if (guard.exceptions().some((e) => new URL(e).href === url.href)) return undefined;
+    const check = checkOutboundUrl(url);
+    return check.ok ? undefined : refusal(check.message);
   }
 
   /** Fetches `rawUrl` into `diskPath`; never throws (failures are KO outcomes), except when closed. */
@@ -201,17 +285,40 @@ export class Fetcher {
   }
 
   private async download(
-    url: URL,
+    source: URL,
     headers: Record<string, string>,
     diskPath: string,
     signal: AbortSignal,
     reserve: (bytes: number) => boolean,
   ): Promise<FetchOutcome> {
+    let url = source;
     let res: Dispatcher.ResponseData;
-    try {
-      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal });
-    } catch (err) {
-      return { ok: false, message: describeNetworkError(err) };
+    let hopHeaders = headers;
+    for (let hop = 0; ; hop++) {
+      const refused = this.refuseTarget(url);
+      if (refused) return { ok: false, message: refused };
+      try {
+        res = await request(url, { method: 'GET', headers: hopHeaders, dispatcher: this.dispatcher, signal });
+      } catch (err) {
+        return { ok: false, message: describeNetworkError(err) };
+      }
+      const location = res.headers.location;
+      if (!this.opts.privateTargets || !REDIRECTS.has(res.statusCode) || typeof location !== 'string') break;
+      await res.body.dump().catch(() => {});
+      if (hop >= MAX_REDIRECTS)
+        return { ok: false, message: `Too many redirects (more than ${MAX_REDIRECTS})` };
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        return { ok: false, message: 'Invalid redirect location' };
+      }
+      if (next.origin !== url.origin) {
+        hopHeaders = Object.fromEntries(
+          Object.entries(hopHeaders).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())),
+        );
+      }
+      url = next;
     }
     const max = this.opts.maxFileBytes;
     const quota = this.opts.diskQuotaBytes;
@@ -235,7 +342,7 @@ export class Fetcher {
     const counter = new CappedHash(max, reserve);
     const partPath = `${diskPath}.part`;
     try {
-      await pipeline(res.body, counter, createWriteStream(partPath));
+      await pipeline(res.body, counter, createWriteStream(partPath, { mode: 0o600 }));
       await rename(partPath, diskPath);
     } catch (err) {
       await rm(partPath, { force: true }).catch(() => {});

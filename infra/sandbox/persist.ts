@@ -240,7 +240,8 @@ export class SnapshotWriter {
     const path = join(this.dataDir, SNAPSHOT_FILE);
     const temp = `${path}.tmp`;
     try {
-      await writeFile(temp, JSON.stringify(buildSnapshot(this.store, this.dataDir)));
+      // Private: the snapshot holds the sandbox's keys.
+      await writeFile(temp, JSON.stringify(buildSnapshot(this.store, this.dataDir)), { mode: 0o600 });
       await rename(temp, path);
     } catch (err) {
       this.dirty = true;

@@ -138,7 +138,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const opts = resolveSandboxOptions(options);
   const ownsDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fichier-sandbox-')));
-  await mkdir(dataDir, { recursive: true });
+  // Private: stored files and the snapshot (with its keys) are for this user only.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   // With `persist`, the previous run's keys (unless keys are given), accounts, files and requests.
   const snapshot = opts.persist ? await readSnapshot(dataDir) : undefined;
@@ -160,6 +161,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     totalTimeoutMs: opts.fetchTotalTimeoutMs,
     diskQuotaBytes: opts.diskQuotaBytes,
     usedBytes: [...store.filesByToken.values()].reduce((sum, f) => sum + f.size, 0),
+    ...(opts.privateTargets ? { privateTargets: opts.privateTargets } : {}),
   });
   let origin = '';
   const runner = new RemoteRunner({
@@ -445,7 +447,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     onRequest(req, res).catch((err: unknown) => {
       opts.log(
-        `internal error on ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`,
+        // The path only: a query string may carry a secret.
+        `internal error on ${req.method} ${(req.url ?? '/').split('?', 1)[0]}: ${err instanceof Error ? err.stack : String(err)}`,
       );
       if (!res.headersSent) sendJson(res, 500, ko('Internal sandbox error'));
       else res.destroy();

@@ -5,6 +5,7 @@
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { FICHIER_KEY_PLACEHOLDER } from '../config/fichier-key-placeholder.js';
 import type { KeyProvider } from '../fichier/types.js';
 
 /** Options of {@link SecretsKeyProvider}. */
@@ -15,11 +16,24 @@ export interface SecretsKeyProviderOptions {
   maxAgeS?: number;
   /** Client to use (tests point it at the local stub); by default the SDK's, which honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
   client?: SecretsManagerClient;
+  /**
+   * While the secret holds the placeholder, read it again (past the cache) at most this often, so a key
+   * set with put-secret-value is used within this delay rather than `maxAgeS`. @default 30
+   */
+  placeholderRecheckS?: number;
 }
 
 /** Raised when the secret is missing or holds no usable key. The message never contains the secret. */
 export class KeyUnavailableError extends Error {
-  override readonly name = 'KeyUnavailableError';
+  override readonly name: string = 'KeyUnavailableError';
+}
+
+/**
+ * The secret still holds the placeholder the stack created it with: the owner has not set the key yet.
+ * The worker holds jobs (queued, nothing sent to 1fichier, nothing failed) and the poller makes no call.
+ */
+export class KeyNotSetError extends KeyUnavailableError {
+  override readonly name = 'KeyNotSetError';
 }
 
 /**
@@ -43,15 +57,27 @@ export function keyFromSecretString(secretId: string, value: unknown): string {
     if (typeof k !== 'string' || k.trim() === '') {
       throw new KeyUnavailableError(`secret ${secretId} JSON has no "apiKey" string`);
     }
-    return k.trim();
+    return notPlaceholder(secretId, k.trim());
   }
-  return trimmed;
+  return notPlaceholder(secretId, trimmed);
+}
+
+function notPlaceholder(secretId: string, key: string): string {
+  if (key === FICHIER_KEY_PLACEHOLDER) {
+    throw new KeyNotSetError(
+      `set the 1fichier key first: secret ${secretId} still holds the placeholder the stack created ` +
+        `(aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<your key>'); jobs wait until then`,
+    );
+  }
+  return key;
 }
 
 /** The 1fichier key from Secrets Manager. */
 export class SecretsKeyProvider implements KeyProvider {
   private readonly provider: SecretsProvider;
   private readonly maxAge: number;
+  /** When the placeholder was last read past the cache. */
+  private placeholderCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: SecretsKeyProviderOptions) {
     this.provider = new SecretsProvider(opts.client ? { awsSdkV3Client: opts.client } : {});
@@ -68,7 +94,18 @@ export class SecretsKeyProvider implements KeyProvider {
 
   private async read(forceFetch: boolean): Promise<string> {
     const value = await this.provider.get(this.opts.secretId, { maxAge: this.maxAge, forceFetch });
-    return keyFromSecretString(this.opts.secretId, value);
+    try {
+      return keyFromSecretString(this.opts.secretId, value);
+    } catch (err) {
+      const recheckMs = (this.opts.placeholderRecheckS ?? 30) * 1000;
+      if (!(err instanceof KeyNotSetError) || forceFetch) {
+        if (err instanceof KeyNotSetError) this.placeholderCheckedAt = Date.now();
+        throw err;
+      }
+      // A cached placeholder: look again past the cache now and then, so the key is used soon after it is set.
+      if (Date.now() - this.placeholderCheckedAt < recheckMs) throw err;
+      return this.read(true);
+    }
   }
 }
 

@@ -6,6 +6,8 @@
 export const ENV = {
   /** Local API port (local runtime only). */
   port: 'PORT',
+  /** Local bind address of the API (local runtime only); the sandbox stays on loopback whatever it says. */
+  host: 'HOST',
   /** Local state directory (dynalite files, sandbox data). */
   relayDataDir: 'RELAY_DATA_DIR',
   /** Client token created at start of the local runtime. */

@@ -34,7 +34,21 @@ const itemSchema = z.looseObject({
   folder: z.nullish(z.string()),
   callbackUrl: z.nullish(z.string()),
 });
-const bodySchema = z.union([itemSchema, z.array(z.union([itemSchema, z.string()])).check(z.minLength(1))]);
+/** A JSON job body: `{url}`, `{urls}`, or an array of those objects or of URL strings (also in the OpenAPI document). */
+export const jobJsonBodySchema = z.union([
+  itemSchema,
+  z.array(z.union([itemSchema, z.string()])).check(z.minLength(1)),
+]);
+/** A form job body: `url` (repeatable, or several lines), `urls`, `folder`, `callbackUrl`. */
+export const jobFormBodySchema = z.looseObject({
+  url: z.optional(z.array(z.string())),
+  urls: z.optional(z.array(z.string())),
+  folder: z.optional(z.string()),
+  callbackUrl: z.optional(z.string()),
+});
+/** A text job body: one URL per line. */
+export const jobTextBodySchema = z.string();
+const bodySchema = jobJsonBodySchema;
 
 interface RawRequest {
   url: string;
@@ -76,11 +90,26 @@ function fromJson(text: string): RawRequest[] {
   return out;
 }
 
-function fromForm(text: string): RawRequest[] {
+/** The fields of a form body as {@link jobFormBodySchema} describes them (`url` and `urls` repeatable). */
+export function formBodyFields(text: string): Record<string, string | string[]> {
   const params = new URLSearchParams(text);
-  const folder = params.get('folder');
-  const callbackUrl = params.get('callbackUrl');
-  return [...params.getAll('url'), ...params.getAll('urls')].flatMap((v) =>
+  const fields: Record<string, string | string[]> = {
+    url: params.getAll('url'),
+    urls: params.getAll('urls'),
+  };
+  for (const name of ['folder', 'callbackUrl']) {
+    const value = params.get(name);
+    if (value !== null) fields[name] = value;
+  }
+  return fields;
+}
+
+function fromForm(text: string): RawRequest[] {
+  // Every form value is a string, so this cannot fail; it keeps the form's fields those of the document.
+  const form = jobFormBodySchema.parse(formBodyFields(text));
+  const folder = form.folder ?? null;
+  const callbackUrl = form.callbackUrl ?? null;
+  return [...(form.url ?? []), ...(form.urls ?? [])].flatMap((v) =>
     v
       .split(/\r?\n/)
       .map((s) => s.trim())
@@ -190,20 +219,29 @@ const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
 const MAX_CURSOR_LENGTH = 2000;
 
+/** The `GET /jobs` query parameters, one schema each (they validate the query and describe it in the OpenAPI document). */
+export const listQuerySchemas = {
+  status: z.enum(JOB_STATUSES),
+  limit: z.int().check(z.gte(1), z.lte(MAX_PAGE)),
+  cursor: z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_LENGTH)),
+  /** `array`: a bare JSON array, for Zapier polling. */
+  format: z.literal('array'),
+} as const;
+
 /** `GET /jobs` query: `status` one of the job statuses, `limit` 1–100 (default 50), an opaque `cursor`. */
 export function parseListQuery(q: { status?: string; limit?: string; cursor?: string }): {
   limit: number;
   status?: JobStatus;
   cursor?: string;
 } {
-  if (q.status !== undefined && !JOB_STATUSES.includes(q.status as JobStatus)) {
+  if (q.status !== undefined && !listQuerySchemas.status.safeParse(q.status).success) {
     throw new HttpError(400, 'invalidStatus', `status must be one of ${JOB_STATUSES.join(', ')}`);
   }
   const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+  if (!listQuerySchemas.limit.safeParse(limit).success) {
     throw new HttpError(400, 'invalidLimit', `limit must be an integer from 1 to ${MAX_PAGE}`);
   }
-  if (q.cursor !== undefined && (q.cursor.length === 0 || q.cursor.length > MAX_CURSOR_LENGTH)) {
+  if (q.cursor !== undefined && !listQuerySchemas.cursor.safeParse(q.cursor).success) {
     throw new HttpError(400, 'invalidCursor', 'cursor is not valid');
   }
   return {
@@ -211,4 +249,17 @@ export function parseListQuery(q: { status?: string; limit?: string; cursor?: st
     ...(q.status ? { status: q.status as JobStatus } : {}),
     ...(q.cursor ? { cursor: q.cursor } : {}),
   };
+}
+
+/** `GET /jobs?format=`: absent, or `array` (a bare JSON array, which Zapier's polling trigger reads). */
+export function parseListFormat(value: string | undefined): 'array' | undefined {
+  if (value === undefined) return undefined;
+  if (!listQuerySchemas.format.safeParse(value).success) {
+    throw new HttpError(
+      400,
+      'invalidFormat',
+      'format must be "array" (a bare JSON array, for Zapier polling)',
+    );
+  }
+  return 'array';
 }

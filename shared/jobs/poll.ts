@@ -88,7 +88,10 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
   try {
     ({ keyId, state: pacer } = await currentKeyState(deps));
   } catch (err) {
-    logger.error('poller cannot read the 1fichier key', { error: (err as Error).message });
+    // The placeholder secret (not set yet) is expected after a deploy: no call, no alarm-worthy error.
+    if ((err as Error).name === 'KeyNotSetError')
+      logger.warn('poller holds: the 1fichier key is not set yet');
+    else logger.error('poller cannot read the 1fichier key', { error: (err as Error).message });
   }
   if (keyId && pacer?.circuitOpen && (await probeCircuit(keyId, pacer, deps)) === 'closed') {
     pacer = await deps.pacer.state(keyId);

@@ -12,7 +12,16 @@ const FORBIDDEN = {
   memoryPacer: /^shared\/fichier\/memory-pacer\.ts$/,
   dynamoPacer: /^shared\/aws\/dynamo-pacer\.ts$/,
   hono: /(^|\/)node_modules\/(hono|@hono\/[^/]+)\//,
+  zodClassic: /(^|\/)node_modules\/zod\/v4\/classic\//,
+  zodOpenApi: /(^|\/)node_modules\/@hono\/zod-openapi\//,
 };
+
+/**
+ * Most KiB zod may add to the API bundle: the `zod/mini` schemas plus zod's JSON Schema conversion behind
+ * `GET /openapi.json` measured 49 KiB (2026-12-01; 20 KiB before the document). zod's classic API, which
+ * `@hono/zod-openapi` needs, weighs about 440 KiB.
+ */
+const API_ZOD_BUDGET_KIB = 64;
 
 const matching = (bundle: BundleResult, pattern: RegExp) => bundle.imported.filter((f) => pattern.test(f));
 
@@ -49,6 +58,13 @@ describe('Lambda bundles (esbuild metafile)', () => {
     expect(matching(bundles.api, /(^|\/)node_modules\/esbuild\//)).toEqual([]);
     expect(matching(bundles.api, /^infra\/web\//)).toEqual([]);
     expect(matching(bundles.api, /^web\//)).toEqual([]);
+  });
+
+  it('the OpenAPI document costs the API bundle only zod/mini and its JSON Schema conversion', () => {
+    expect(matching(bundles.api, FORBIDDEN.zodClassic)).toEqual([]);
+    expect(matching(bundles.api, FORBIDDEN.zodOpenApi)).toEqual([]);
+    expect(bundles.api.inputs.some((f) => f.endsWith('zod/v4/core/to-json-schema.js'))).toBe(true);
+    expect((bundles.api.bytesByPackage.get('zod') ?? 0) / 1024).toBeLessThanOrEqual(API_ZOD_BUDGET_KIB);
   });
 
   it('the worker and the poller do not import Hono', () => {

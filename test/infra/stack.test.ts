@@ -307,6 +307,7 @@ describe('HTTP API', () => {
         'GET /',
         'GET /assets/{name}',
         'GET /status',
+        'GET /openapi.json',
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);

@@ -95,6 +95,17 @@ describe('Lambda handlers', () => {
     expect(JSON.parse(denied.body).error.code).toBe('unauthorized');
   });
 
+  it('api handler serves GET /openapi.json without a token', async () => {
+    const res = (await apiHandler(httpEvent('GET', '/openapi.json'), {} as Context)) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(res.statusCode).toBe(200);
+    const doc = JSON.parse(res.body) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/jobs');
+  });
+
   it('worker handler acknowledges the message and leaves the job queued when the key is refused', async () => {
     const { DynamoPacer } = await import('../../shared/aws/dynamo-pacer.js');
     const { keyIdOf } = await import('../../shared/fichier/memory-pacer.js');

@@ -1,0 +1,28 @@
+/**
+ * `GET /openapi.json` (no auth): the OpenAPI 3.1 document of every route, built from the route modules'
+ * descriptions (shared/http/openapi.ts says how a module adds its routes).
+ */
+import type { Env, Hono } from 'hono';
+import { ApiDocs } from '../../shared/http/openapi.js';
+import { documentCoreRoutes } from './core-docs.js';
+
+/** The API contract's version (package.json's; shared/net's constant would bring undici into this bundle). */
+const API_VERSION = '0.1.0';
+
+/** A new document holding the core routes; route modules add theirs with `docs.add(…)`. */
+export function createApiDocs(): ApiDocs {
+  const docs = new ApiDocs({
+    title: 'fichier-relay',
+    version: API_VERSION,
+    description:
+      'Turns webhook calls, IFTTT applets, Zapier zaps and scripts into tracked 1fichier remote uploads. ' +
+      'Errors are `{"error":{"code","message"}}` with a 4xx status.',
+  });
+  documentCoreRoutes(docs);
+  return docs;
+}
+
+/** Serves the document. Public: it holds no secret, and integrations (Zapier, Make, n8n) read it first. */
+export function registerOpenApiRoute<E extends Env>(app: Hono<E>, docs: ApiDocs): void {
+  app.get('/openapi.json', (c) => c.json(docs.document()));
+}
