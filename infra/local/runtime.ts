@@ -36,6 +36,8 @@ import {
 } from '../sandbox/server.js';
 import { type Engines, startEngines } from './engines.js';
 import { type JobChange, observeJobStore } from './job-events.js';
+import { readLocalKey } from './keystore.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-info.js';
 import { serveSample } from './sample.js';
 import { type Schedule, startSchedule } from './schedule.js';
 import { type SqsLoop, type SqsLoopStats, startSqsLoop } from './sqs-loop.js';
@@ -162,7 +164,8 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
     port: int(ENV.port, 0),
     dataDir: str(ENV.relayDataDir),
     token: str(ENV.relayToken),
-    fichierApiKey: str(ENV.fichierApiKey),
+    // `relay key set` stores the key in the data dir's keystore; the variable wins.
+    fichierApiKey: str(ENV.fichierApiKey) ?? readLocalKey(resolvePath(str(ENV.relayDataDir) ?? './.relay')),
     fichierApiUrl: str(ENV.fichierApiUrl),
     pollIntervalMs: pollS === undefined ? undefined : pollS * 1000,
     // FICHIER_* and RELAY_STUCK_AFTER_S are validated by loadConfig, naming the variable.
@@ -354,6 +357,18 @@ async function start(
     const stopped = sched.stop();
     return kill ? undefined : stopped;
   });
+
+  // For the `relay` CLI: where this runtime answers, with a token (0600), removed on close.
+  writeRuntimeInfo(dataDir, {
+    url: baseUrl,
+    token,
+    user: LOCAL_USER_ID,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    fichierApiUrl: config.fichierApiUrl,
+    sandboxed: sandbox !== undefined,
+  });
+  cleanups.push(() => removeRuntimeInfo(dataDir));
 
   let closing: Promise<void> | undefined;
   return {
