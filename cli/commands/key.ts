@@ -14,7 +14,6 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { readLocalKey, saveLocalKey } from '../../infra/local/keystore.js';
-import { keyFromSecretString } from '../../shared/aws/secrets-key-provider.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { DEFAULT_PACING } from '../../shared/fichier/backoff.js';
 import { createFichierClient, DEFAULT_FICHIER_API_URL } from '../../shared/fichier/client.js';
@@ -46,9 +45,11 @@ function keyHome(ctx: CommandContext, command: string): KeyHome {
   );
 }
 
-function secretsClient(): SecretsManagerClient {
+/** The SDK, loaded only by the commands that use it (it is most of the CLI's start-up time otherwise). */
+async function secretsManager() {
+  const sdk = await import('@aws-sdk/client-secrets-manager');
   // The SDK's own resolution: AWS_REGION, credentials, and AWS_ENDPOINT_URL_SECRETS_MANAGER.
-  return new SecretsManagerClient({});
+  return { sdk, client: new sdk.SecretsManagerClient({}) };
 }
 
 function awsError(err: unknown, secretId: string): CliError {
@@ -90,9 +91,9 @@ async function set(ctx: CommandContext): Promise<number> {
     );
   let where: string;
   if (home.kind === 'secret') {
-    const client = secretsClient();
+    const { sdk, client } = await secretsManager();
     try {
-      await client.send(new PutSecretValueCommand({ SecretId: home.secretId, SecretString: key }));
+      await client.send(new sdk.PutSecretValueCommand({ SecretId: home.secretId, SecretString: key }));
     } catch (err) {
       throw awsError(err, home.secretId);
     } finally {
@@ -167,15 +168,16 @@ async function keyFor(home: KeyHome, env: NodeJS.ProcessEnv): Promise<string> {
       );
     return key;
   }
-  const client = secretsClient();
+  const { sdk, client } = await secretsManager();
   try {
-    const res = await client.send(new GetSecretValueCommand({ SecretId: home.secretId }));
+    const res = await client.send(new sdk.GetSecretValueCommand({ SecretId: home.secretId }));
     if (!res.SecretString)
       throw new CliError(
         `secret ${home.secretId} is empty`,
         EXIT.usage,
         'store the key with `relay key set`',
       );
+    const { keyFromSecretString } = await import('../../shared/aws/secrets-key-provider.js');
     return keyFromSecretString(home.secretId, res.SecretString);
   } catch (err) {
     if (err instanceof CliError) throw err;
