@@ -8,11 +8,6 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import { readLocalKey, saveLocalKey } from '../../infra/local/keystore.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { DEFAULT_PACING } from '../../shared/fichier/backoff.js';

@@ -27,7 +27,7 @@ import {
   tempDir,
   until,
 } from '../support/runtime.js';
-import { ANSI, runCli, runCliJson, runInTty, spawnCli } from './support.js';
+import { ANSI, COLOUR, runCli, runCliJson, runInTty, spawnCli } from './support.js';
 
 interface Job {
   id: string;
@@ -342,7 +342,7 @@ describe('relay under a pseudo-terminal', () => {
     });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\[█+░*\] 1\/1/);
-    expect(r.stdout).not.toMatch(/\u001b\[3\dm/);
+    expect(r.stdout).not.toMatch(COLOUR);
   });
 });
 

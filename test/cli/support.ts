@@ -113,4 +113,6 @@ export function runInTty(args: string[], opts: CliOptions = {}): Promise<CliResu
 }
 
 /** An ANSI escape sequence (colour, line clear) anywhere in the text. */
-export const ANSI = /\u001b\[/;
+export const ANSI = new RegExp(`${String.fromCharCode(27)}\\[`);
+/** A foreground colour sequence (SGR 30-39). */
+export const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[3\\dm`);
