@@ -125,3 +125,14 @@ function apiError(method: string, path: string, res: Response, body: unknown, ha
       );
   }
 }
+
+/**
+ * The list in a listing answer: `{<key>: [...]}` as the API answers, or a bare array; also `items`, so a
+ * route that names its list differently still shows.
+ */
+export function listOf<T>(answer: unknown, key: string): T[] {
+  if (Array.isArray(answer)) return answer as T[];
+  const obj = (answer ?? {}) as Record<string, unknown>;
+  const list = obj[key] ?? obj.items;
+  return Array.isArray(list) ? (list as T[]) : [];
+}

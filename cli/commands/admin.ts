@@ -1,5 +1,5 @@
 /** `relay circuit reset` and `relay report`: `POST /admin/circuit/reset`, `GET /reports/latest`, `GET /reports?limit=`. */
-import { RelayApi } from '../api.js';
+import { listOf, RelayApi } from '../api.js';
 import { type CommandContext, type CommandSpec, intOption } from '../args.js';
 import { EXIT, usageError } from '../errors.js';
 import { formatDuration, formatTime, type Out } from '../output.js';
@@ -74,9 +74,9 @@ async function report(ctx: CommandContext): Promise<number> {
   const limit = intOption(ctx.values, 'limit', 'report', 1);
   const scope = ctx.values.all ? 'all' : undefined;
   if (limit !== undefined) {
-    const res = await api.request<{ reports: Report[] }>({ path: '/reports', query: { limit, scope } });
+    const res = await api.request<unknown>({ path: '/reports', query: { limit, scope } });
     if (ctx.out.json) ctx.out.printJson(res);
-    else for (const r of res.reports) printReport(ctx.out, r);
+    else for (const r of listOf<Report>(res, 'reports')) printReport(ctx.out, r);
     return EXIT.ok;
   }
   const r = await api.request<Report | undefined>({

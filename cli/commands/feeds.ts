@@ -1,6 +1,6 @@
 /** `relay feeds add|ls|show|rm|preview|import`: the `/feeds` routes. */
 import { readFileSync } from 'node:fs';
-import { RelayApi } from '../api.js';
+import { listOf, RelayApi } from '../api.js';
 import { type CommandContext, type CommandSpec, intOption, str, strs } from '../args.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { formatTime, table } from '../output.js';
@@ -81,13 +81,14 @@ async function add(ctx: CommandContext): Promise<number> {
 
 async function ls(ctx: CommandContext): Promise<number> {
   const api = new RelayApi(await ctx.connect());
-  const res = await api.request<{ feeds: Feed[] }>({ path: '/feeds' });
+  const res = await api.request<unknown>({ path: '/feeds' });
+  const feeds = listOf<Feed>(res, 'feeds');
   if (ctx.out.json) ctx.out.printJson(res);
-  else if (res.feeds.length === 0) ctx.out.line('No feeds: relay feeds add <url>');
+  else if (feeds.length === 0) ctx.out.line('No feeds: relay feeds add <url>');
   else
     for (const l of table([
       ['ID', 'LAST FETCH', 'NEXT FETCH', 'FAILURES', 'URL'],
-      ...res.feeds.map((f) => [
+      ...feeds.map((f) => [
         f.id,
         f.lastFetchAt ? formatTime(f.lastFetchAt) : '-',
         f.nextFetchAt ? formatTime(f.nextFetchAt) : '-',

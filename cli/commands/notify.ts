@@ -1,5 +1,5 @@
 /** `relay notify add|ls|rm|test`: the `/notifications` routes. */
-import { RelayApi } from '../api.js';
+import { listOf, RelayApi } from '../api.js';
 import { type CommandContext, type CommandSpec, str, strs } from '../args.js';
 import { EXIT, usageError } from '../errors.js';
 import { formatTime, table } from '../output.js';
@@ -79,8 +79,8 @@ async function add(ctx: CommandContext): Promise<number> {
 
 async function ls(ctx: CommandContext): Promise<number> {
   const api = new RelayApi(await ctx.connect());
-  const res = await api.request<{ notifications?: Target[]; targets?: Target[] }>({ path: '/notifications' });
-  const list = res.notifications ?? res.targets ?? [];
+  const res = await api.request<unknown>({ path: '/notifications' });
+  const list = listOf<Target>(res, 'notifications');
   if (ctx.out.json) ctx.out.printJson(res);
   else if (list.length === 0) ctx.out.line('No notification targets: relay notify add <type> …');
   else

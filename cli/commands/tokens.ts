@@ -1,5 +1,5 @@
 /** `relay tokens create|ls|revoke`: `POST /tokens`, `GET /tokens`, `DELETE /tokens/{id}`. */
-import { RelayApi } from '../api.js';
+import { listOf, RelayApi } from '../api.js';
 import { type CommandContext, type CommandSpec, str } from '../args.js';
 import { EXIT, usageError } from '../errors.js';
 import { formatTime, table } from '../output.js';
@@ -52,13 +52,14 @@ async function create(ctx: CommandContext): Promise<number> {
 
 async function ls(ctx: CommandContext): Promise<number> {
   const api = new RelayApi(await ctx.connect());
-  const res = await api.request<{ tokens: TokenInfo[] }>({ path: '/tokens' });
+  const res = await api.request<unknown>({ path: '/tokens' });
+  const tokens = listOf<TokenInfo>(res, 'tokens');
   if (ctx.out.json) ctx.out.printJson(res);
-  else if (res.tokens.length === 0) ctx.out.line('No tokens.');
+  else if (tokens.length === 0) ctx.out.line('No tokens.');
   else
     for (const l of table([
       ['ID', 'NAME', 'SCOPE', 'USER', 'CREATED', 'LAST USED'],
-      ...res.tokens.map((t) => [
+      ...tokens.map((t) => [
         t.id,
         t.name ?? '',
         `${t.scope ?? ''}${t.signed ? ' (signed)' : ''}`,
