@@ -64,7 +64,9 @@ export class RelayApi {
     }
     if (res.ok) return parsed as T;
     if (res.status === 404 && req.allow404) return undefined as T;
-    throw apiError(method, req.path, res, parsed, this.conn.token !== undefined);
+    const err = apiError(method, req.path, res, parsed, this.conn.token !== undefined);
+    err.httpStatus = res.status;
+    throw err;
   }
 }
 

@@ -23,6 +23,8 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** A failure the CLI reports as `relay: <message>` plus `hint`, exiting with `exitCode`. */
 export class CliError extends Error {
   override readonly name = 'CliError';
+  /** The API's HTTP status, when the API refused. */
+  httpStatus?: number;
   constructor(
     message: string,
     readonly exitCode: ExitCode,

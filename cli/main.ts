@@ -150,13 +150,16 @@ export async function run(
 export async function main(): Promise<void> {
   const controller = new AbortController();
   let interrupts = 0;
+  const argv = process.argv.slice(2);
+  // `watch` and `--follow` end cleanly on the first Ctrl-C (their normal end); anything else, or a second
+  // Ctrl-C, exits at once.
+  const graceful = argv[0] === 'watch' || argv.includes('--follow');
   process.on('SIGINT', () => {
-    // First Ctrl-C ends watch/follow cleanly; a second one exits at once.
-    if (++interrupts > 1) process.exit(130);
+    if (!graceful || ++interrupts > 1) process.exit(130);
     controller.abort();
   });
   const code = await run(
-    process.argv.slice(2),
+    argv,
     {
       stdout: process.stdout,
       stderr: process.stderr,

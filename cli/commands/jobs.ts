@@ -222,17 +222,18 @@ export async function followJobs(
         const before = last.get(job.id);
         last.set(job.id, job);
         if (before?.status === job.status && before.nextAttemptAt === job.nextAttemptAt) continue;
-        if (TERMINAL.has(job.status)) for (const l of jobLines(job, out.paint)) say(l);
+        const waits = job.status === 'queued' && (job.waitReason || job.nextAttemptAt);
+        // Ended and waiting jobs get their details (link, failure and retry hint, why and until when it
+        // waits) on a terminal too; other moves are a plain line only off a terminal.
+        if (TERMINAL.has(job.status) || waits) for (const l of jobLines(job, out.paint)) say(l);
         else if (!out.tty)
-          say(
-            `${formatTime(new Date().toISOString())}  ${job.id}  ${job.status.padEnd(10)} ${job.url}${job.waitReason ? `  (waiting: ${job.waitReason})` : ''}`,
-          );
+          say(`${formatTime(new Date().toISOString())}  ${job.id}  ${job.status.padEnd(10)} ${job.url}`);
       }
     }
     const all = ids.map((id) => last.get(id)).filter((j): j is ApiJob => j !== undefined);
     const ended = all.filter((j) => TERMINAL.has(j.status)).length;
     const failed = all.filter((j) => j.status === 'failed').length;
-    const waiting = all.filter((j) => j.status === 'queued' && j.nextAttemptAt).length;
+    const waiting = all.filter((j) => j.status === 'queued' && (j.waitReason || j.nextAttemptAt)).length;
     if (ended === ids.length) {
       live.clear();
       if (!out.json) out.line(`${progressBar(ended, ids.length)} ${ended - failed} done, ${failed} failed`);
@@ -368,6 +369,36 @@ function countsText(counts: Record<string, number>, out: Out): string {
   return STATUSES.map((s) => `${statusWord(s, out.paint).trimEnd()} ${counts[s] ?? 0}`).join('  ');
 }
 
+/** The pacer part of the latest report: what stops calls to 1fichier, if anything. */
+interface PacerView {
+  pausedUntil?: number;
+  circuitOpen?: boolean;
+  circuitReason?: string;
+}
+
+/** One line about 1fichier calls being stopped, or undefined when they flow. */
+export function pacerText(
+  p: PacerView | null | undefined,
+  asOf: string | undefined,
+  out: Out,
+  now = Date.now(),
+): string | undefined {
+  // The report is written when a job ends, so its pacer state is as of then: say so.
+  const when = asOf ? ` (report of ${formatTime(asOf)})` : '';
+  if (p?.circuitOpen)
+    return out.paint.red(
+      `1fichier circuit open: ${p.circuitReason ?? 'the key was refused'}${when}; fix the key, then relay circuit reset`,
+    );
+  if (p?.pausedUntil && p.pausedUntil > now)
+    return out.paint.yellow(
+      `1fichier calls paused until ${formatTime(new Date(p.pausedUntil).toISOString())}${when}; jobs wait`,
+    );
+  return undefined;
+}
+
+/** Reads the report's pacer state every this many polls. */
+const PACER_EVERY = 5;
+
 async function watch(ctx: CommandContext): Promise<number> {
   const { out } = ctx;
   const api = new RelayApi(await ctx.connect());
@@ -376,11 +407,45 @@ async function watch(ctx: CommandContext): Promise<number> {
   const live = new LiveLine(out);
   const known = new Map<string, ApiJob>();
   let first = true;
-  for (;;) {
-    const page = await api.request<{ jobs: ApiJob[] }>({
-      path: '/jobs',
-      query: { limit: Math.min(100, window) },
-    });
+  let tick = 0;
+  let pacer: string | undefined;
+  let down = false;
+  for (; ; tick++) {
+    let page: { jobs: ApiJob[] };
+    try {
+      page = await api.request<{ jobs: ApiJob[] }>({
+        path: '/jobs',
+        query: { limit: Math.min(100, window) },
+      });
+      if (tick % PACER_EVERY === 0) {
+        const report = await api.request<{ pacer?: PacerView | null; period?: { to?: string } } | undefined>({
+          path: '/reports/latest',
+          allow404: true,
+        });
+        const next = pacerText(report?.pacer, report?.period?.to, out);
+        if (next !== pacer) {
+          if (out.json) out.line(JSON.stringify({ type: 'pacer', pacer: report?.pacer ?? null }));
+          else if (next) live.print(next);
+          else if (pacer) live.print(out.paint.green('1fichier calls resumed'));
+          pacer = next;
+        }
+      }
+      if (down && !out.json) live.print(out.paint.green('relay reachable again'));
+      down = false;
+    } catch (err) {
+      // A relay restarting is not the end of watching: say so and keep trying. Auth and usage errors end it.
+      if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) throw err;
+      if (!down) {
+        if (out.json) out.line(JSON.stringify({ type: 'unreachable', message: err.message }));
+        else live.print(out.paint.red(`${err.message}; retrying (Ctrl-C stops)`));
+      }
+      down = true;
+      if (await sleep(intervalMs, ctx.signal)) {
+        live.clear();
+        return EXIT.ok;
+      }
+      continue;
+    }
     const events: ApiJob[] = [];
     for (const j of page.jobs) {
       const before = known.get(j.id);

@@ -2,7 +2,7 @@
 import { RelayApi } from '../api.js';
 import { type CommandContext, type CommandSpec, str } from '../args.js';
 import { type CliConfig, readConfig, resolveConnection, writeConfig } from '../connection.js';
-import { EXIT } from '../errors.js';
+import { CliError, EXIT } from '../errors.js';
 import { readSecret } from '../prompt.js';
 
 async function login(ctx: CommandContext): Promise<number> {
@@ -21,8 +21,15 @@ async function login(ctx: CommandContext): Promise<number> {
     str(ctx.values, 'token') ??
     (io.stdin.isTTY || !base.token ? await readSecret(io, 'Relay token (hidden): ', 'token') : base.token);
   const api = new RelayApi({ apiUrl: base.apiUrl, token, source: base.source });
-  // Any authenticated read proves the token (401 → exit 3 with the hint).
-  await api.request({ path: '/jobs', query: { limit: 1 } });
+  // An authenticated read proves the token: 401 → exit 3 with the hint; 403 is a known token whose
+  // scope cannot list jobs (a submit-only token), which is still a valid login.
+  let note = '';
+  try {
+    await api.request({ path: '/jobs', query: { limit: 1 } });
+  } catch (err) {
+    if (!(err instanceof CliError) || err.httpStatus !== 403) throw err;
+    note = ' (this token cannot list jobs: its scope is narrower than read)';
+  }
   const config: CliConfig = { ...readConfig(io.env), apiUrl: base.apiUrl, token };
   const secret = str(ctx.values, 'secret');
   if (secret) config.secretName = secret;
@@ -36,7 +43,7 @@ async function login(ctx: CommandContext): Promise<number> {
       config: file,
       ...(config.secretName ? { secretName: config.secretName } : {}),
     });
-  else ctx.out.line(`Logged in to ${base.apiUrl}; saved to ${file} (mode 0600).`);
+  else ctx.out.line(`Logged in to ${base.apiUrl}${note}; saved to ${file} (mode 0600).`);
   return EXIT.ok;
 }
 

@@ -1,9 +1,13 @@
 /**
  * A waiting job as the CLI shows it: 1fichier answers the submission with a text no rule knows, so the
  * job waits in `queued`; `relay status` and `submit --follow` say why and when it is tried next, and the
- * job JSON carries `waitReason` and `nextAttemptAt`. Its own runtime: the unknown answer pauses the key.
+ * job JSON carries `waitReason` and `nextAttemptAt`. Its own runtime: the unknown answer pauses the key
+ * (and the last test stops the runtime under a running `watch`).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_INFO_FILE } from '../../infra/local/runtime-info.js';
 import type { SandboxHandle } from '../../infra/sandbox/server.js';
 import {
   type FileServer,
@@ -69,5 +73,22 @@ describe('relay: a waiting job', () => {
     expect(human.stdout).toMatch(
       /waiting: .*Something new happened #999.*; next attempt \d\d:\d\d:\d\d \(in (9|10)m/,
     );
+  });
+
+  it('watch keeps watching while the relay is unreachable, saying so, until Ctrl-C', async () => {
+    const w = spawnCli(['watch', '--interval', '0.2'], { env });
+    await until(() => /Latest \d+ job\(s\)/.test(w.output().stdout), 'watch to print its counts', 20_000);
+    await runtime.close();
+    // A stopped runtime takes its record with it: the CLI would not take a stale URL for a running relay.
+    expect(existsSync(join(dataDir, RUNTIME_INFO_FILE))).toBe(false);
+    await until(
+      () => /cannot reach the relay.*retrying/.test(w.output().stdout),
+      'watch to report the outage',
+      20_000,
+    );
+    expect(w.child.exitCode).toBeNull();
+    w.child.kill('SIGINT');
+    const r = await w.exited;
+    expect(r.code).toBe(0);
   });
 });
