@@ -66,8 +66,22 @@ export class RelayApi {
     if (res.status === 404 && req.allow404) return undefined as T;
     const err = apiError(method, req.path, res, parsed, this.conn.token !== undefined);
     err.httpStatus = res.status;
+    const after = Number(res.headers.get('retry-after'));
+    if (res.status === 429 && Number.isFinite(after) && after >= 0) err.retryAfterMs = after * 1000;
     throw err;
   }
+}
+
+/** Where to look for the right id, by the route's first segment. */
+function listHint(path: string): string {
+  const group = path.split('/')[1] ?? '';
+  const ls: Record<string, string> = {
+    jobs: 'relay jobs',
+    feeds: 'relay feeds ls',
+    tokens: 'relay tokens ls',
+    notifications: 'relay notify ls',
+  };
+  return `check the id: \`${ls[group] ?? 'relay --help'}\` lists yours`;
 }
 
 function apiError(method: string, path: string, res: Response, body: unknown, hadToken: boolean): CliError {
@@ -110,14 +124,14 @@ function apiError(method: string, path: string, res: Response, body: unknown, ha
           code,
         );
       }
-      return new CliError(message, EXIT.failed, undefined, code);
+      return new CliError(message, EXIT.failed, listHint(path), code);
     case 400:
     case 413:
     case 415:
     case 422:
       return new CliError(message, EXIT.usage, 'fix the input and try again', code);
     case 409:
-      return new CliError(message, EXIT.failed, undefined, code);
+      return new CliError(message, EXIT.failed, `${listHint(path)} and their state`, code);
     default:
       return new CliError(
         `${what} failed: ${message} (HTTP ${res.status})`,

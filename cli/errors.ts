@@ -25,6 +25,8 @@ export class CliError extends Error {
   override readonly name = 'CliError';
   /** The API's HTTP status, when the API refused. */
   httpStatus?: number;
+  /** A 429's `Retry-After`, in ms. */
+  retryAfterMs?: number;
   constructor(
     message: string,
     readonly exitCode: ExitCode,

@@ -199,6 +199,47 @@ async function submit(ctx: CommandContext): Promise<number> {
   return final.some((j) => j.status === 'failed') ? EXIT.failed : EXIT.ok;
 }
 
+/**
+ * Spacing between the API requests of `--follow` and `watch`: at most 100 a minute, under the relay's
+ * per-token limit (`RELAY_TOKEN_RATE_PER_MIN`, 120 by default), so following never gets the token limited.
+ */
+export const MIN_REQUEST_SPACING_MS = 600;
+/** Jobs fetched one by one per cycle when the listing does not show them (older duplicates, retried jobs). */
+const SINGLE_FETCHES_PER_CYCLE = 20;
+
+/**
+ * The current state of `ids`: from `GET /jobs` pages (newest first, 100 a page: just-submitted jobs are
+ * there) when there are more than two, then one `GET /jobs/{id}` for each still missing.
+ */
+async function fetchJobs(api: RelayApi, ids: string[]): Promise<{ jobs: ApiJob[]; requests: number }> {
+  const wanted = new Set(ids);
+  const found = new Map<string, ApiJob>();
+  let requests = 0;
+  if (ids.length > 2) {
+    const maxPages = Math.min(10, Math.ceil(ids.length / 100) + 1);
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages && found.size < wanted.size; page++) {
+      const res: { jobs: ApiJob[]; next?: string } = await api.request({
+        path: '/jobs',
+        query: { limit: 100, cursor },
+      });
+      requests++;
+      for (const j of res.jobs) if (wanted.has(j.id)) found.set(j.id, j);
+      cursor = res.next;
+      if (!cursor) break;
+    }
+  }
+  const missing = ids.filter((id) => !found.has(id)).slice(0, SINGLE_FETCHES_PER_CYCLE);
+  for (let i = 0; i < missing.length; i += 5) {
+    const got = await Promise.all(
+      missing.slice(i, i + 5).map((id) => api.request<ApiJob>({ path: `/jobs/${encodeURIComponent(id)}` })),
+    );
+    requests += got.length;
+    for (const j of got) found.set(j.id, j);
+  }
+  return { jobs: [...found.values()], requests };
+}
+
 /** Polls the jobs until all have ended (or Ctrl-C): a progress bar on a TTY, one line per change otherwise. */
 export async function followJobs(
   ctx: CommandContext,
@@ -210,15 +251,14 @@ export async function followJobs(
   const live = new LiveLine(out);
   const last = new Map<string, ApiJob>();
   const say = (text: string) => (out.json ? undefined : live.print(text));
+  live.update(`${progressBar(0, ids.length)} following ${ids.length} job(s)…`);
   for (;;) {
     const pending = ids.filter((id) => !TERMINAL.has(last.get(id)?.status ?? ''));
-    for (let i = 0; i < pending.length; i += 10) {
-      const got = await Promise.all(
-        pending
-          .slice(i, i + 10)
-          .map((id) => api.request<ApiJob>({ path: `/jobs/${encodeURIComponent(id)}` })),
-      );
-      for (const job of got) {
+    let pause: number;
+    try {
+      const { jobs, requests } = await fetchJobs(api, pending);
+      pause = Math.max(intervalMs, requests * MIN_REQUEST_SPACING_MS);
+      for (const job of jobs) {
         const before = last.get(job.id);
         last.set(job.id, job);
         if (before?.status === job.status && before.nextAttemptAt === job.nextAttemptAt) continue;
@@ -229,6 +269,11 @@ export async function followJobs(
         else if (!out.tty)
           say(`${formatTime(new Date().toISOString())}  ${job.id}  ${job.status.padEnd(10)} ${job.url}`);
       }
+    } catch (err) {
+      // Rate limited while following: wait as told and go on (the jobs are not affected).
+      if (!(err instanceof CliError) || err.exitCode !== EXIT.rateLimited) throw err;
+      pause = Math.max(intervalMs, err.retryAfterMs ?? 10_000);
+      say(out.paint.yellow(`rate limited by the relay; polling again in ${Math.ceil(pause / 1000)} s`));
     }
     const all = ids.map((id) => last.get(id)).filter((j): j is ApiJob => j !== undefined);
     const ended = all.filter((j) => TERMINAL.has(j.status)).length;
@@ -242,7 +287,7 @@ export async function followJobs(
     live.update(
       `${progressBar(ended, ids.length)} ${ended - failed} done, ${failed} failed, ${ids.length - ended} in progress${waiting ? `, ${waiting} waiting` : ''}`,
     );
-    if (await sleep(intervalMs, ctx.signal)) {
+    if (await sleep(pause, ctx.signal)) {
       live.clear();
       if (!out.json) out.line(`Stopped following; the jobs go on (relay status <id>, relay watch).`);
       return all;
@@ -412,12 +457,15 @@ async function watch(ctx: CommandContext): Promise<number> {
   let down = false;
   for (; ; tick++) {
     let page: { jobs: ApiJob[] };
+    // Requests this tick, to keep under the per-token limit (see MIN_REQUEST_SPACING_MS).
+    let requests = 1;
     try {
       page = await api.request<{ jobs: ApiJob[] }>({
         path: '/jobs',
         query: { limit: Math.min(100, window) },
       });
       if (tick % PACER_EVERY === 0) {
+        requests++;
         const report = await api.request<{ pacer?: PacerView | null; period?: { to?: string } } | undefined>({
           path: '/reports/latest',
           allow404: true,
@@ -434,6 +482,14 @@ async function watch(ctx: CommandContext): Promise<number> {
       down = false;
     } catch (err) {
       // A relay restarting is not the end of watching: say so and keep trying. Auth and usage errors end it.
+      if (err instanceof CliError && err.exitCode === EXIT.rateLimited) {
+        if (!out.json) live.print(out.paint.yellow('rate limited by the relay; slowing down'));
+        if (await sleep(Math.max(intervalMs, err.retryAfterMs ?? 10_000), ctx.signal)) {
+          live.clear();
+          return EXIT.ok;
+        }
+        continue;
+      }
       if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) throw err;
       if (!down) {
         if (out.json) out.line(JSON.stringify({ type: 'unreachable', message: err.message }));
@@ -478,7 +534,7 @@ async function watch(ctx: CommandContext): Promise<number> {
       );
     }
     first = false;
-    if (await sleep(intervalMs, ctx.signal)) {
+    if (await sleep(Math.max(intervalMs, requests * MIN_REQUEST_SPACING_MS), ctx.signal)) {
       live.clear();
       return EXIT.ok;
     }

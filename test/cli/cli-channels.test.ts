@@ -69,7 +69,13 @@ beforeAll(async () => {
   sandbox = await startTestSandbox();
   files = await startFileServer();
   await startChannelServer();
-  runtime = await startTestRuntime({ dataDir, sandbox, env: { RELAY_ALLOW_PRIVATE_URLS: '1' } });
+  // Private URLs: the feed and the webhook receiver are on 127.0.0.1. The CLI makes many requests with
+  // one token in a short time: lift the per-token limit.
+  runtime = await startTestRuntime({
+    dataDir,
+    sandbox,
+    env: { RELAY_ALLOW_PRIVATE_URLS: '1', RELAY_TOKEN_RATE_PER_MIN: '100000' },
+  });
   env = { RELAY_DATA_DIR: dataDir, XDG_CONFIG_HOME: dataDir };
 });
 

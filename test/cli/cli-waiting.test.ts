@@ -31,7 +31,11 @@ beforeAll(async () => {
   dataDir = tempDir('relay-cli-wait-');
   sandbox = await startTestSandbox();
   files = await startFileServer();
-  runtime = await startTestRuntime({ dataDir, sandbox, env: { FICHIER_UNKNOWN_BACKOFF_MS: '600000' } });
+  runtime = await startTestRuntime({
+    dataDir,
+    sandbox,
+    env: { FICHIER_UNKNOWN_BACKOFF_MS: '600000', RELAY_TOKEN_RATE_PER_MIN: '100000' },
+  });
   env = { RELAY_DATA_DIR: dataDir, XDG_CONFIG_HOME: dataDir };
 });
 

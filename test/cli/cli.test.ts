@@ -53,7 +53,8 @@ beforeAll(async () => {
   configHome = tempDir('relay-cli-config-');
   sandbox = await startTestSandbox();
   files = await startFileServer();
-  runtime = await startTestRuntime({ dataDir, sandbox });
+  // The CLI makes many requests with one token in a short time: lift the per-token limit.
+  runtime = await startTestRuntime({ dataDir, sandbox, env: { RELAY_TOKEN_RATE_PER_MIN: '100000' } });
   env = { RELAY_DATA_DIR: dataDir, XDG_CONFIG_HOME: configHome };
 });
 
@@ -152,6 +153,35 @@ describe('relay: help, usage and connection', () => {
       const r = await runCli(['jobs', '--api', api, '--token', 'x'], { env });
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/rate limited[\s\S]*wait 7 s/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('submit --follow waits out a 429 (Retry-After) and goes on following', async () => {
+    let gets = 0;
+    const job = { id: 'j429', url: 'https://example.com/a.iso', status: 'queued', duplicate: false };
+    const server: Server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.method === 'POST') return void res.writeHead(202).end(JSON.stringify({ jobs: [job] }));
+      gets++;
+      if (gets === 1) {
+        res.writeHead(429, { 'retry-after': '1' });
+        return void res.end(JSON.stringify({ error: { code: 'rateLimited', message: 'slow down' } }));
+      }
+      res.writeHead(200).end(JSON.stringify({ ...job, status: 'done', fileUrl: 'https://1fichier.com/?x' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await runCli(
+        ['submit', job.url, '--follow', '--api', api, '--token', 'x', '--interval', '0.1'],
+        { env },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/rate limited by the relay; polling again in 1 s/);
+      expect(r.stdout).toMatch(/file: https:\/\/1fichier\.com\/\?x/);
+      expect(gets).toBe(2);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
