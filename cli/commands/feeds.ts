@@ -9,16 +9,42 @@ import { readStdin } from '../prompt.js';
 interface Feed {
   id: string;
   url: string;
+  title?: string;
   folder?: string;
   include?: string[];
   exclude?: string[];
   pick?: string;
   intervalS?: number;
+  state?: 'active' | 'failing' | 'disabled';
   lastFetchAt?: string;
+  lastStatus?: number;
   nextFetchAt?: string;
-  failures?: number;
-  lastError?: string | { code?: string; message?: string };
-  [k: string]: unknown;
+  consecutiveFailures?: number;
+  lastError?: string;
+  /** For people, when the feed is failing. */
+  warning?: string;
+  disabledReason?: string;
+}
+
+/** An item decision of `GET /feeds/{id}`. */
+interface Decision {
+  decision: 'enqueued' | 'skipped';
+  title?: string;
+  key?: string;
+  reason?: string;
+  detail?: string;
+  jobIds?: string[];
+  at?: string;
+}
+
+/** An item of `POST /feeds/preview`. */
+interface PreviewItem {
+  title?: string;
+  link?: string;
+  decision: 'enqueue' | 'skip';
+  urls?: string[];
+  reason?: string;
+  detail?: string;
 }
 
 const feedOptions = {
@@ -55,8 +81,6 @@ function feedBody(ctx: CommandContext, command: string): Record<string, unknown>
   };
 }
 
-const errText = (e: Feed['lastError']) => (typeof e === 'string' ? e : (e?.message ?? e?.code ?? ''));
-
 async function add(ctx: CommandContext): Promise<number> {
   const body = feedBody(ctx, 'feeds add');
   const backfill = intOption(ctx.values, 'backfill', 'feeds add');
@@ -87,12 +111,13 @@ async function ls(ctx: CommandContext): Promise<number> {
   else if (feeds.length === 0) ctx.out.line('No feeds: relay feeds add <url>');
   else
     for (const l of table([
-      ['ID', 'LAST FETCH', 'NEXT FETCH', 'FAILURES', 'URL'],
+      ['ID', 'STATE', 'LAST FETCH', 'NEXT FETCH', 'FAILURES', 'URL'],
       ...feeds.map((f) => [
         f.id,
+        f.state ?? '',
         f.lastFetchAt ? formatTime(f.lastFetchAt) : '-',
         f.nextFetchAt ? formatTime(f.nextFetchAt) : '-',
-        String(f.failures ?? 0),
+        String(f.consecutiveFailures ?? 0),
         f.url,
       ]),
     ]))
@@ -104,27 +129,32 @@ async function show(ctx: CommandContext): Promise<number> {
   const [id] = ctx.positionals;
   if (!id) throw usageError('give a feed id (relay feeds ls)', 'feeds show');
   const api = new RelayApi(await ctx.connect());
-  const feed = await api.request<
-    Feed & { items?: { title?: string; url?: string; decision?: string; reason?: string; jobId?: string }[] }
-  >({
-    path: `/feeds/${encodeURIComponent(id)}`,
-  });
+  const feed = await api.request<Feed & { items?: Decision[] }>({ path: `/feeds/${encodeURIComponent(id)}` });
   if (ctx.out.json) {
     ctx.out.printJson(feed);
     return EXIT.ok;
   }
   const { out } = ctx;
-  out.line(`${feed.id}  ${feed.url}`);
+  out.line(`${feed.id}  ${feed.url}${feed.title ? `  ${out.paint.bold(feed.title)}` : ''}`);
+  if (feed.state)
+    out.line(`  state       ${feed.state === 'active' ? feed.state : out.paint.red(feed.state)}`);
   if (feed.folder) out.line(`  folder      ${feed.folder}`);
   if (feed.include?.length) out.line(`  include     ${feed.include.join(', ')}`);
   if (feed.exclude?.length) out.line(`  exclude     ${feed.exclude.join(', ')}`);
-  out.line(`  last fetch  ${feed.lastFetchAt ? formatTime(feed.lastFetchAt) : 'never'}`);
+  out.line(
+    `  last fetch  ${feed.lastFetchAt ? `${formatTime(feed.lastFetchAt)}${feed.lastStatus ? ` (HTTP ${feed.lastStatus})` : ''}` : 'never'}`,
+  );
   out.line(`  next fetch  ${feed.nextFetchAt ? formatTime(feed.nextFetchAt) : '-'}`);
-  if (feed.failures) out.line(out.paint.red(`  failures    ${feed.failures}: ${errText(feed.lastError)}`));
-  for (const i of feed.items ?? [])
-    out.line(
-      `  ${(i.decision ?? '').padEnd(9)} ${i.title ?? i.url ?? ''}${i.reason ? out.paint.dim(` (${i.reason})`) : ''}`,
-    );
+  if (feed.consecutiveFailures)
+    out.line(out.paint.red(`  failures    ${feed.consecutiveFailures} in a row: ${feed.lastError ?? ''}`));
+  if (feed.warning) out.line(out.paint.yellow(`  ${feed.warning}`));
+  if (feed.disabledReason) out.line(out.paint.red(`  disabled: ${feed.disabledReason}`));
+  for (const d of feed.items ?? []) {
+    const why =
+      d.decision === 'skipped' ? out.paint.dim(` (${[d.reason, d.detail].filter(Boolean).join(': ')})`) : '';
+    const jobs = d.jobIds?.length ? out.paint.dim(` → ${d.jobIds.join(', ')}`) : '';
+    out.line(`  ${d.decision.padEnd(9)} ${d.title ?? d.key ?? ''}${why}${jobs}`);
+  }
   return EXIT.ok;
 }
 
@@ -140,34 +170,29 @@ async function rm(ctx: CommandContext): Promise<number> {
 
 async function preview(ctx: CommandContext): Promise<number> {
   const body = feedBody(ctx, 'feeds preview');
+  const backfill = intOption(ctx.values, 'backfill', 'feeds preview');
   const api = new RelayApi(await ctx.connect());
-  const res = await api.request<{
-    title?: string;
-    items?: {
-      title?: string;
-      url?: string;
-      urls?: string[];
-      accept?: boolean;
-      decision?: string;
-      reason?: string;
-    }[];
-  }>({
+  const res = await api.request<{ title?: string; items?: PreviewItem[]; wouldEnqueue?: number }>({
     method: 'POST',
     path: '/feeds/preview',
-    json: body,
+    json: { ...body, ...(backfill !== undefined ? { backfill } : {}) },
   });
   if (ctx.out.json) ctx.out.printJson(res);
   else {
-    if (res.title) ctx.out.line(ctx.out.paint.bold(res.title));
+    const { out } = ctx;
+    if (res.title) out.line(out.paint.bold(res.title));
     for (const i of res.items ?? []) {
-      const take = i.accept ?? i.decision === 'accept';
-      const word = take ? ctx.out.paint.green('take') : ctx.out.paint.dim('skip');
-      ctx.out.line(
-        `  ${word}  ${i.title ?? ''}  ${i.url ?? i.urls?.join(' ') ?? ''}${i.reason ? ctx.out.paint.dim(` (${i.reason})`) : ''}`,
-      );
+      const take = i.decision === 'enqueue';
+      const word = take ? out.paint.green('take') : out.paint.dim('skip');
+      const what = take
+        ? (i.urls ?? []).join(' ')
+        : out.paint.dim(`(${[i.reason, i.detail].filter(Boolean).join(': ')})`);
+      out.line(`  ${word}  ${i.title ?? i.link ?? ''}  ${what}`);
     }
-    ctx.out.line(
-      ctx.out.paint.dim('Preview only: nothing was added. relay feeds add … with the same options adds it.'),
+    out.line(
+      out.paint.dim(
+        `Preview only: nothing was added${res.wouldEnqueue !== undefined ? ` (adding it would take ${res.wouldEnqueue} item(s) now)` : ''}. relay feeds add … with the same options adds it.`,
+      ),
     );
   }
   return EXIT.ok;
@@ -186,20 +211,27 @@ async function importOpml(ctx: CommandContext): Promise<number> {
       'give a readable OPML file',
     );
   }
+  const folder = str(ctx.values, 'folder');
   const api = new RelayApi(await ctx.connect());
-  const res = await api.request<{ feeds?: Feed[]; created?: Feed[]; skipped?: unknown[] }>({
-    method: 'POST',
-    path: '/feeds/import',
-    body: text,
-    contentType: 'text/x-opml',
-  });
+  // The raw OPML as XML, or JSON {opml, folder} to put every feed's files in one folder.
+  const res = await api.request<{
+    feeds?: Feed[];
+    refused?: { outline?: { xmlUrl?: string; text?: string; title?: string }; reason?: string }[];
+  }>(
+    folder !== undefined
+      ? { method: 'POST', path: '/feeds/import', json: { opml: text, folder } }
+      : { method: 'POST', path: '/feeds/import', body: text, contentType: 'text/x-opml' },
+  );
   if (ctx.out.json) ctx.out.printJson(res);
   else {
-    const made = res.created ?? res.feeds ?? [];
-    ctx.out.line(
-      `Imported ${made.length} feed(s)${res.skipped?.length ? `, skipped ${res.skipped.length}` : ''}.`,
-    );
+    const made = res.feeds ?? [];
+    const refused = res.refused ?? [];
+    ctx.out.line(`Imported ${made.length} feed(s)${refused.length ? `, refused ${refused.length}` : ''}.`);
     for (const f of made) ctx.out.line(`  ${f.id}  ${f.url}`);
+    for (const r of refused)
+      ctx.out.line(
+        `  ${ctx.out.paint.red('refused')}  ${r.outline?.xmlUrl ?? r.outline?.text ?? r.outline?.title ?? ''}: ${r.reason ?? ''}`,
+      );
   }
   return EXIT.ok;
 }
@@ -228,8 +260,21 @@ export const feedCommands: CommandSpec[] = [
     name: 'feeds preview',
     summary: 'Fetch a feed and show which items the filters would take; adds nothing.',
     args: '<url>',
-    options: feedOptions,
+    options: {
+      ...feedOptions,
+      backfill: {
+        type: 'string',
+        value: '<n>',
+        description: 'preview as a new feed taking the n newest items',
+      },
+    },
     run: preview,
   },
-  { name: 'feeds import', summary: 'Add the feeds of an OPML file.', args: '<file.opml|->', run: importOpml },
+  {
+    name: 'feeds import',
+    summary: 'Add the feeds of an OPML file.',
+    args: '<file.opml|->',
+    options: { folder: feedOptions.folder },
+    run: importOpml,
+  },
 ];

@@ -441,7 +441,42 @@ export function pacerText(
   return undefined;
 }
 
-/** Reads the report's pacer state every this many polls. */
+/**
+ * The pacer state: live from `GET /status` when the relay has it (the status page's route), else from the
+ * latest report (`asOf` its time: reports are written when a job ends).
+ */
+async function readPacer(
+  api: RelayApi,
+  statusRoute: boolean | undefined,
+): Promise<{ view?: PacerView; asOf?: string; live: boolean }> {
+  if (statusRoute !== false) {
+    const status = await api.request<
+      | { pacer?: { pausedUntil: string | null; circuit?: { open: boolean; reason?: string } } | null }
+      | undefined
+    >({ path: '/status', allow404: true });
+    if (status !== undefined) {
+      const p = status.pacer;
+      if (!p) return { live: true };
+      const view: PacerView = {
+        pausedUntil: p.pausedUntil ? Date.parse(p.pausedUntil) : 0,
+        circuitOpen: p.circuit?.open === true,
+      };
+      if (p.circuit?.reason) view.circuitReason = p.circuit.reason;
+      return { view, live: true };
+    }
+  }
+  const report = await api.request<{ pacer?: PacerView | null; period?: { to?: string } } | undefined>({
+    path: '/reports/latest',
+    allow404: true,
+  });
+  return {
+    live: false,
+    ...(report?.pacer ? { view: report.pacer } : {}),
+    ...(report?.period?.to ? { asOf: report.period.to } : {}),
+  };
+}
+
+/** Reads the pacer state every this many polls. */
 const PACER_EVERY = 5;
 
 async function watch(ctx: CommandContext): Promise<number> {
@@ -455,6 +490,8 @@ async function watch(ctx: CommandContext): Promise<number> {
   let tick = 0;
   let pacer: string | undefined;
   let down = false;
+  /** Whether the relay has `GET /status` (the live pacer); undefined until known. */
+  let statusRoute: boolean | undefined;
   for (; ; tick++) {
     let page: { jobs: ApiJob[] };
     // Requests this tick, to keep under the per-token limit (see MIN_REQUEST_SPACING_MS).
@@ -466,13 +503,11 @@ async function watch(ctx: CommandContext): Promise<number> {
       });
       if (tick % PACER_EVERY === 0) {
         requests++;
-        const report = await api.request<{ pacer?: PacerView | null; period?: { to?: string } } | undefined>({
-          path: '/reports/latest',
-          allow404: true,
-        });
-        const next = pacerText(report?.pacer, report?.period?.to, out);
+        const { view, asOf, live: fromStatus } = await readPacer(api, statusRoute);
+        statusRoute = fromStatus;
+        const next = pacerText(view, asOf, out);
         if (next !== pacer) {
-          if (out.json) out.line(JSON.stringify({ type: 'pacer', pacer: report?.pacer ?? null }));
+          if (out.json) out.line(JSON.stringify({ type: 'pacer', pacer: view ?? null }));
           else if (next) live.print(next);
           else if (pacer) live.print(out.paint.green('1fichier calls resumed'));
           pacer = next;

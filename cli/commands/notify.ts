@@ -14,8 +14,6 @@ interface Target {
   url?: string;
   events?: string[];
   digest?: string;
-  lastDelivery?: { at?: string; status?: string | number; ok?: boolean } | null;
-  lastDeliveryAt?: string;
   [k: string]: unknown;
 }
 
@@ -77,24 +75,45 @@ async function add(ctx: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
+/** One entry of `GET /deliveries` (the fields the CLI shows). */
+interface Delivery {
+  recipientId?: string;
+  status: string;
+  lastStatus?: number;
+  lastAttemptAt?: string;
+  occurredAt?: string;
+  event?: string;
+}
+
 async function ls(ctx: CommandContext): Promise<number> {
   const api = new RelayApi(await ctx.connect());
   const res = await api.request<unknown>({ path: '/notifications' });
   const list = listOf<Target>(res, 'notifications');
-  if (ctx.out.json) ctx.out.printJson(res);
-  else if (list.length === 0) ctx.out.line('No notification targets: relay notify add <type> …');
+  // The last delivery of each target, from the delivery log (newest first), when the relay has one.
+  const deliveries = list.length
+    ? listOf<Delivery>(
+        await api.request<unknown>({ path: '/deliveries', query: { limit: 200 }, allow404: true }),
+        'deliveries',
+      )
+    : [];
+  const lastOf = (id: string) => deliveries.find((d) => d.recipientId === id);
+  if (ctx.out.json) {
+    ctx.out.printJson({ notifications: list.map((t) => ({ ...t, lastDelivery: lastOf(t.id) ?? null })) });
+    return EXIT.ok;
+  }
+  if (list.length === 0) ctx.out.line('No notification targets: relay notify add <type> …');
   else
     for (const l of table([
       ['ID', 'TYPE', 'EVENTS', 'LAST DELIVERY', 'WHERE'],
       ...list.map((t) => {
-        const at = t.lastDelivery?.at ?? t.lastDeliveryAt;
-        const st = t.lastDelivery?.status ?? '';
+        const d = lastOf(t.id);
+        const at = d?.lastAttemptAt ?? d?.occurredAt;
         return [
           t.id,
           t.type,
           (t.events ?? []).join(','),
-          at ? `${formatTime(at)} ${st}` : '-',
-          String(t.endpoint ?? t.url ?? t.topic ?? t.event ?? ''),
+          d ? `${at ? formatTime(at) : ''} ${d.status}${d.lastStatus ? ` (HTTP ${d.lastStatus})` : ''}` : '-',
+          String(t.endpoint ?? t.url ?? ''),
         ];
       }),
     ]))
@@ -118,23 +137,25 @@ async function test(ctx: CommandContext): Promise<number> {
   if (!id || rest.length) throw usageError('give one target id', 'notify test');
   const api = new RelayApi(await ctx.connect());
   const res = await api.request<{
-    ok?: boolean;
-    status?: number | string;
-    message?: string;
-    delivery?: { ok?: boolean; status?: number | string };
+    delivered: boolean;
+    status?: string;
+    httpStatus?: number;
+    answer?: string;
+    note?: string;
   }>({
     method: 'POST',
     path: `/notifications/${encodeURIComponent(id)}/test`,
   });
-  const ok = res.ok ?? res.delivery?.ok ?? true;
   if (ctx.out.json) ctx.out.printJson(res);
+  else if (res.delivered)
+    ctx.out.line(`Test message delivered to ${id}${res.httpStatus ? ` (HTTP ${res.httpStatus})` : ''}.`);
   else
     ctx.out.line(
-      ok
-        ? `Test sent to ${id}${(res.status ?? res.delivery?.status) ? ` (answer ${res.status ?? res.delivery?.status})` : ''}.`
-        : `Test to ${id} failed: ${res.message ?? res.status ?? 'no answer'}`,
+      ctx.out.paint.red(
+        `Test message to ${id} not delivered (${res.status ?? 'failed'}${res.httpStatus ? `, HTTP ${res.httpStatus}` : ''})${res.note ? `: ${res.note}` : ''}${res.answer ? ` — the target answered: ${res.answer}` : ''}`,
+      ),
     );
-  return ok ? EXIT.ok : EXIT.failed;
+  return res.delivered ? EXIT.ok : EXIT.failed;
 }
 
 /** The notification commands. */
