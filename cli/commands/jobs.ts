@@ -496,6 +496,7 @@ async function watch(ctx: CommandContext): Promise<number> {
     let page: { jobs: ApiJob[] };
     // Requests this tick, to keep under the per-token limit (see MIN_REQUEST_SPACING_MS).
     let requests = 1;
+    let pacerNews: string | undefined;
     try {
       page = await api.request<{ jobs: ApiJob[] }>({
         path: '/jobs',
@@ -507,9 +508,10 @@ async function watch(ctx: CommandContext): Promise<number> {
         statusRoute = fromStatus;
         const next = pacerText(view, asOf, out);
         if (next !== pacer) {
-          if (out.json) out.line(JSON.stringify({ type: 'pacer', pacer: view ?? null }));
-          else if (next) live.print(next);
-          else if (pacer) live.print(out.paint.green('1fichier calls resumed'));
+          // Printed after this tick's job lines.
+          pacerNews = out.json
+            ? JSON.stringify({ type: 'pacer', pacer: view ?? null })
+            : (next ?? (pacer ? out.paint.green('1fichier calls resumed') : undefined));
           pacer = next;
         }
       }
@@ -550,6 +552,7 @@ async function watch(ctx: CommandContext): Promise<number> {
         for (const j of events.reverse()) out.line(JSON.stringify({ type: 'change', job: j }));
         if (events.length) out.line(JSON.stringify({ type: 'counts', window: page.jobs.length, counts }));
       }
+      if (pacerNews) out.line(pacerNews);
     } else {
       const recent = first
         ? [...page.jobs].sort((a, b) => (a.updatedAt ?? '').localeCompare(b.updatedAt ?? '')).slice(-5)
@@ -563,6 +566,7 @@ async function watch(ctx: CommandContext): Promise<number> {
           j.status === 'failed' ? j.error?.message : j.status === 'done' ? j.fileUrl : j.waitReason;
         if (extra) live.print(`          ${out.paint.dim(extra)}`);
       }
+      if (pacerNews) live.print(pacerNews);
       if (!out.tty && !first && events.length) out.line(`counts: ${countsText(counts, out)}`);
       live.update(
         `${countsText(counts, out)}  ${out.paint.dim(`(latest ${page.jobs.length}; Ctrl-C stops)`)}`,

@@ -1,7 +1,8 @@
 /**
  * The CLI commands over routes other branches add (tokens, feeds, notifications, `GET /reports?limit=`),
  * written against the contract: the real CLI as a child process, the local runtime in-process, a feed and
- * a webhook receiver as real HTTP servers on 127.0.0.1 (`RELAY_ALLOW_PRIVATE_URLS=1`).
+ * a webhook receiver as real HTTP servers on 127.0.0.1 (`RELAY_ALLOW_PRIVATE_URLS=1`), and `watch` reading the
+ * live pacer from the status page's `GET /status`.
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -20,7 +21,7 @@ import {
   until,
   untilTerminal,
 } from '../support/runtime.js';
-import { runCli, runCliJson } from './support.js';
+import { runCli, runCliJson, spawnCli } from './support.js';
 
 let sandbox: SandboxHandle;
 let files: FileServer;
@@ -74,7 +75,12 @@ beforeAll(async () => {
   runtime = await startTestRuntime({
     dataDir,
     sandbox,
-    env: { RELAY_ALLOW_PRIVATE_URLS: '1', RELAY_TOKEN_RATE_PER_MIN: '100000' },
+    env: {
+      RELAY_ALLOW_PRIVATE_URLS: '1',
+      RELAY_TOKEN_RATE_PER_MIN: '100000',
+      // The last test pauses the key with an unknown answer: long enough to be seen.
+      FICHIER_UNKNOWN_BACKOFF_MS: '600000',
+    },
   });
   env = { RELAY_DATA_DIR: dataDir, XDG_CONFIG_HOME: dataDir };
 });
@@ -202,5 +208,30 @@ describe('relay report --limit', () => {
     const list = Array.isArray(r.json) ? r.json : (r.json as { reports: unknown[] }).reports;
     expect(list.length).toBeGreaterThan(0);
     expect(list.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('relay watch and the pacer (GET /status)', () => {
+  it('watch says when 1fichier calls are paused, live', async () => {
+    sandbox.setFaults({
+      forceUnknownKo: 1,
+      unknownKoMessage: 'Odd new answer #998',
+      paths: ['remote/request.cgi'],
+    });
+    const posted = await runtime.client.postJobs({ url: files.url('pause.bin') });
+    const id = posted.jobs[0]!.id;
+    await until(
+      async () => ((await runtime.client.getJob(id)) as { waitReason?: string }).waitReason?.includes('#998'),
+      'the job to wait after the unknown answer',
+      20_000,
+    );
+    const w = spawnCli(['watch', '--interval', '0.2'], { env });
+    await until(
+      () => /1fichier calls paused until \d\d:\d\d:\d\d; jobs wait/.test(w.output().stdout),
+      'watch to show the pause',
+      20_000,
+    );
+    w.child.kill('SIGINT');
+    expect((await w.exited).code).toBe(0);
   });
 });
