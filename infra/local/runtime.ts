@@ -47,7 +47,9 @@ import {
 import { DEFAULT_HOST, isLoopbackHost, parseBindHost, resolveBindHost, urlHostFor } from './bind.js';
 import { type Engines, startEngines } from './engines.js';
 import { type JobChange, observeJobStore, observeRemoteStore } from './job-events.js';
+import { readLocalKey } from './keystore.js';
 import { ensurePrivateDir, tightenModes } from './private-state.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-info.js';
 import { sampleUrl, serveSample } from './sample.js';
 import { type Schedule, startSchedule } from './schedule.js';
 import { type SqsLoop, type SqsLoopStats, startSqsLoop } from './sqs-loop.js';
@@ -196,7 +198,8 @@ export function runtimeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Run
     host: parseBindHost(env[ENV.host], ENV.host),
     dataDir: str(ENV.relayDataDir),
     token: str(ENV.relayToken),
-    fichierApiKey: str(ENV.fichierApiKey),
+    // `relay key set` stores the key in the data dir's keystore; the variable wins.
+    fichierApiKey: str(ENV.fichierApiKey) ?? readLocalKey(resolvePath(str(ENV.relayDataDir) ?? './.relay')),
     fichierApiUrl: str(ENV.fichierApiUrl),
     pollIntervalMs: pollS === undefined ? undefined : pollS * 1000,
     feedsIntervalMs: feedsS === undefined ? undefined : feedsS * 1000,
@@ -443,6 +446,17 @@ async function start(
     const stopped = feedsSchedule.stop();
     return kill ? undefined : stopped;
   });
+  // For the `relay` CLI: where this runtime answers, with a token (0600), removed on close.
+  writeRuntimeInfo(dataDir, {
+    url: baseUrl,
+    token,
+    user: LOCAL_USER_ID,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    fichierApiUrl: config.fichierApiUrl,
+    sandboxed: sandbox !== undefined,
+  });
+  cleanups.push(() => removeRuntimeInfo(dataDir));
 
   let closing: Promise<void> | undefined;
   return {

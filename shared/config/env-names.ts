@@ -10,8 +10,10 @@ export const ENV = {
   host: 'HOST',
   /** Local state directory (dynalite files, sandbox data). */
   relayDataDir: 'RELAY_DATA_DIR',
-  /** Client token created at start of the local runtime. */
+  /** Client token created at start of the local runtime; the `relay` CLI's token. */
   relayToken: 'RELAY_TOKEN',
+  /** Base URL of the relay API for the `relay` CLI. */
+  relayApiUrl: 'RELAY_API_URL',
   /** The real 1fichier key (local mode only; in AWS the key comes from Secrets Manager). */
   fichierApiKey: 'ONEFICHIER_API_KEY',
   /** 1fichier API base URL. */
