@@ -12,6 +12,7 @@ import {
 } from '../../shared/http/job-input.js';
 import type { ApiBodyContent, ApiDocs } from '../../shared/http/openapi.js';
 import { JOB_STATUSES } from '../../shared/jobs/model.js';
+import { MAX_REPORTS_LISTED } from '../../shared/reports/store.js';
 
 const jobError = z.object({ code: z.string(), message: z.string() });
 
@@ -188,6 +189,28 @@ export function documentCoreRoutes(docs: ApiDocs): void {
       tags: ['reports'],
       auth: 'token',
       responses: { 200: { description: 'the report', schema: reportSchema } },
+    },
+    {
+      method: 'get',
+      path: '/reports',
+      summary: 'Your recent reports, newest first',
+      description: 'With `scope=all` (admin tokens only), the relay-wide reports instead.',
+      tags: ['reports'],
+      auth: 'token',
+      query: {
+        limit: {
+          schema: z.string().check(z.regex(/^\d{1,3}$/)),
+          description: `how many, 1 to ${MAX_REPORTS_LISTED} (default 10)`,
+        },
+        scope: { schema: z.literal('all'), description: 'the relay-wide reports (admin)' },
+      },
+      queryExamples: { lastFive: 'limit=5' },
+      responses: {
+        200: {
+          description: 'the reports, newest first',
+          schema: z.object({ reports: z.array(reportSchema) }),
+        },
+      },
     },
     {
       method: 'post',

@@ -4,6 +4,7 @@
  * user's feed is a 404 like a missing one.
  */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import * as z from 'zod/mini';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { OpmlError } from '../../shared/feeds/errors.js';
 import { changeFeed, createFeed, FeedRefusedError } from '../../shared/feeds/manage-feeds.js';
@@ -12,15 +13,23 @@ import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
 import { errorBody, HttpError } from '../../shared/http/errors.js';
 import {
   checkFeedUrl,
+  feedCreateSchema,
+  feedImportSchema,
+  feedPatchSchema,
+  feedPreviewSchema,
   isJsonType,
+  MAX_BACKFILL,
   MAX_FEED_BODY_BYTES,
+  MAX_INTERVAL_S,
   MAX_OPML_BYTES,
+  MIN_INTERVAL_S,
   parseFeedCreate,
   parseFeedPatch,
   parseFeedPreview,
   parseImportBody,
 } from '../../shared/http/feed-input.js';
 import { presentDecision, presentFeed } from '../../shared/http/feed-present.js';
+import type { ApiDocs } from '../../shared/http/openapi.js';
 import type { ApiEnv } from './guard.js';
 
 type Env = ApiEnv;
@@ -63,6 +72,170 @@ async function readJson(c: Context<Env>): Promise<string> {
     throw new HttpError(415, 'unsupportedMediaType', 'send application/json');
   }
   return readText(c, MAX_FEED_BODY_BYTES);
+}
+
+/** A feed as the routes show it (shared/http/feed-present.ts). */
+const feedViewSchema = z.looseObject({
+  id: z.string(),
+  url: z.string(),
+  title: z.optional(z.string()),
+  include: z.array(z.string()),
+  exclude: z.array(z.string()),
+  pick: z.string(),
+  folder: z.string(),
+  backfill: z.number(),
+  intervalS: z.optional(z.number()),
+  state: z.enum(['active', 'failing', 'disabled']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastFetchAt: z.optional(z.string()),
+  lastStatus: z.optional(z.number()),
+  lastError: z.optional(z.string()),
+  nextFetchAt: z.optional(z.string()),
+  consecutiveFailures: z.number(),
+  warning: z.optional(z.string()),
+  disabledReason: z.optional(z.string()),
+});
+
+const feedIdParam = {
+  id: { schema: z.string().check(z.maxLength(MAX_ID_LENGTH)), description: 'the feed id' },
+};
+
+/** An OPML document with one feed, for the import examples. */
+const OPML_EXAMPLE =
+  '<?xml version="1.0"?><opml version="2.0"><head><title>podcasts</title></head><body>' +
+  '<outline text="Example news" type="rss" xmlUrl="https://example.com/news.rss"/></body></opml>';
+
+/**
+ * Adds the feed routes to the OpenAPI document (`createApiDocs` calls it). `PATCH /feeds/{id}` and
+ * `POST /feeds/preview` carry no example: the test that sends every example to the app would need an
+ * existing feed id, and a preview fetches the URL.
+ */
+export function documentFeedRoutes(docs: ApiDocs): void {
+  docs.add(
+    {
+      method: 'post',
+      path: '/feeds',
+      summary: 'Follow a feed (RSS, Atom, JSON Feed)',
+      description:
+        'Each new item enqueues its enclosure (or link, `pick: "link"`) as a job, if it passes the `include` ' +
+        'and `exclude` regular expressions. The first fetch only records what is there, unless `backfill` ' +
+        `asks for its newest items (at most ${MAX_BACKFILL}). \`intervalS\`: ${MIN_INTERVAL_S} to ${MAX_INTERVAL_S}.`,
+      tags: ['feeds'],
+      auth: 'token',
+      body: {
+        'application/json': {
+          schema: feedCreateSchema,
+          examples: {
+            podcast: {
+              url: 'https://example.com/podcast.xml',
+              include: ['\\.mp3$'],
+              folder: 'Podcasts',
+              backfill: 2,
+            },
+          },
+        },
+      },
+      responses: {
+        201: { description: 'the feed', schema: feedViewSchema, headers: { Location: '`/feeds/<id>`' } },
+      },
+    },
+    {
+      method: 'get',
+      path: '/feeds',
+      summary: 'Your feeds',
+      tags: ['feeds'],
+      auth: 'token',
+      responses: { 200: { description: 'your feeds', schema: z.object({ feeds: z.array(feedViewSchema) }) } },
+    },
+    {
+      method: 'get',
+      path: '/feeds/{id}',
+      summary: 'One of your feeds, with its recent item decisions',
+      tags: ['feeds'],
+      auth: 'token',
+      params: feedIdParam,
+      responses: {
+        200: {
+          description: 'the feed and `items`: what was enqueued or skipped, and why',
+          schema: z.looseObject({
+            ...feedViewSchema.shape,
+            items: z.array(z.looseObject({ at: z.string() })),
+          }),
+        },
+      },
+    },
+    {
+      method: 'patch',
+      path: '/feeds/{id}',
+      summary: 'Change a feed',
+      description:
+        'Only the fields sent change. A new `url` starts over with a baseline; new filters re-decide the ' +
+        'items the old ones skipped; `enabled: true` re-enables a disabled feed; `intervalS: null` goes back ' +
+        'to the default interval.',
+      tags: ['feeds'],
+      auth: 'token',
+      params: feedIdParam,
+      body: { 'application/json': { schema: feedPatchSchema } },
+      responses: { 200: { description: 'the feed', schema: feedViewSchema } },
+    },
+    {
+      method: 'delete',
+      path: '/feeds/{id}',
+      summary: 'Stop following a feed',
+      description: 'Jobs it already created are kept.',
+      tags: ['feeds'],
+      auth: 'token',
+      params: feedIdParam,
+      responses: { 204: { description: 'deleted' } },
+    },
+    {
+      method: 'post',
+      path: '/feeds/preview',
+      summary: 'What a fetch of a feed would enqueue now, storing nothing',
+      tags: ['feeds'],
+      auth: 'token',
+      body: { 'application/json': { schema: feedPreviewSchema } },
+      responses: {
+        200: {
+          description: 'every item with its decision (`enqueue` with its URLs, or `skip` with the reason)',
+          schema: z.looseObject({
+            ok: z.literal(true),
+            status: z.number(),
+            format: z.string(),
+            wouldEnqueue: z.number(),
+            items: z.array(z.looseObject({ key: z.string(), decision: z.enum(['enqueue', 'skip']) })),
+          }),
+        },
+      },
+    },
+    {
+      method: 'post',
+      path: '/feeds/import',
+      summary: 'Follow every feed of an OPML document',
+      description:
+        `The OPML as the body (\`text/xml\`, \`application/xml\`, \`text/x-opml\`; at most ${MAX_OPML_BYTES} ` +
+        'bytes), or JSON `{opml, folder?}`. Outlines that cannot be followed are listed in `refused`.',
+      tags: ['feeds'],
+      auth: 'token',
+      body: {
+        'application/json': {
+          schema: feedImportSchema,
+          examples: { withFolder: { opml: OPML_EXAMPLE, folder: 'News' } },
+        },
+        'text/xml': { schema: z.string(), examples: { opml: OPML_EXAMPLE } },
+      },
+      responses: {
+        201: {
+          description: 'some feeds were created (200 when none was)',
+          schema: z.object({
+            feeds: z.array(feedViewSchema),
+            refused: z.array(z.looseObject({ reason: z.string() })),
+          }),
+        },
+      },
+    },
+  );
 }
 
 /**

@@ -5,11 +5,18 @@
 import type { Env, Hono } from 'hono';
 import { ApiDocs } from '../../shared/http/openapi.js';
 import { documentCoreRoutes } from './core-docs.js';
+import { documentFeedRoutes } from './feeds.js';
+import { documentTokenRoutes } from './tokens.js';
+import { documentWebRoutes } from './web.js';
 
 /** The API contract's version (package.json's; shared/net's constant would bring undici into this bundle). */
 const API_VERSION = '0.1.0';
 
-/** A new document holding the core routes; route modules add theirs with `docs.add(…)`. */
+/**
+ * A new document of every route: the core routes and each route module's, which the module describes
+ * beside its routes (`document…Routes`). Complete without an app, so API Gateway's route list
+ * (infra/cdk/api.ts) can be checked against it.
+ */
 export function createApiDocs(): ApiDocs {
   const docs = new ApiDocs({
     title: 'fichier-relay',
@@ -19,6 +26,9 @@ export function createApiDocs(): ApiDocs {
       'Errors are `{"error":{"code","message"}}` with a 4xx status.',
   });
   documentCoreRoutes(docs);
+  documentTokenRoutes(docs);
+  documentFeedRoutes(docs);
+  documentWebRoutes(docs);
   return docs;
 }
 

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { decodeUtf8Body } from '../../shared/http/body.js';
 import { errorBody, HttpError } from '../../shared/http/errors.js';
+import type { ApiDocs } from '../../shared/http/openapi.js';
 import { issueToken, TokenForbiddenError } from '../../shared/tokens/manage.js';
 import { InvalidTokenInputError, presentToken, TOKEN_ID_PATTERN } from '../../shared/tokens/model.js';
 import { type ApiEnv, type Guard, requestBytes } from './guard.js';
@@ -41,6 +42,78 @@ function parseNewToken(text: string): z.infer<typeof newTokenSchema> {
     );
   }
   return parsed.data;
+}
+
+const tokenViewFields = {
+  id: z.string(),
+  user: z.string(),
+  name: z.string(),
+  scope: z.enum(['admin', 'full', 'submit', 'read']),
+  signed: z.boolean(),
+  createdAt: z.string(),
+};
+
+/** A token as `GET /tokens` lists it (shared/tokens/model.ts `presentToken`): never a secret. */
+const tokenViewSchema = z.object({ ...tokenViewFields, lastUsedAt: z.nullable(z.string()) });
+
+/** The answer of `POST /tokens`: the token (and a signed token's signing secret), shown this once. */
+const issuedTokenSchema = z.object({
+  ...tokenViewFields,
+  token: z.string(),
+  signingSecret: z.optional(z.string()),
+});
+
+/** Adds the token routes to the OpenAPI document (`createApiDocs` calls it). */
+export function documentTokenRoutes(docs: ApiDocs): void {
+  docs.add(
+    {
+      method: 'post',
+      path: '/tokens',
+      summary: 'Create a client token',
+      description:
+        "Needs the `full` scope; a token may not get a wider scope than the caller's, and one for another " +
+        '`user` needs `admin`. `signed: true` also returns a signing secret for signed webhooks. The token ' +
+        'and the secret are shown in this answer only.',
+      tags: ['tokens'],
+      auth: 'token',
+      body: {
+        'application/json': {
+          schema: newTokenSchema,
+          examples: {
+            readOnly: { name: 'zapier trigger', scope: 'read' },
+            signedHook: { name: 'ifttt applet', scope: 'submit', signed: true },
+          },
+        },
+      },
+      responses: {
+        201: {
+          description: 'the token, shown once',
+          schema: issuedTokenSchema,
+          headers: { Location: '`/tokens/<id>`' },
+        },
+      },
+    },
+    {
+      method: 'get',
+      path: '/tokens',
+      summary: 'Your tokens, with when each was last used',
+      tags: ['tokens'],
+      auth: 'token',
+      responses: {
+        200: { description: 'no secret in it', schema: z.object({ tokens: z.array(tokenViewSchema) }) },
+      },
+    },
+    {
+      method: 'delete',
+      path: '/tokens/{id}',
+      summary: 'Revoke one of your tokens',
+      description: 'Refused everywhere within 5 s.',
+      tags: ['tokens'],
+      auth: 'token',
+      params: { id: { schema: z.string(), description: 'the token id (from `GET /tokens`)' } },
+      responses: { 204: { description: 'revoked' } },
+    },
+  );
 }
 
 /** Registers the token routes on the app. */

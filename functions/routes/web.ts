@@ -12,8 +12,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import * as z from 'zod/mini';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { errorBody, HttpError } from '../../shared/http/errors.js';
+import type { ApiDocs } from '../../shared/http/openapi.js';
 import { loadStatus } from '../../shared/status/status.js';
 
 /** One file of the page (the shape `infra/web/build.ts` produces). */
@@ -107,6 +109,57 @@ export const WEB_ROUTES = [
     summary: "the caller's jobs of the last 24 h (counts, per hour, the newest with hints) and the pacer",
   },
 ] as const;
+
+/** The body of `GET /status` (shared/status/status.ts `StatusView`). */
+const statusSchema = z.looseObject({
+  now: z.string(),
+  window: z.object({ since: z.string(), jobs: z.number(), partial: z.boolean() }),
+  counts: z.record(z.string(), z.number()),
+  hours: z.array(z.object({ hour: z.string(), submitted: z.number(), done: z.number(), failed: z.number() })),
+  recent: z.array(z.looseObject({ id: z.string(), status: z.string() })),
+  pacer: z.nullable(
+    z.looseObject({
+      pausedUntil: z.nullable(z.string()),
+      floodCount: z.number(),
+      circuit: z.looseObject({ open: z.boolean() }),
+    }),
+  ),
+});
+
+/** Adds {@link WEB_ROUTES} to the OpenAPI document (`createApiDocs` calls it). */
+export function documentWebRoutes(docs: ApiDocs): void {
+  const [page, assets, status] = WEB_ROUTES;
+  docs.add(
+    {
+      method: 'get',
+      path: page.path,
+      summary: page.summary,
+      description: 'Public: the page holds no data; it signs in in the browser and reads `GET /status`.',
+      tags: ['status page'],
+      auth: 'none',
+      responses: { 200: { description: '`text/html`, with a strict Content-Security-Policy' } },
+    },
+    {
+      method: 'get',
+      path: assets.path,
+      summary: assets.summary,
+      tags: ['status page'],
+      auth: 'none',
+      params: { name: { schema: z.string(), description: 'a content-hashed file name from the page' } },
+      responses: { 200: { description: 'the file, cached for a year (its name changes with its content)' } },
+    },
+    {
+      method: 'get',
+      path: status.path,
+      summary: status.summary,
+      tags: ['status page'],
+      auth: 'token',
+      responses: {
+        200: { description: '`pacer` is null when the relay has no 1fichier key', schema: statusSchema },
+      },
+    },
+  );
+}
 
 type WebEnv = { Variables: { userId: string } };
 

@@ -31,7 +31,8 @@ const pick = z.enum(['enclosure', 'link']);
 const backfill = z.int().check(z.gte(0), z.lte(MAX_BACKFILL));
 const intervalS = z.int().check(z.gte(MIN_INTERVAL_S), z.lte(MAX_INTERVAL_S));
 
-const createSchema = z.strictObject({
+/** The body of `POST /feeds` (also in the OpenAPI document). */
+export const feedCreateSchema = z.strictObject({
   url: z.string(),
   include: z.optional(patterns),
   exclude: z.optional(patterns),
@@ -41,7 +42,8 @@ const createSchema = z.strictObject({
   intervalS: z.optional(z.nullable(intervalS)),
 });
 
-const patchSchema = z.strictObject({
+/** The body of `PATCH /feeds/{id}` (also in the OpenAPI document). */
+export const feedPatchSchema = z.strictObject({
   url: z.optional(z.string()),
   include: z.optional(patterns),
   exclude: z.optional(patterns),
@@ -51,7 +53,8 @@ const patchSchema = z.strictObject({
   enabled: z.optional(z.boolean()),
 });
 
-const previewSchema = z.strictObject({
+/** The body of `POST /feeds/preview` (also in the OpenAPI document). */
+export const feedPreviewSchema = z.strictObject({
   url: z.string(),
   include: z.optional(patterns),
   exclude: z.optional(patterns),
@@ -59,7 +62,8 @@ const previewSchema = z.strictObject({
   backfill: z.optional(backfill),
 });
 
-const importSchema = z.strictObject({
+/** The JSON body of `POST /feeds/import` (also in the OpenAPI document). */
+export const feedImportSchema = z.strictObject({
   opml: z.string(),
   folder: z.optional(z.nullable(z.string())),
 });
@@ -157,7 +161,7 @@ const EXPECTED_CREATE =
 
 /** Parses and validates `POST /feeds`. Throws a 400 {@link HttpError} naming the first problem. */
 export async function parseFeedCreate(text: string, opts: FeedInputOptions): Promise<FeedCreateInput> {
-  const body = parseJson(createSchema, text, EXPECTED_CREATE);
+  const body = parseJson(feedCreateSchema, text, EXPECTED_CREATE);
   const url = checkFeedUrl(body.url, opts);
   await checkFilters(body.include, body.exclude);
   const input: FeedCreateInput = {
@@ -175,7 +179,7 @@ export async function parseFeedCreate(text: string, opts: FeedInputOptions): Pro
 /** Parses and validates `PATCH /feeds/{id}`. */
 export async function parseFeedPatch(text: string, opts: FeedInputOptions): Promise<FeedPatchInput> {
   const body = parseJson(
-    patchSchema,
+    feedPatchSchema,
     text,
     'expected some of {"url", "include", "exclude", "pick", "folder", "intervalS", "enabled"}',
   );
@@ -195,7 +199,7 @@ export async function parseFeedPatch(text: string, opts: FeedInputOptions): Prom
 /** Parses and validates `POST /feeds/preview`. */
 export async function parseFeedPreview(text: string, opts: FeedInputOptions): Promise<FeedPreviewInput> {
   const body = parseJson(
-    previewSchema,
+    feedPreviewSchema,
     text,
     'expected {"url", "include"?, "exclude"?, "pick"?, "backfill"?}',
   );
@@ -230,7 +234,7 @@ export function parseImportBody(
 ): { opml: string; folder: string } {
   const type = mediaType(contentType);
   if (isJsonType(contentType)) {
-    const body = parseJson(importSchema, text, 'expected {"opml", "folder"?}');
+    const body = parseJson(feedImportSchema, text, 'expected {"opml", "folder"?}');
     if (Buffer.byteLength(body.opml, 'utf8') > MAX_OPML_BYTES) {
       throw new HttpError(413, 'bodyTooLarge', `opml is larger than ${MAX_OPML_BYTES} bytes`);
     }

@@ -6,13 +6,14 @@
  * uses). `@hono/zod-openapi` would need zod's classic API, which costs about 440 KiB in the API bundle
  * (docs/performance.md), so routes are described here as plain data instead.
  *
- * How a route module documents its routes: next to `app.post('/tokens', …)`, add
+ * How a route module documents its routes: beside its `app.post('/tokens', …)`, add
  * ```ts
  * docs.add({ method: 'post', path: '/tokens', summary: 'Create a token', auth: 'token',
  *   body: { 'application/json': { schema: tokenInputSchema, examples: { read: { name: 'zapier', scope: 'read' } } } },
  *   responses: { 201: { description: 'the token, shown once', schema: tokenSchema } } });
  * ```
- * where `docs` is the {@link ApiDocs} that `createApiApp` passes to the module. Paths use OpenAPI's
+ * in the module's `document<Area>Routes(docs)`, which `createApiDocs()` (functions/routes/openapi.ts) calls
+ * with the {@link ApiDocs} it builds. Paths use OpenAPI's
  * `{id}`, not hono's `:id`. Every example is sent to the app by test/integration/openapi.test.ts, which
  * also fails if a route the app serves is missing here.
  */
