@@ -6,11 +6,15 @@
  *
  * A reserved slot is never used early, and never after a flood or an auth failure: those drop what is left,
  * and a slot that had to be waited for is checked against the shared state (a read) before it is used.
- * Slots left unused (a cycle cut short) are simply lost: at most one cycle's worth.
+ * A slot is used at its own time or not at all (never late, which would bunch two calls). Slots left
+ * unused (a cycle cut short, a caller that fell behind) are simply lost: at most one cycle's worth.
  */
 import type { FloodHint } from './backoff.js';
 import type { Clock } from './clock.js';
 import type { Pacer, PacerState, SlotDecision, TakeOptions } from './pacer.js';
+
+/** How late a reserved slot may still be used (timer and event-loop jitter), in ms. */
+export const LATE_SLOT_MS = 2;
 
 /** {@link Pacer} with slot reservation on top of another pacer. */
 export class SlotBank implements Pacer {
@@ -42,20 +46,23 @@ export class SlotBank implements Pacer {
   async take(keyId: string, opts: TakeOptions = {}): Promise<SlotDecision> {
     const bank = this.banked.get(keyId);
     if (bank?.length && !opts.ignoreCircuit) {
-      const slot = bank.shift() as number;
-      const wait = slot - this.clock.now();
-      if (wait <= (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) {
-        if (wait > 0) {
-          await this.clock.sleep(wait);
-          const s = await this.inner.state(keyId);
-          if (!s.circuitOpen && s.pausedUntil <= this.clock.now()) return { granted: true };
-          this.release(keyId);
-        } else {
-          return { granted: true };
+      // A slot is used at its own time or not at all: a late caller using a passed slot at once would
+      // put two calls closer than the spacing (the next slot follows right after). Passed slots are lost.
+      while (bank.length && (bank[0] as number) < this.clock.now() - LATE_SLOT_MS) bank.shift();
+      const slot = bank.shift();
+      if (slot !== undefined) {
+        const wait = slot - this.clock.now();
+        if (wait <= (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) {
+          if (wait > 0) {
+            await this.clock.sleep(wait);
+            const s = await this.inner.state(keyId);
+            if (!s.circuitOpen && s.pausedUntil <= this.clock.now()) return { granted: true };
+          } else {
+            return { granted: true };
+          }
         }
-      } else {
-        this.release(keyId);
       }
+      this.release(keyId);
     }
     const n = this.wanted.get(keyId);
     this.wanted.delete(keyId);

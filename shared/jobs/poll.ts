@@ -182,34 +182,40 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
         // Every remote/info.cgi of this cycle is known now: their pacer slots in one write.
         const infoCalls = remotes.filter((r) => executed.has(r.remoteId)).length;
         if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, infoCalls);
-        for (const remote of remotes) {
-          if (!executed.has(remote.remoteId)) continue;
-          if (clock.now() - now > POLL_INFO_BUDGET_MS) {
-            logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
-            break;
-          }
-          let info: RemoteInfoResult;
-          try {
-            info = await infoOf(deps.fichier, view, remote.remoteId);
-          } catch (err) {
-            // One odd answer about one request must not stop the cycle; a pause or a flood does.
-            if (
-              !(err instanceof FichierApiError) ||
-              err instanceof FichierPacedError ||
-              err.kind === 'flood'
-            ) {
-              throw err;
+        // The info calls run back to back, each at its reserved slot; the jobs are settled after them (also
+        // when a flood or a pause stops the reading), so no DynamoDB work lets a reserved slot pass unused.
+        const read: { remote: RemoteRecord; info: RemoteInfoResult }[] = [];
+        try {
+          for (const remote of remotes) {
+            if (!executed.has(remote.remoteId)) continue;
+            if (clock.now() - now > POLL_INFO_BUDGET_MS) {
+              logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
+              break;
             }
-            logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
-              remoteId: remote.remoteId,
-              error: err.message,
-            });
-            continue;
+            try {
+              read.push({ remote, info: await infoOf(deps.fichier, view, remote.remoteId) });
+            } catch (err) {
+              // One odd answer about one request must not stop the cycle; a pause or a flood does.
+              if (
+                !(err instanceof FichierApiError) ||
+                err instanceof FichierPacedError ||
+                err.kind === 'flood'
+              ) {
+                throw err;
+              }
+              logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
+                remoteId: remote.remoteId,
+                error: err.message,
+              });
+            }
           }
-          await settle(remote, info);
-          settled.add(remote.remoteId);
+        } finally {
+          if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
+          for (const { remote, info } of read) {
+            await settle(remote, info);
+            settled.add(remote.remoteId);
+          }
         }
-        if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
       }
       if (leaseEnded.length > 0) {
         const outcome = await reconcileJobs(leaseEnded, deps, view);

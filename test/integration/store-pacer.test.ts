@@ -44,6 +44,20 @@ describe('SlotBank over the DynamoPacer', () => {
     expect(other.slotAt).toBe(t0 + 3000);
   });
 
+  it('never uses a reserved slot late: a caller that fell behind takes a fresh, spaced slot', async () => {
+    const clock = new ManualClock();
+    const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock }), clock);
+    bank.reserveNext('k-bank-late', 3);
+    expect((await bank.take('k-bank-late')).granted).toBe(true);
+    // The caller is 2.5 s late: its slots at t0 + 1 s and t0 + 2 s have passed; using one now would bunch
+    // it with the next taker's. Both are dropped, and the shared pacer gives a slot spaced after them.
+    clock.advance(2500);
+    const fresh = await bank.take('k-bank-late');
+    expect(fresh).toMatchObject({ granted: true });
+    expect(bank.banks('k-bank-late')).toBe(0);
+    expect((fresh as { slotAt?: number }).slotAt).toBe(clock.now() + 500);
+  });
+
   it('drops the rest of a reservation after a flood: the next take waits out the pause', async () => {
     const clock = new ManualClock();
     const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock }), clock);
