@@ -9,7 +9,10 @@ export type ItemAccess = 'read' | 'write' | 'delete';
 export interface ItemKindAccess {
   /** Start of the partition key: `JOB#` matches `JOB#<id>`; an exact key (`REPORT`) has no `#`. */
   prefix: string;
-  access: ItemAccess;
+  /** The item actions on these keys; omitted when the function only queries their partitions. */
+  access?: ItemAccess;
+  /** Whether the function Queries these partitions on the table itself (index queries are granted apart). */
+  query?: boolean;
   /** Which routes need it (kept in the policy's comment trail, for a reviewer). */
   why: string;
 }
@@ -24,36 +27,73 @@ export const API_ITEM_ACCESS: readonly ItemKindAccess[] = [
   {
     prefix: 'JOB#',
     access: 'write',
-    why: 'POST /jobs, /hooks/{token}, GET /jobs, retry (jobs are never deleted by the API)',
+    why: 'POST /jobs, /hooks/{token}, GET /jobs, GET /status, retry (jobs are never deleted by the API)',
   },
   {
     prefix: 'TOKEN#',
     access: 'delete',
-    why: 'token lookup on every request; token routes create and revoke',
+    why: 'token lookup and the usage counter (useCount, lastUsedAt) on every request; GET /tokens reads, POST /tokens creates, DELETE /tokens/{id} revokes',
   },
-  { prefix: 'PACER#', access: 'write', why: 'POST /admin/circuit/reset reads and resets the pacer item' },
-  { prefix: 'REPORT', access: 'read', why: 'GET /reports/latest (REPORT, REPORT#<user>)' },
+  {
+    prefix: 'REPLAY#',
+    access: 'delete',
+    why: 'signed requests: the answer is claimed, stored and released (put, get, delete)',
+  },
+  {
+    prefix: 'PACER#',
+    access: 'write',
+    why: 'POST /admin/circuit/reset reads and resets the pacer item; GET /status reads it',
+  },
+  {
+    prefix: 'CLAIM#',
+    query: true,
+    why: "GET /jobs, GET /jobs/{id}, GET /status: a claim's remote requests show a job `submitted`",
+  },
+  {
+    prefix: 'REPORTS#',
+    query: true,
+    why: 'GET /reports/latest, GET /reports (REPORTS#relay, REPORTS#user#<id>, newest first)',
+  },
+  {
+    prefix: 'FEEDS#',
+    access: 'delete',
+    query: true,
+    why: "feed routes: a user's feeds live in FEEDS#<user> (create, read, change, delete, list)",
+  },
+  { prefix: 'FEEDLOG#', access: 'read', why: "GET /feeds/{id}: the feed's recent item decisions" },
 ];
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 const DELETE_ACTIONS = ['dynamodb:DeleteItem'];
-/** Index reads: the per-user listing (gsi2) and the pending partition (gsi1) on circuit reset. */
+/**
+ * Index reads: the per-user listings (gsi2: `USER#` jobs, `TOKENS#` tokens) and the pending partition
+ * (gsi1) on circuit reset.
+ */
 const INDEX_ACTIONS = ['dynamodb:Query'];
+const QUERY_ACTIONS = ['dynamodb:Query'];
 
 const RANK: Record<ItemAccess, number> = { read: 0, write: 1, delete: 2 };
 
 /** The `dynamodb:LeadingKeys` patterns of the kinds with at least `level` access. */
 export function leadingKeyPatterns(kinds: readonly ItemKindAccess[], level: ItemAccess): string[] {
-  return kinds
-    .filter((k) => RANK[k.access] >= RANK[level])
-    .flatMap((k) => (k.prefix.endsWith('#') ? [`${k.prefix}*`] : [k.prefix, `${k.prefix}#*`]));
+  return patternsOf(kinds.filter((k) => k.access !== undefined && RANK[k.access] >= RANK[level]));
+}
+
+/** The `dynamodb:LeadingKeys` patterns of the kinds whose partitions are queried on the table. */
+export function queryKeyPatterns(kinds: readonly ItemKindAccess[]): string[] {
+  return patternsOf(kinds.filter((k) => k.query === true));
+}
+
+function patternsOf(kinds: readonly ItemKindAccess[]): string[] {
+  return kinds.flatMap((k) => (k.prefix.endsWith('#') ? [`${k.prefix}*`] : [k.prefix, `${k.prefix}#*`]));
 }
 
 /**
  * Grants a function exactly the item actions of `kinds` on the table, each limited to those partition
  * keys with a `dynamodb:LeadingKeys` condition (IAM's fine-grained access control for DynamoDB), plus
- * Query on the indexes. No Scan, no BatchWriteItem, no table-level action.
+ * Query on the table limited the same way to the partitions of kinds with `query`, and Query on the
+ * indexes. No Scan, no BatchWriteItem, no table-level action.
  */
 export function grantItemAccess(
   fn: NodejsFunction,
@@ -74,6 +114,16 @@ export function grantItemAccess(
         resources: [table.tableArn],
         // ForAllValues: every partition key the request touches (a BatchGetItem has several) must match.
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } },
+      }),
+    );
+  }
+  const queried = queryKeyPatterns(kinds);
+  if (queried.length > 0) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: QUERY_ACTIONS,
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': queried } },
       }),
     );
   }

@@ -1,10 +1,11 @@
 /**
  * Least privilege for the API function: only the DynamoDB item actions it uses, each limited to the
- * partition-key prefixes of the items it touches (`dynamodb:LeadingKeys`), no Scan, and no DeleteItem
+ * partition-key prefixes of the items it touches (`dynamodb:LeadingKeys`), Query on the table only in the
+ * partitions it lists (a claim's remote requests, reports, a user's feeds), no Scan, and no DeleteItem
  * that could reach a job.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_ITEM_ACCESS, leadingKeyPatterns } from '../../infra/cdk/table-access.js';
+import { API_ITEM_ACCESS, leadingKeyPatterns, queryKeyPatterns } from '../../infra/cdk/table-access.js';
 import { FICHIER_KEY_PLACEHOLDER } from '../../shared/config/fichier-key-placeholder.js';
 import { type BuiltRelay, buildRelay } from './relay-app.js';
 
@@ -62,36 +63,84 @@ describe('API function DynamoDB policy', () => {
     }
   });
 
-  it('can delete token items but never a job', () => {
+  it('can delete token, replay and feed items but never a job or a remote request', () => {
     const deletes = dynamo(statementsOf('api')).filter((s) =>
       asArray(s.Action).includes('dynamodb:DeleteItem'),
     );
     expect(deletes).toHaveLength(1);
     const patterns = leadingKeys(deletes[0]!)!;
-    expect(patterns.some((p) => matches(p, 'TOKEN#abc'))).toBe(true);
-    expect(patterns.some((p) => matches(p, 'JOB#abc'))).toBe(false);
+    for (const key of ['TOKEN#abc', 'REPLAY#tk_1#msg_1', 'FEEDS#alice']) {
+      expect(
+        patterns.some((p) => matches(p, key)),
+        key,
+      ).toBe(true);
+    }
+    for (const key of ['JOB#abc', 'CLAIM#c1', 'FEEDSEEN#fd_1', 'REPORTS#relay', 'PACER#k']) {
+      expect(
+        patterns.some((p) => matches(p, key)),
+        key,
+      ).toBe(false);
+    }
   });
 
-  it('reads and writes jobs, reads reports, and cannot write reports or remote requests', () => {
-    const statements = dynamo(statementsOf('api'));
-    const allowed = (action: string, key: string) =>
-      statements.some(
-        (s) => asArray(s.Action).includes(action) && (leadingKeys(s) ?? []).some((p) => matches(p, key)),
-      );
+  const allowed = (action: string, key: string) =>
+    dynamo(statementsOf('api')).some(
+      (s) =>
+        asArray(s.Action).includes(action) &&
+        !JSON.stringify(s.Resource).includes('/index/*') &&
+        (leadingKeys(s) ?? []).some((p) => matches(p, key)),
+    );
+
+  it('reads and writes jobs, and cannot write reports or remote requests', () => {
     expect(allowed('dynamodb:PutItem', 'JOB#j1')).toBe(true);
     expect(allowed('dynamodb:UpdateItem', 'JOB#j1')).toBe(true);
-    expect(allowed('dynamodb:GetItem', 'REPORT#alice')).toBe(true);
-    expect(allowed('dynamodb:GetItem', 'REPORT')).toBe(true);
-    expect(allowed('dynamodb:PutItem', 'REPORT#alice')).toBe(false);
-    expect(allowed('dynamodb:UpdateItem', 'REMOTE#123')).toBe(false);
-    expect(allowed('dynamodb:GetItem', 'REMOTE#123')).toBe(false);
+    expect(allowed('dynamodb:BatchGetItem', 'JOB#j1')).toBe(true);
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+      expect(allowed(action, 'REPORTS#relay'), action).toBe(false);
+      expect(allowed(action, 'CLAIM#c1'), action).toBe(false);
+    }
+  });
+
+  it("queries a claim's remote requests and the reports on the table, and no other partition", () => {
+    expect(allowed('dynamodb:Query', 'CLAIM#c1')).toBe(true);
+    expect(allowed('dynamodb:Query', 'REPORTS#relay')).toBe(true);
+    expect(allowed('dynamodb:Query', 'REPORTS#user#alice')).toBe(true);
+    expect(allowed('dynamodb:Query', 'FEEDS#alice')).toBe(true);
+    for (const key of ['JOB#j1', 'TOKEN#h', 'REPLAY#t#w', 'FEEDSEEN#fd_1', 'PACER#k']) {
+      expect(allowed('dynamodb:Query', key), key).toBe(false);
+    }
+    // Query-only kinds get no item action.
+    expect(allowed('dynamodb:GetItem', 'CLAIM#c1')).toBe(false);
+    expect(allowed('dynamodb:GetItem', 'REPORTS#relay')).toBe(false);
+    expect(queryKeyPatterns(API_ITEM_ACCESS)).toEqual(['CLAIM#*', 'REPORTS#*', 'FEEDS#*']);
+  });
+
+  it('counts token use, keeps signed answers, reads the pacer and the feed log', () => {
+    expect(allowed('dynamodb:GetItem', 'TOKEN#h')).toBe(true);
+    expect(allowed('dynamodb:BatchGetItem', 'TOKEN#h')).toBe(true);
+    expect(allowed('dynamodb:UpdateItem', 'TOKEN#h')).toBe(true); // useCount, lastUsedAt
+    expect(allowed('dynamodb:PutItem', 'REPLAY#tk_1#msg_1')).toBe(true);
+    expect(allowed('dynamodb:GetItem', 'REPLAY#tk_1#msg_1')).toBe(true);
+    expect(allowed('dynamodb:GetItem', 'PACER#k')).toBe(true);
+    expect(allowed('dynamodb:UpdateItem', 'PACER#k')).toBe(true);
+    expect(allowed('dynamodb:GetItem', 'FEEDLOG#fd_1')).toBe(true);
+    expect(allowed('dynamodb:PutItem', 'FEEDLOG#fd_1')).toBe(false);
+    expect(allowed('dynamodb:GetItem', 'FEEDSEEN#fd_1')).toBe(false);
+  });
+
+  it('queries the indexes (the per-user job and token listings, the pending partition)', () => {
+    const onIndexes = dynamo(statementsOf('api')).filter((s) =>
+      JSON.stringify(s.Resource).includes('/index/*'),
+    );
+    expect(onIndexes.flatMap((s) => asArray(s.Action))).toEqual(['dynamodb:Query']);
   });
 
   it('a new aggregate is one line: its prefix reaches the conditions at the level it asks for', () => {
-    const kinds = [...API_ITEM_ACCESS, { prefix: 'FEED#', access: 'delete' as const, why: 'feeds' }];
-    expect(leadingKeyPatterns(kinds, 'delete')).toContain('FEED#*');
-    expect(leadingKeyPatterns(kinds, 'read')).toContain('FEED#*');
+    const kinds = [...API_ITEM_ACCESS, { prefix: 'NOTE#', access: 'delete' as const, why: 'notes' }];
+    expect(leadingKeyPatterns(kinds, 'delete')).toContain('NOTE#*');
+    expect(leadingKeyPatterns(kinds, 'read')).toContain('NOTE#*');
     expect(leadingKeyPatterns(kinds, 'delete')).not.toContain('JOB#*');
+    expect(queryKeyPatterns(kinds)).not.toContain('NOTE#*');
   });
 
   it('the worker and the poller keep their own grants (they are not narrowed by the API list)', () => {
