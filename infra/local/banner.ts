@@ -42,9 +42,10 @@ export function formatBanner(b: BannerInput): string {
     '',
     'fichier-relay is running (local mode)',
     `  API         ${b.baseUrl}`,
-    `  token       ${b.token}${b.tokenGenerated ? '   (generated; set RELAY_TOKEN to choose one)' : ''}`,
+    `  status page ${b.baseUrl}/   (sign in with the token)`,
+    `  token       ${b.token}${b.tokenGenerated ? '   (generated, admin; set RELAY_TOKEN to choose one)' : '   (admin)'}`,
     `  state       ${b.dataDir}`,
-    `  poll every  ${Math.round(b.pollIntervalMs / 100) / 10} s`,
+    `  polling     3 s after a submission, backing off to ${Math.round(b.pollIntervalMs / 100) / 10} s; idle: none`,
     b.sandbox
       ? `  1fichier    sandbox at ${b.sandbox.baseUrl}   key ${b.sandbox.premiumKey}   (set ONEFICHIER_API_KEY to use the real 1fichier)`
       : `  1fichier    ${b.fichierApiUrl ?? 'https://api.1fichier.com/v1'} with the key from ONEFICHIER_API_KEY`,
