@@ -21,6 +21,8 @@ import { enqueueJobs } from '../shared/jobs/enqueue.js';
 import type { JobSource } from '../shared/jobs/model.js';
 import { RetryRefusedError, retryJob } from '../shared/jobs/retry.js';
 import { InvalidCursorError } from '../shared/jobs/store.js';
+import { registerNotifyRoutes } from './routes/notify.js';
+import { registerUploadsRoutes } from './routes/uploads.js';
 
 type Env = { Variables: { userId: string } };
 
@@ -61,6 +63,9 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  // Before POST /hooks/:token, which would take /hooks/subscriptions.
+  registerNotifyRoutes(app, deps, authenticate);
+  registerUploadsRoutes(app, deps, authenticate);
 
   app.post('/hooks/:token', async (c) => {
     c.set('userId', await authenticate(c.req.param('token')));

@@ -20,13 +20,16 @@ import { createPollerHandler } from '../../functions/poller.js';
 import { createWorkerHandler } from '../../functions/worker.js';
 import { loadConfig, type RelayConfig } from '../../shared/app/config.js';
 import { createDeps, type Deps, type Hooks, type RelayLogger } from '../../shared/app/deps.js';
+import { createNotifyServices } from '../../shared/app/notify-deps.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
 import { ensureQueue, SqsJobQueue } from '../../shared/aws/queue.js';
 import { ensureTable } from '../../shared/aws/table.js';
 import { ENV } from '../../shared/config/env-names.js';
+import { systemClock } from '../../shared/fichier/clock.js';
 import { generateToken, hashToken } from '../../shared/jobs/ids.js';
 import type { Report } from '../../shared/jobs/store.js';
+import type { NotifyServices } from '../../shared/notify/deliver.js';
 import {
   type SandboxHandle,
   type SandboxOptions,
@@ -36,6 +39,7 @@ import {
 } from '../sandbox/server.js';
 import { type Engines, startEngines } from './engines.js';
 import { type JobChange, observeJobStore } from './job-events.js';
+import { type LocalDeliveries, prepareLocalNotify, startLocalDeliveries } from './notify.js';
 import { serveSample } from './sample.js';
 import { type Schedule, startSchedule } from './schedule.js';
 import { type SqsLoop, type SqsLoopStats, startSqsLoop } from './sqs-loop.js';
@@ -104,6 +108,10 @@ export interface RuntimeOptions {
   onJobChange?: (change: JobChange) => void;
   /** Hears every poller report. */
   onReport?: (report: Report) => void;
+  /** Replaces parts of the notification services (tests: a sender with a test resolver). */
+  notify?: Partial<NotifyServices>;
+  /** Fault injection: ended jobs are not handed to the delivery path, as if the process died right after. */
+  dropJobEvents?: boolean;
 }
 
 /** Counters of a running runtime. */
@@ -112,6 +120,8 @@ export interface RuntimeStats {
   polls: number;
   /** Jobs re-enqueued at start because fauxqs had lost their messages. */
   requeuedAtStart: number;
+  /** The deliveries loop, and the ended jobs whose events were sent again at start. */
+  deliveries: SqsLoopStats & { recoveredAtStart: number };
   sandbox?: SandboxStats;
 }
 
@@ -263,7 +273,12 @@ async function start(
       ENV.unknownGiveUpS,
       ENV.circuitProbeS,
       ENV.allowPrivateUrls,
+      ENV.notifyRetryBaseMs,
+      ENV.notifyMaxPerHour,
+      ENV.notifyIftttUrl,
+      ENV.notifyTelegramUrl,
     ]),
+    ...(await prepareLocalNotify(sqs, dataDir)),
     // Reconciliation's two readings must be a real poll cycle apart.
     [ENV.pollIntervalS]: String(Math.max(1, Math.ceil(pollIntervalMs / 1000))),
     [ENV.tableName]: LOCAL_TABLE_NAME,
@@ -284,8 +299,10 @@ async function start(
     });
   let schedule: Schedule<Report> | undefined;
   const pollSoonMs = opts.pollSoonAfterSubmitMs ?? (sandbox ? 1500 : undefined);
+  let deliveries: LocalDeliveries | undefined;
   const onJobChange = (change: JobChange) => {
     if (change.status === 'submitted' && pollSoonMs !== undefined) schedule?.nudge(pollSoonMs);
+    deliveries?.onJobChange(change);
     opts.onJobChange?.(change);
   };
   const tableStore = new DynamoJobStore(doc, config.tableName, { jobTtlDays: config.jobTtlDays });
@@ -296,6 +313,7 @@ async function start(
     pacer: new DynamoPacer(doc, config.tableName, { policy: config.pacing }),
     logger,
     hooks: opts.hooks ?? {},
+    notify: createNotifyServices(config, doc, systemClock, { sqs, ...opts.notify }),
   });
 
   // The client token, stored only as its hash. A generated one is kept in the data dir so it stays valid
@@ -309,6 +327,18 @@ async function start(
   // fauxqs lost every message of the previous run: send the jobs still `queued` again. Jobs left in
   // `submitting` are reconciled by the poller once their lease ends (never blindly resubmitted).
   const requeuedAtStart = await requeueUnfinishedJobs(tableStore, deps);
+
+  // Deliveries: the same handler as the Lambda, on its own fauxqs queue; ended jobs a crash left first.
+  const localDeliveries = await startLocalDeliveries({
+    sqs,
+    doc,
+    deps,
+    region: REGION,
+    receiveWaitSeconds: opts.receiveWaitSeconds ?? 20,
+    ...(opts.dropJobEvents ? { dropJobEvents: true } : {}),
+  });
+  deliveries = localDeliveries;
+  cleanups.push((kill) => localDeliveries.stop(kill));
 
   // HTTP: the API app plus the sample file, on loopback only.
   const app = createApiApp(deps);
@@ -370,6 +400,7 @@ async function start(
       worker: loop.stats(),
       polls: sched.runs(),
       requeuedAtStart,
+      deliveries: { ...localDeliveries.stats(), recoveredAtStart: localDeliveries.recoveredAtStart },
       ...(sandbox ? { sandbox: sandbox.stats() } : {}),
     }),
     pollNow: () => sched.runNow(),

@@ -50,6 +50,42 @@ export interface RelayConfig {
    * hosts (local testing only). @default false
    */
   allowPrivateUrls: boolean;
+  /** Notifications, callbacks and REST hooks (`NOTIFY_*`). */
+  notify: NotifyConfig;
+}
+
+/** The delivery path's settings. */
+export interface NotifyConfig {
+  /** The deliveries queue (`NOTIFY_QUEUE_URL`); unset means deliveries are not enabled in this process. */
+  queueUrl?: string;
+  /** First retry after this many ms (`NOTIFY_RETRY_BASE_MS`). @default 10000 */
+  retryBaseMs: number;
+  /** Messages per target and hour (`NOTIFY_MAX_PER_HOUR`). @default 30 */
+  maxPerHour: number;
+  /** Secrets Manager id of the encryption key (`NOTIFY_KEY_SECRET_ID`, AWS). */
+  keySecretId?: string;
+  /** File holding the encryption key (`NOTIFY_KEY_FILE`, local). */
+  keyFile?: string;
+  /** Stand-ins for the fixed service hosts (`NOTIFY_IFTTT_URL`, `NOTIFY_TELEGRAM_URL`), local testing. */
+  iftttUrl?: string;
+  telegramUrl?: string;
+}
+
+/** Reads the `NOTIFY_*` variables. */
+export function loadNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
+  const url = (name: string) => {
+    const v = optionalString(env, name);
+    return v === undefined ? undefined : httpUrl(name, v);
+  };
+  return {
+    queueUrl: url(ENV.notifyQueueUrl),
+    retryBaseMs: intInRange(env, ENV.notifyRetryBaseMs, 10_000, 10, 3_600_000),
+    maxPerHour: intInRange(env, ENV.notifyMaxPerHour, 30, 1, 10_000),
+    keySecretId: optionalString(env, ENV.notifyKeySecretId),
+    keyFile: optionalString(env, ENV.notifyKeyFile),
+    iftttUrl: url(ENV.notifyIftttUrl),
+    telegramUrl: url(ENV.notifyTelegramUrl),
+  };
 }
 
 /** Raised when a variable is missing or malformed; the message names it. */
@@ -146,5 +182,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     // user/info.cgi allows one call per 5 minutes per user (docs/1fichier-api.md): never probe faster.
     circuitProbeS: intInRange(env, ENV.circuitProbeS, 900, 300, 7 * 86_400),
     allowPrivateUrls: optionalString(env, ENV.allowPrivateUrls) === '1',
+    notify: loadNotifyConfig(env),
   };
 }

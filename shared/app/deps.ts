@@ -11,10 +11,12 @@ import type { Clock } from '../fichier/clock.js';
 import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
 import type { JobStore } from '../jobs/store.js';
+import type { NotifyServices } from '../notify/deliver.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import { createFichierDeps } from './fichier-deps.js';
 import type { RelayMetrics } from './metrics.js';
+import { createNotifyServices } from './notify-deps.js';
 
 /** Fault-injection seams (crash tests). */
 export interface Hooks {
@@ -40,6 +42,8 @@ export interface Deps {
   logger: RelayLogger;
   metrics: RelayMetrics;
   hooks: Hooks;
+  /** Notification targets, deliveries, signing secrets, REST hooks (shared/notify). */
+  notify: NotifyServices;
 }
 
 /**
@@ -52,5 +56,10 @@ export interface Deps {
 export function createDeps(config: RelayConfig, overrides: Partial<Deps> = {}): Deps {
   const docClient = lazyDocClient();
   const common = createCommonDeps(config, overrides, docClient);
-  return { ...common, ...createFichierDeps(common, overrides, docClient), hooks: overrides.hooks ?? {} };
+  return {
+    ...common,
+    ...createFichierDeps(common, overrides, docClient),
+    hooks: overrides.hooks ?? {},
+    notify: overrides.notify ?? createNotifyServices(config, docClient(), common.clock),
+  };
 }

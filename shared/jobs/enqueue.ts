@@ -3,6 +3,7 @@
  * is hash(user, normalised URL, folder) and the put is conditional), so a duplicate costs no write.
  */
 import type { Deps } from '../app/deps.js';
+import type { NotifyServices } from '../notify/deliver.js';
 import { jobIdFor } from './ids.js';
 import type { JobSource, JobStatus } from './model.js';
 import { RetryRefusedError, retryJob } from './retry.js';
@@ -38,9 +39,21 @@ export interface EnqueuedJob {
 /** Creates the jobs (or finds their duplicates) and sends the new ones to the queue. */
 export async function enqueueJobs(
   input: EnqueueInput,
-  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'logger' | 'metrics'>,
+  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'logger' | 'metrics'> & {
+    notify?: Pick<NotifyServices, 'wantsJobEvents'>;
+  },
 ): Promise<EnqueuedJob[]> {
   const now = deps.clock.now();
+  // A per-instance cached read, no write: marks the jobs whose end the job-event source must hear.
+  // If the lookup fails, mark the jobs anyway: an extra stream record is cheaper than a lost callback.
+  const userWants = deps.notify
+    ? await deps.notify.wantsJobEvents(input.userId).catch((err: unknown) => {
+        deps.logger.warn('notification lookup failed; jobs marked for the job-event source', {
+          error: (err as Error).message,
+        });
+        return true;
+      })
+    : false;
   const results: EnqueuedJob[] = [];
   const created: string[] = [];
   const seen = new Map<string, EnqueuedJob>();
@@ -64,6 +77,7 @@ export async function enqueueJobs(
             folder: r.folder,
             source: input.source,
             callbackUrl: r.callbackUrl,
+            ...(userWants || r.callbackUrl ? { notify: true } : {}),
           },
           now,
         ),
