@@ -263,9 +263,10 @@ async function capStateOf(
   targetId: string,
   now: number,
 ): Promise<CapState> {
+  // A day back: messages skipped since the last one sent count even when that one is over an hour old.
   const recent = await deps.notify.deliveries.listDeliveries(userId, {
     limit: 500,
-    since: iso(now - 3_600_000),
+    since: iso(now - 24 * 3_600_000),
   });
   const mine = recent
     .filter(
