@@ -8,7 +8,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { tokenFromHeaders } from '../../shared/http/auth.js';
 import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
-import { HttpError } from '../../shared/http/errors.js';
+import { errorBody, HttpError } from '../../shared/http/errors.js';
 import { presentJob } from '../../shared/http/present.js';
 import type { Job } from '../../shared/jobs/model.js';
 import { checkOutboundUrl } from '../../shared/net/url-guard.js';
@@ -319,4 +319,17 @@ export function registerNotifyRoutes(app: Hono<Env>, deps: ApiDeps, authenticate
       })),
     });
   });
+
+  const methodNotAllowed = (allowed: string) => (c: Context) => {
+    c.header('Allow', allowed);
+    return c.json(errorBody('methodNotAllowed', `use ${allowed}`), 405);
+  };
+  app.all('/account', methodNotAllowed('GET'));
+  app.all('/account/webhook-secret/rotate', methodNotAllowed('POST'));
+  app.all('/notifications', methodNotAllowed('GET, POST'));
+  app.all('/notifications/:id', methodNotAllowed('DELETE'));
+  app.all('/notifications/:id/test', methodNotAllowed('POST'));
+  app.all('/hooks/subscriptions/:id', methodNotAllowed('DELETE'));
+  app.all('/hooks/samples/:event', methodNotAllowed('GET'));
+  app.all('/deliveries', methodNotAllowed('GET'));
 }

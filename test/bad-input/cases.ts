@@ -19,6 +19,8 @@ export interface BadCase {
   bug?: string;
 }
 
+import { NOTIFY_BAD_CASES } from './notify-cases.js';
+
 const json = { 'content-type': 'application/json' };
 const authed = { authorization: 'Bearer {token}', ...json };
 const post = (
@@ -498,4 +500,5 @@ export const BAD_CASES: BadCase[] = [
     status: 401,
     code: 'unauthorized',
   },
+  ...NOTIFY_BAD_CASES,
 ];
