@@ -14,10 +14,13 @@ import type { SecretCipher } from '../notify/cipher.js';
 import type { StoredTarget, TargetStore } from '../notify/store.js';
 import type { TargetConfig } from '../notify/targets.js';
 import { isConditionFailure } from './dynamo-errors.js';
+import { STATUS_INDEX } from './table.js';
 
 /** The partition holding one user's notification settings (targets, REST hooks, signing secret). */
 export const notifyPartition = (userId: string) => `NOTIFY#${userId}`;
 const TARGET_PREFIX = 'TARGET#';
+/** The status-index partition of targets subscribed to `outage`. */
+export const OUTAGE_TARGETS_PARTITION = 'NOTIFY#outage';
 
 /** The notification targets on DynamoDB. */
 export class DynamoTargetStore implements TargetStore {
@@ -36,8 +39,13 @@ export class DynamoTargetStore implements TargetStore {
           sk: TARGET_PREFIX + target.id,
           id: target.id,
           type: target.config.type,
+          userId: target.userId,
           createdAt: target.createdAt,
           sealed: await this.cipher.seal(JSON.stringify(target.config)),
+          // Sparse: only targets that want outage messages are in the index the outage watch reads.
+          ...(target.config.events.includes('outage')
+            ? { gsi1pk: OUTAGE_TARGETS_PARTITION, gsi1sk: `${target.userId}#${target.id}` }
+            : {}),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
@@ -81,6 +89,27 @@ export class DynamoTargetStore implements TargetStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
+  }
+
+  async listOutageTargets(): Promise<{ userId: string; id: string }[]> {
+    const out: { userId: string; id: string }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STATUS_INDEX.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': STATUS_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':pk': OUTAGE_TARGETS_PARTITION },
+          ProjectionExpression: 'userId, id',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const i of page.Items ?? []) out.push({ userId: String(i.userId), id: String(i.id) });
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   private async fromItem(userId: string, item: Record<string, unknown>): Promise<StoredTarget> {

@@ -23,6 +23,8 @@ export interface TargetStore {
   listTargets(userId: string): Promise<StoredTarget[]>;
   /** Removes a target; false when there was none. */
   deleteTarget(userId: string, id: string): Promise<boolean>;
+  /** Every target, of any user, that subscribed to `outage` (a sparse index: only those carry its keys). */
+  listOutageTargets(): Promise<{ userId: string; id: string }[]>;
 }
 
 /** Targets one user may have: a person has a few chat apps and a few machines, not hundreds. */
@@ -129,4 +131,17 @@ export interface SubscriptionStore {
   listSubscriptions(userId: string): Promise<HookSubscription[]>;
   /** Removes one (Zapier's unsubscribe, or a 410 answer); false when there was none. */
   deleteSubscription(userId: string, id: string): Promise<boolean>;
+}
+
+/** The outage watch's state between poller cycles, with a version for conditional writes. */
+export interface StoredOutageState {
+  state: import('./noise.js').OutageState;
+  version: number;
+}
+
+/** The relay-wide outage watch state (one small item). */
+export interface OutageStore {
+  get(): Promise<StoredOutageState | undefined>;
+  /** Writes `state` if the stored version is still `expectedVersion` (0: none yet); false otherwise. */
+  put(state: StoredOutageState['state'], expectedVersion: number): Promise<boolean>;
 }

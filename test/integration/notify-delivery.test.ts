@@ -10,6 +10,7 @@ import type { RelayConfig } from '../../shared/app/config.js';
 import type { RelayLogger } from '../../shared/app/deps.js';
 import { createNotifyServices } from '../../shared/app/notify-deps.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
+import { DynamoOutageStore } from '../../shared/aws/dynamo-outage-store.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import { aesGcmCipher } from '../../shared/notify/cipher.js';
 import {
@@ -20,6 +21,7 @@ import {
   processDelivery,
 } from '../../shared/notify/deliver.js';
 import type { NotifyRequest } from '../../shared/notify/formats.js';
+import { outageObservationOf, watchOutage } from '../../shared/notify/outage.js';
 import { guardedSender, type SendResult } from '../../shared/notify/send.js';
 import type { StoredTarget } from '../../shared/notify/store.js';
 import { parseTargetConfig } from '../../shared/notify/targets.js';
@@ -291,5 +293,65 @@ describe('the SSRF guard at send time', () => {
     });
     await w.target({ type: 'webhook', url: 'http://10.0.0.1/in' });
     expect(await w.drain(await planJobEvent(await w.end('ssrf.bin', 'done'), w.deps))).toEqual(['failed']);
+  });
+});
+
+describe('outages', () => {
+  it('sends exactly one problem and one recovered message per outage, however many cycles and jobs', async () => {
+    const config = await aws.fresh();
+    const clock = new ManualClock(Date.UTC(2026, 2, 1, 9, 0, 0));
+    const queued: DeliveryMessage[] = [];
+    const notify = createNotifyServices(config, aws.doc, clock, {
+      cipher: aesGcmCipher(async () => randomBytes(32)),
+      queue: { send: async (items) => void queued.push(...items.map((i) => i.message)) },
+    });
+    const put = (id: string, input: unknown) =>
+      notify.targets.putTarget({
+        id,
+        userId: id.startsWith('ntf_a') ? 'alice' : 'bob',
+        config: parseTargetConfig(input),
+        createdAt: new Date(clock.now()).toISOString(),
+      });
+    await put('ntf_a0000000000000000000', { type: 'webhook', url: 'https://hooks.example.com/a' });
+    await put('ntf_b0000000000000000000', {
+      type: 'ntfy',
+      topic: 'bob-alerts',
+      server: 'https://ntfy.example.com',
+      events: ['outage'],
+    });
+    await put('ntf_b1111111111111111111', {
+      type: 'ntfy',
+      topic: 'bob-jobs',
+      server: 'https://ntfy.example.com',
+      events: ['job.done'],
+    });
+    const deps = { notify, outages: new DynamoOutageStore(aws.doc, config.tableName) };
+    const pacer = (circuitOpen: boolean) => ({
+      keyId: 'k',
+      lastCallAt: 0,
+      pausedUntil: 0,
+      floodCount: 0,
+      circuitOpen,
+      ...(circuitOpen ? { circuitReason: 'Not authenticated #100' } : {}),
+    });
+
+    // 30 cycles with the circuit open, then 10 cycles (5 min) clear: one problem, then one recovered.
+    for (let i = 0; i < 30; i++) {
+      await watchOutage(outageObservationOf(pacer(true), clock.now()), deps);
+      clock.advance(30_000);
+    }
+    for (let i = 0; i < 12; i++) {
+      await watchOutage(outageObservationOf(pacer(false), clock.now()), deps);
+      clock.advance(30_000);
+    }
+    const states = queued.map(
+      (m) => `${m.to.kind === 'target' ? m.to.id : ''}:${(m.event.data as { state: string }).state}`,
+    );
+    expect(states.sort()).toEqual([
+      'ntf_a0000000000000000000:problem',
+      'ntf_a0000000000000000000:recovered',
+      'ntf_b0000000000000000000:problem',
+      'ntf_b0000000000000000000:recovered',
+    ]);
   });
 });
