@@ -91,6 +91,8 @@ let lambdaHandler: ReturnType<typeof createDeliveriesHandler> | undefined;
 
 /** Entry point of both triggers; deps are built on the first call. */
 export const handler = (event: DeliveriesEvent): Promise<SQSBatchResponse | DynamoDBBatchResponse> => {
-  lambdaHandler ??= createDeliveriesHandler(createDeliveriesDeps(loadConfig()));
+  lambdaHandler ??= createDeliveriesHandler(
+    createDeliveriesDeps(loadConfig(process.env, { jobsQueue: false })),
+  );
   return lambdaHandler(event);
 };

@@ -15,7 +15,7 @@ export interface RelayDashboardProps {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly table: dynamodb.ITable;
-  readonly functions: Readonly<Record<'api' | 'worker' | 'poller', IFunction>>;
+  readonly functions: Readonly<Record<'api' | 'worker' | 'poller' | 'deliveries', IFunction>>;
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
 

@@ -11,6 +11,13 @@ import { RelayHttpApi } from './api.js';
 import type { RelayConfig } from './config.js';
 import { RelayDashboard } from './dashboard.js';
 import {
+  addDeliveryTriggers,
+  DeliveriesQueue,
+  NotifyKeySecret,
+  useDeliveriesQueue,
+  useNotifyKey,
+} from './deliveries.js';
+import {
   useBatching,
   usePacing,
   usePollCycle,
@@ -39,6 +46,8 @@ export const FUNCTION_SIZING: Record<FunctionName, Pick<RelayFunctionProps, 'tim
   // remote/ls.cgi once, remote/info.cgi per finished request, all paced; it stops at its deadline
   // and the next run continues.
   poller: { timeout: Duration.seconds(60), memorySize: 256 },
+  // Up to 10 deliveries of 15 s each, one after the other.
+  deliveries: { timeout: Duration.seconds(180), memorySize: 256 },
 };
 
 /** Settings for {@link RelayStack}. */
@@ -110,7 +119,23 @@ export class RelayStack extends Stack {
     usePollCycle(poller, config);
     new PollSchedule(this, 'PollSchedule', { poller, rateMinutes: config.pollRateMinutes });
 
-    for (const fn of [api, worker, poller]) {
+    const { secret: notifyKey } = new NotifyKeySecret(this, 'NotifyKey');
+    useNotifyKey(api, notifyKey);
+    const deliveriesQueue = new DeliveriesQueue(this, 'DeliveriesQueue', {
+      consumerTimeout: FUNCTION_SIZING.deliveries.timeout,
+      maxReceiveCount: config.maxReceiveCount,
+    });
+    const deliveries = makeFunction('deliveries', 'turns job ends into notifications and delivers them');
+    useTable(deliveries, table);
+    useDeliveriesQueue(deliveries, deliveriesQueue.queue);
+    useNotifyKey(deliveries, notifyKey);
+    addDeliveryTriggers(deliveries, {
+      queue: deliveriesQueue.queue,
+      table,
+      streamFailures: deliveriesQueue.deadLetterQueue,
+    });
+
+    for (const fn of [api, worker, poller, deliveries]) {
       // grantReadWriteData covers the table's GSIs as `<table arn>/index/*`.
       acknowledge(
         fn.role!.node.findChild('DefaultPolicy'),
@@ -142,11 +167,11 @@ export class RelayStack extends Stack {
       queue,
       deadLetterQueue,
       table,
-      functions: { api, worker, poller },
+      functions: { api, worker, poller, deliveries },
       alarms: alarms.alarms,
     });
 
-    this.functions = { api, worker, poller };
+    this.functions = { api, worker, poller, deliveries };
 
     new CfnOutput(this, 'ApiUrl', { value: httpApi.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'SecretName', {

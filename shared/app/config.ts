@@ -139,7 +139,13 @@ function httpUrl(name: string, value: string): string {
  * @example
  * const config = loadConfig(); // throws ConfigError('RELAY_TABLE_NAME is required but not set') when unset
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: {
+    /** The deliveries function never touches the jobs queue: `RELAY_QUEUE_URL` may be unset there. @default true */
+    jobsQueue?: boolean;
+  } = {},
+): RelayConfig {
   let pacing: PacingPolicy;
   try {
     pacing = pacingFromEnv(env);
@@ -148,7 +154,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   }
   return {
     tableName: requiredString(env, ENV.tableName),
-    queueUrl: httpUrl(ENV.queueUrl, requiredString(env, ENV.queueUrl)),
+    queueUrl:
+      opts.jobsQueue === false && !optionalString(env, ENV.queueUrl)
+        ? ''
+        : httpUrl(ENV.queueUrl, requiredString(env, ENV.queueUrl)),
     fichierApiUrl: httpUrl(ENV.fichierApiUrl, optionalString(env, ENV.fichierApiUrl) ?? DEFAULT_API_URL),
     fichierSecretId: optionalString(env, ENV.fichierSecretId),
     fichierApiKey: optionalString(env, ENV.fichierApiKey),
