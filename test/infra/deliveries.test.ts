@@ -102,9 +102,7 @@ describe('least privilege', () => {
   });
 
   it('generates the notification key as 64 lowercase hex digits', () => {
-    const [, secret] = ofType('AWS::SecretsManager::Secret').find(
-      ([, s]) => s.Properties.GenerateSecretString,
-    )!;
+    const secret = resources[logicalId(built.stack.node.findChild('NotifyKey').node.findChild('Secret'))]!;
     const gen = secret.Properties.GenerateSecretString as Record<string, unknown>;
     expect(gen).toMatchObject({
       PasswordLength: 64,
