@@ -12,8 +12,9 @@ import { errorBody, HttpError } from '../../shared/http/errors.js';
 import { presentJob } from '../../shared/http/present.js';
 import type { Job } from '../../shared/jobs/model.js';
 import { checkOutboundUrl } from '../../shared/net/url-guard.js';
-import { sampleJob, sendTestMessage } from '../../shared/notify/deliver.js';
+import { type DeliveryMessage, sampleJob } from '../../shared/notify/deliver.js';
 import { InvalidTargetConfigError } from '../../shared/notify/errors.js';
+import { type JobEvent, messageIdFor } from '../../shared/notify/events.js';
 import { redactTarget, redactUrl } from '../../shared/notify/redact.js';
 import {
   activeSigningSecrets,
@@ -70,6 +71,8 @@ export function scopedAuth(authenticate: Authenticate) {
 
 /** Largest body of these routes: a target config or a subscription is a few hundred bytes. */
 const MAX_NOTIFY_BODY = 16 * 1024;
+/** How long `POST /notifications/{id}/test` waits for the target's answer before answering 202. */
+const TEST_WAIT_MS = 10_000;
 
 async function readJson(c: Context<Env>): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
@@ -112,7 +115,6 @@ export function registerNotifyRoutes(app: Hono<Env>, deps: ApiDeps, authenticate
   const S = NOTIFY_ROUTE_SCOPES;
   const { notify } = deps;
   const now = () => deps.clock.now();
-  const deliveryDeps = { notify, store: deps.store, clock: deps.clock, logger: deps.logger };
 
   app.get('/account', auth(S['GET /account']), async (c) => {
     const userId = c.get('userId');
@@ -199,7 +201,37 @@ export function registerNotifyRoutes(app: Hono<Env>, deps: ApiDeps, authenticate
 
   app.post('/notifications/:id/test', auth(S['POST /notifications/:id/test']), async (c) => {
     const t = await ownTarget(c);
-    return c.json(await sendTestMessage(t, deliveryDeps));
+    // Sent by the deliveries function like any message (the API itself never sends): wait briefly for it.
+    const at = now();
+    const event: JobEvent = { type: 'job.done', occurredAt: new Date(at).toISOString(), data: sampleJob(at) };
+    const message: DeliveryMessage = {
+      v: 1,
+      userId: t.userId,
+      to: { kind: 'target', id: t.id },
+      event,
+      attempts: 0,
+      test: true,
+    };
+    await notify.queue.send([{ message }]);
+    const id = messageIdFor(t.id, event);
+    for (let waited = 0; waited < TEST_WAIT_MS; waited += 250) {
+      const record = await notify.deliveries.getDelivery(t.userId, event.occurredAt, id);
+      if (record && record.status !== 'retrying') {
+        return c.json({
+          id,
+          delivered: record.status === 'delivered',
+          status: record.status,
+          ...(record.lastStatus !== undefined ? { httpStatus: record.lastStatus } : {}),
+          ...(record.answer ? { answer: record.answer } : {}),
+          ...(record.note ? { note: record.note } : {}),
+        });
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return c.json(
+      { id, status: 'pending', message: 'the test message is on its way; see GET /deliveries' },
+      202,
+    );
   });
 
   app.post('/hooks/subscriptions', auth(S['POST /hooks/subscriptions']), async (c) => {

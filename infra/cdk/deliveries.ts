@@ -91,6 +91,12 @@ export function useDeliveriesQueue(fn: NodejsFunction, queue: sqs.IQueue): void 
   fn.addEnvironment(ENV.notifyQueueUrl, queue.queueUrl);
 }
 
+/** Send test messages to the deliveries queue (API: `POST /notifications/{id}/test`). */
+export function useDeliveriesQueueForSend(fn: NodejsFunction, queue: sqs.IQueue): void {
+  queue.grantSendMessages(fn);
+  fn.addEnvironment(ENV.notifyQueueUrl, queue.queueUrl);
+}
+
 /** Wires the deliveries function to its two triggers. */
 export function addDeliveryTriggers(
   fn: NodejsFunction,

@@ -15,6 +15,7 @@ import {
   DeliveriesQueue,
   NotifyKeySecret,
   useDeliveriesQueue,
+  useDeliveriesQueueForSend,
   useNotifyKey,
 } from './deliveries.js';
 import {
@@ -128,6 +129,7 @@ export class RelayStack extends Stack {
     const deliveries = makeFunction('deliveries', 'turns job ends into notifications and delivers them');
     useTable(deliveries, table);
     useDeliveriesQueue(deliveries, deliveriesQueue.queue);
+    useDeliveriesQueueForSend(api, deliveriesQueue.queue);
     useNotifyKey(deliveries, notifyKey);
     addDeliveryTriggers(deliveries, {
       queue: deliveriesQueue.queue,

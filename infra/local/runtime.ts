@@ -30,6 +30,7 @@ import { systemClock } from '../../shared/fichier/clock.js';
 import { generateToken, hashToken } from '../../shared/jobs/ids.js';
 import type { Report } from '../../shared/jobs/store.js';
 import type { NotifyServices } from '../../shared/notify/deliver.js';
+import { guardedSender } from '../../shared/notify/send.js';
 import {
   type SandboxHandle,
   type SandboxOptions,
@@ -313,7 +314,11 @@ async function start(
     pacer: new DynamoPacer(doc, config.tableName, { policy: config.pacing }),
     logger,
     hooks: opts.hooks ?? {},
-    notify: createNotifyServices(config, doc, systemClock, { sqs, ...opts.notify }),
+    notify: createNotifyServices(config, doc, systemClock, {
+      sqs,
+      send: guardedSender({ allowPrivate: config.allowPrivateUrls }),
+      ...opts.notify,
+    }),
   });
 
   // The client token, stored only as its hash. A generated one is kept in the data dir so it stays valid

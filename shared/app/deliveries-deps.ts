@@ -1,4 +1,6 @@
 /** Composition root of the deliveries function: the job store (read only), the notification services. */
+
+import { guardedSender } from '../notify/send.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import type { Deps } from './deps.js';
@@ -22,6 +24,10 @@ export function createDeliveriesDeps(
     store: common.store,
     clock: common.clock,
     logger: common.logger,
-    notify: overrides.notify ?? createNotifyServices(config, docClient(), common.clock),
+    notify:
+      overrides.notify ??
+      createNotifyServices(config, docClient(), common.clock, {
+        send: guardedSender({ allowPrivate: config.allowPrivateUrls }),
+      }),
   };
 }

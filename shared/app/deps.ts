@@ -12,6 +12,7 @@ import type { Pacer } from '../fichier/pacer.js';
 import type { FichierApi, KeyProvider } from '../fichier/types.js';
 import type { JobStore } from '../jobs/store.js';
 import type { NotifyServices } from '../notify/deliver.js';
+import { guardedSender } from '../notify/send.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import { createFichierDeps } from './fichier-deps.js';
@@ -60,6 +61,10 @@ export function createDeps(config: RelayConfig, overrides: Partial<Deps> = {}): 
     ...common,
     ...createFichierDeps(common, overrides, docClient),
     hooks: overrides.hooks ?? {},
-    notify: overrides.notify ?? createNotifyServices(config, docClient(), common.clock),
+    notify:
+      overrides.notify ??
+      createNotifyServices(config, docClient(), common.clock, {
+        send: guardedSender({ allowPrivate: config.allowPrivateUrls }),
+      }),
   };
 }

@@ -19,7 +19,7 @@ import { aesGcmCipher, parseCipherKey, type SecretCipher, SecretCipherError } fr
 import { cachedJobEventLookup, type DeliveryQueue, type NotifyServices } from '../notify/deliver.js';
 import { DEFAULT_DELIVERY_POLICY } from '../notify/delivery-policy.js';
 import { DEFAULT_NOISE_POLICY } from '../notify/noise.js';
-import { guardedSender } from '../notify/send.js';
+import type { DeliverySender } from '../notify/send.js';
 import type { RelayConfig } from './config.js';
 
 /** The cipher key from the config: a Secrets Manager secret (AWS) or a file (local). */
@@ -56,6 +56,13 @@ export function createNotifyServices(
   clock: Pick<Clock, 'now'>,
   overrides: Partial<NotifyServices> & { sqs?: SQSClient; cipher?: SecretCipher } = {},
 ): NotifyServices {
+  // The sender is given by the roots that send (deliveries, local runtime): the API never sends, so it
+  // bundles neither it nor undici.
+  const send: DeliverySender =
+    overrides.send ??
+    (async () => {
+      throw new Error('this process does not send deliveries');
+    });
   const cipher = overrides.cipher ?? createCipher(config);
   const targets = overrides.targets ?? new DynamoTargetStore(doc, config.tableName, cipher);
   const subscriptions = overrides.subscriptions ?? new DynamoSubscriptionStore(doc, config.tableName, cipher);
@@ -72,7 +79,7 @@ export function createNotifyServices(
     queue:
       overrides.queue ??
       (queueUrl ? new SqsDeliveryQueue(overrides.sqs ?? createSqsClient(), queueUrl) : noQueue),
-    send: overrides.send ?? guardedSender({ allowPrivate: config.allowPrivateUrls }),
+    send,
     delivery: overrides.delivery ?? { ...DEFAULT_DELIVERY_POLICY, retryBaseMs: config.notify.retryBaseMs },
     noise: overrides.noise ?? { ...DEFAULT_NOISE_POLICY, maxPerHour: config.notify.maxPerHour },
     serviceUrls: overrides.serviceUrls ?? {

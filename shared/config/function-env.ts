@@ -9,7 +9,7 @@ export const FUNCTION_ENV = {
    * functions/api.ts — HTTP API (POST /jobs, GET /jobs, /reports/latest, /health, POST /admin/circuit/reset;
    * the reset reads the key only to find its pacer state).
    */
-  api: [ENV.tableName, ENV.queueUrl, ENV.fichierSecretId, ENV.notifyKeySecretId],
+  api: [ENV.tableName, ENV.queueUrl, ENV.fichierSecretId, ENV.notifyKeySecretId, ENV.notifyQueueUrl],
   /** functions/worker.ts — SQS consumer that submits to remote/request.cgi. */
   worker: [
     ENV.tableName,

@@ -56,6 +56,8 @@ export interface DeliveryMessage {
   firstAttemptAt?: number;
   /** Epoch ms before which the message must not be tried (SQS delays stop at 15 min). */
   notBefore?: number;
+  /** `POST /notifications/{id}/test`: one attempt, no cap, no retry, the answer kept in the record. */
+  test?: boolean;
 }
 
 /** Sends delivery messages to the deliveries queue. */
@@ -348,7 +350,7 @@ export async function processDelivery(msg: DeliveryMessage, deps: DeliveryDeps):
   };
 
   const ctx: FormatContext = deps.notify.statusUrl ? { statusUrl: deps.notify.statusUrl } : {};
-  if (r.person && noiseRuleFor(r.target.type).capped) {
+  if (r.person && noiseRuleFor(r.target.type).capped && !msg.test) {
     const cap = admitToCap(
       await capStateOf(deps, msg.userId, r.target.id, now),
       message.type,
@@ -384,14 +386,17 @@ export async function processDelivery(msg: DeliveryMessage, deps: DeliveryDeps):
     nowMs: now,
     policy: deps.notify.delivery,
   });
-  const status: DeliveryStatus = decision.outcome === 'retry' ? 'retrying' : decision.outcome;
+  const retry = decision.outcome === 'retry' && !msg.test;
+  const status: DeliveryStatus =
+    decision.outcome === 'retry' ? (retry ? 'retrying' : 'failed') : decision.outcome;
   const note = redactText(result.error ? `${decision.note}: ${result.error}` : decision.note, r.config);
   const done: DeliveryRecord = {
     ...record,
     status,
     ...(result.answer.kind === 'http' ? { lastStatus: result.answer.status } : {}),
     ...(status === 'delivered' ? {} : { note: note.slice(0, 300) }),
-    ...(decision.outcome === 'retry' ? { nextAttemptAt: iso(decision.retryAt) } : {}),
+    ...(retry && decision.outcome === 'retry' ? { nextAttemptAt: iso(decision.retryAt) } : {}),
+    ...(msg.test && result.body ? { answer: redactText(result.body.slice(0, 300), r.config) } : {}),
   };
   await deps.notify.deliveries.putDelivery(done);
   if (decision.outcome === 'gone' && msg.to.kind === 'subscription') {
@@ -407,7 +412,7 @@ export async function processDelivery(msg: DeliveryMessage, deps: DeliveryDeps):
     ...(done.lastStatus !== undefined ? { httpStatus: done.lastStatus } : {}),
     ...(done.note ? { note: done.note } : {}),
   });
-  if (decision.outcome !== 'retry') return { kind: 'settled', status };
+  if (!retry || decision.outcome !== 'retry') return { kind: 'settled', status };
   const next: DeliveryMessage = { ...msg, attempts, firstAttemptAt, notBefore: decision.retryAt };
   return {
     kind: 'later',
@@ -416,7 +421,7 @@ export async function processDelivery(msg: DeliveryMessage, deps: DeliveryDeps):
   };
 }
 
-/** A job like the ones the relay reports, for `POST /notifications/{id}/test`. */
+/** A job like the ones the relay reports, for test messages and REST-hook samples. */
 export function sampleJob(now: number): Job {
   const at = iso(now);
   return {
@@ -430,76 +435,5 @@ export function sampleJob(now: number): Job {
     attempts: 1,
     remoteId: 1,
     fileUrl: 'https://1fichier.com/?relaytest',
-  };
-}
-
-/** The answer of a test message. */
-export interface TestResult {
-  delivered: boolean;
-  status: DeliveryStatus;
-  httpStatus?: number;
-  /** The start of the target's answer body, redacted. */
-  answer?: string;
-  note?: string;
-}
-
-/**
- * Sends a real `job.done` test message to a target now (no queue, no retry, no cap) and records it, so the
- * person who set the target up sees what the service answered.
- */
-export async function sendTestMessage(target: StoredTarget, deps: DeliveryDeps): Promise<TestResult> {
-  const now = deps.clock.now();
-  const event: JobEvent = { type: 'job.done', occurredAt: iso(now), data: sampleJob(now) };
-  const r: Resolved = {
-    target: { ...target.config, id: target.id } as Target,
-    via: target.config.type,
-    config: target.config,
-    signed: target.config.type === 'webhook',
-    person: false,
-  };
-  let request = requestFor(
-    r,
-    event,
-    deps.notify.statusUrl ? { statusUrl: deps.notify.statusUrl } : {},
-    deps.notify.serviceUrls,
-  );
-  if (request.signed) {
-    const secrets = await deps.notify.secrets.getOrCreate(target.userId, () => generateSigningSecret());
-    request = withSignature(request, {
-      timestamp: new Date(now),
-      secrets: activeSigningSecrets(secrets, now),
-    });
-  }
-  const result = await deps.notify.send(request, { operation: `${r.via} test` });
-  const decision = decideDelivery({
-    answer: result.answer,
-    attempts: 1,
-    firstAttemptAt: now,
-    nowMs: now,
-    policy: deps.notify.delivery,
-  });
-  const status: DeliveryStatus =
-    decision.outcome === 'delivered' ? 'delivered' : decision.outcome === 'gone' ? 'gone' : 'failed';
-  const note = redactText(result.error ? `${decision.note}: ${result.error}` : decision.note, target.config);
-  await deps.notify.deliveries.putDelivery({
-    id: `${request.messageId}_test`,
-    userId: target.userId,
-    recipient: { kind: 'target', id: target.id },
-    via: r.via,
-    event: 'test',
-    occurredAt: iso(now),
-    status,
-    attempts: 1,
-    firstAttemptAt: iso(now),
-    lastAttemptAt: iso(now),
-    ...(result.answer.kind === 'http' ? { lastStatus: result.answer.status } : {}),
-    ...(status === 'delivered' ? {} : { note: note.slice(0, 300) }),
-  });
-  return {
-    delivered: status === 'delivered',
-    status,
-    ...(result.answer.kind === 'http' ? { httpStatus: result.answer.status } : {}),
-    ...(result.body ? { answer: redactText(result.body.slice(0, 500), target.config) } : {}),
-    ...(status === 'delivered' ? {} : { note }),
   };
 }

@@ -79,6 +79,8 @@ export interface DeliveryRecord {
   note?: string;
   /** ISO time of the next attempt while `retrying`. */
   nextAttemptAt?: string;
+  /** Test messages only: the start of the target's answer body, redacted. */
+  answer?: string;
 }
 
 /** The delivery log: one record per message, written after each attempt. */

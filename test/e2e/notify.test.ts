@@ -149,6 +149,12 @@ it('a user adds a webhook, an ntfy topic and an IFTTT event, submits a URL and r
   expect(deliveries.map((d) => d.via).sort()).toEqual(['ifttt', 'ntfy', 'webhook']);
   expect(deliveries.every((d) => d.attempts === 1 && d.lastStatus === 200)).toBe(true);
 
+  const tested = await api('POST', `/notifications/${webhook.json.id}/test`);
+  expect(tested.status).toBe(200);
+  expect(tested.json).toMatchObject({ delivered: true, status: 'delivered', httpStatus: 200, answer: 'ok' });
+  const testBody = verifyDelivery(secret, receiver.to('/webhook').at(-1)!) as { data: { id: string } };
+  expect(testBody.data.id).toBe('job_test');
+
   for (const t of [webhook, ntfy, ifttt])
     expect((await api('DELETE', `/notifications/${t.json.id}`)).status).toBe(204);
 });
