@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLE_BANNER } from '../../infra/cdk/lambda-defaults.js';
+import { FUNCTION_ENV } from '../../shared/config/function-env.js';
 import { repoRoot } from './relay-app.js';
 
 describe('npx cdk synth', () => {
@@ -30,12 +31,12 @@ describe('npx cdk synth', () => {
     const functions = Object.values(template.Resources as Record<string, { Type: string }>).filter(
       (r) => r.Type === 'AWS::Lambda::Function',
     );
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(Object.keys(FUNCTION_ENV).length);
     const bundles = readdirSync(outdir)
       .filter((d) => d.startsWith('asset.'))
       .map((d) => join(outdir, d, 'index.mjs'))
       .filter((f) => existsSync(f));
-    expect(bundles).toHaveLength(3);
+    expect(bundles).toHaveLength(Object.keys(FUNCTION_ENV).length);
     for (const bundle of bundles) {
       expect(readFileSync(bundle, 'utf8').startsWith(BUNDLE_BANNER)).toBe(true);
     }
