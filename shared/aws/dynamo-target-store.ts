@@ -11,7 +11,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { SecretCipher } from '../notify/cipher.js';
-import type { StoredTarget, TargetStore } from '../notify/store.js';
+import type { StoredTarget, TargetStore, WatchTarget } from '../notify/store.js';
 import type { TargetConfig } from '../notify/targets.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import { STATUS_INDEX } from './table.js';
@@ -19,8 +19,8 @@ import { STATUS_INDEX } from './table.js';
 /** The partition holding one user's notification settings (targets, REST hooks, signing secret). */
 export const notifyPartition = (userId: string) => `NOTIFY#${userId}`;
 const TARGET_PREFIX = 'TARGET#';
-/** The status-index partition of targets subscribed to `outage`. */
-export const OUTAGE_TARGETS_PARTITION = 'NOTIFY#outage';
+/** The status-index partition of targets that want outage messages or report digests. */
+export const WATCH_TARGETS_PARTITION = 'NOTIFY#watch';
 
 /** The notification targets on DynamoDB. */
 export class DynamoTargetStore implements TargetStore {
@@ -42,9 +42,14 @@ export class DynamoTargetStore implements TargetStore {
           userId: target.userId,
           createdAt: target.createdAt,
           sealed: await this.cipher.seal(JSON.stringify(target.config)),
-          // Sparse: only targets that want outage messages are in the index the outage watch reads.
-          ...(target.config.events.includes('outage')
-            ? { gsi1pk: OUTAGE_TARGETS_PARTITION, gsi1sk: `${target.userId}#${target.id}` }
+          // Sparse: only targets that want outage messages or digests are in the index the watches read.
+          ...(target.config.events.includes('outage') || target.config.digest !== 'none'
+            ? {
+                gsi1pk: WATCH_TARGETS_PARTITION,
+                gsi1sk: `${target.userId}#${target.id}`,
+                outage: target.config.events.includes('outage'),
+                digest: target.config.digest,
+              }
             : {}),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -91,8 +96,8 @@ export class DynamoTargetStore implements TargetStore {
     }
   }
 
-  async listOutageTargets(): Promise<{ userId: string; id: string }[]> {
-    const out: { userId: string; id: string }[] = [];
+  async listWatchTargets(): Promise<WatchTarget[]> {
+    const out: WatchTarget[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -100,13 +105,26 @@ export class DynamoTargetStore implements TargetStore {
           TableName: this.tableName,
           IndexName: STATUS_INDEX.name,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': STATUS_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':pk': OUTAGE_TARGETS_PARTITION },
-          ProjectionExpression: 'userId, id',
+          ExpressionAttributeNames: {
+            '#pk': STATUS_INDEX.partitionKey,
+            '#u': 'userId',
+            '#i': 'id',
+            '#o': 'outage',
+            '#d': 'digest',
+          },
+          ExpressionAttributeValues: { ':pk': WATCH_TARGETS_PARTITION },
+          ProjectionExpression: '#u, #i, #o, #d',
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const i of page.Items ?? []) out.push({ userId: String(i.userId), id: String(i.id) });
+      for (const i of page.Items ?? []) {
+        out.push({
+          userId: String(i.userId),
+          id: String(i.id),
+          outage: i.outage === true,
+          digest: (i.digest as WatchTarget['digest']) ?? 'none',
+        });
+      }
       start = page.LastEvaluatedKey;
     } while (start);
     return out;

@@ -40,7 +40,7 @@ export async function watchOutage(
   if (!(await deps.outages.put(state, stored?.version ?? 0))) return undefined;
   if (!notice) return undefined;
   const event = outageEvent(notice);
-  const targets = await deps.notify.targets.listOutageTargets();
+  const targets = (await deps.notify.targets.listWatchTargets()).filter((t) => t.outage);
   const messages: DeliveryMessage[] = targets.map((t) => ({
     v: 1,
     userId: t.userId,

@@ -23,8 +23,19 @@ export interface TargetStore {
   listTargets(userId: string): Promise<StoredTarget[]>;
   /** Removes a target; false when there was none. */
   deleteTarget(userId: string, id: string): Promise<boolean>;
-  /** Every target, of any user, that subscribed to `outage` (a sparse index: only those carry its keys). */
-  listOutageTargets(): Promise<{ userId: string; id: string }[]>;
+  /**
+   * Every target, of any user, that wants relay-wide messages: `outage` in its events, or a report digest
+   * (a sparse index: only those targets carry its keys).
+   */
+  listWatchTargets(): Promise<WatchTarget[]>;
+}
+
+/** A target the poller's watches address (outage messages, report digests). */
+export interface WatchTarget {
+  userId: string;
+  id: string;
+  outage: boolean;
+  digest: import('./events.js').DigestSchedule;
 }
 
 /** Targets one user may have: a person has a few chat apps and a few machines, not hundreds. */

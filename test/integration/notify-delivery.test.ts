@@ -20,6 +20,7 @@ import {
   planJobEvent,
   processDelivery,
 } from '../../shared/notify/deliver.js';
+import { deliverDueDigests } from '../../shared/notify/digest.js';
 import type { NotifyRequest } from '../../shared/notify/formats.js';
 import { outageObservationOf, watchOutage } from '../../shared/notify/outage.js';
 import { guardedSender, type SendResult } from '../../shared/notify/send.js';
@@ -353,5 +354,54 @@ describe('outages', () => {
       'ntf_b0000000000000000000:problem',
       'ntf_b0000000000000000000:recovered',
     ]);
+  });
+});
+
+describe('report digests', () => {
+  it('sends an hourly digest of the hour to a target that asks for one, once, and nothing to others', async () => {
+    const queued: DeliveryMessage[] = [];
+    const w = await world();
+    const deps = {
+      ...w.deps,
+      notify: {
+        ...w.notify,
+        queue: {
+          send: async (items: readonly { message: DeliveryMessage }[]) =>
+            void queued.push(...items.map((i) => i.message)),
+        },
+      },
+      lookBackMs: 120_000,
+    };
+    await w.target({
+      type: 'ntfy',
+      topic: 'relay-digest',
+      server: 'https://ntfy.example.com',
+      digest: 'hourly',
+      events: ['job.failed'],
+    });
+    await w.target({ type: 'ntfy', topic: 'relay-nodigest', server: 'https://ntfy.example.com' });
+    w.clock.t = Date.UTC(2026, 2, 1, 10, 15);
+    await w.end('d1.bin', 'done');
+    await w.end('d2.bin', 'done');
+    w.clock.t = Date.UTC(2026, 2, 1, 10, 40);
+    await w.end('d3.bin', 'failed', 'rejected');
+
+    w.clock.t = Date.UTC(2026, 2, 1, 10, 59);
+    expect(await deliverDueDigests(deps)).toBe(0);
+    w.clock.t = Date.UTC(2026, 2, 1, 11, 0, 30);
+    expect(await deliverDueDigests(deps)).toBe(1);
+    expect(queued[0]!.event).toMatchObject({
+      type: 'report',
+      data: { digest: 'hourly', done: 2, failed: 1 },
+    });
+
+    expect(await w.drain(queued)).toEqual(['delivered']);
+    const body = JSON.parse(w.sent[0]!.body) as { title: string; message: string };
+    expect(body.title).toBe('Hourly report: 2 done, 1 failed');
+    expect(body.message).toContain('1 × rejected');
+
+    // The next cycle looks back over 11:00 again: already recorded, so nothing is queued twice.
+    w.clock.t = Date.UTC(2026, 2, 1, 11, 1, 30);
+    expect(await deliverDueDigests(deps)).toBe(0);
   });
 });
