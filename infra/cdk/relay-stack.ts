@@ -130,6 +130,7 @@ export class RelayStack extends Stack {
     useTable(deliveries, table);
     useDeliveriesQueue(deliveries, deliveriesQueue.queue);
     useDeliveriesQueueForSend(api, deliveriesQueue.queue);
+    useDeliveriesQueueForSend(poller, deliveriesQueue.queue);
     useNotifyKey(deliveries, notifyKey);
     addDeliveryTriggers(deliveries, {
       queue: deliveriesQueue.queue,

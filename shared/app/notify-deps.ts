@@ -9,6 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SqsDeliveryQueue } from '../aws/delivery-queue.js';
 import { DynamoDeliveryStore } from '../aws/dynamo-delivery-store.js';
+import { DynamoOutageStore } from '../aws/dynamo-outage-store.js';
 import { DynamoSigningSecretStore } from '../aws/dynamo-signing-secret-store.js';
 import { DynamoSubscriptionStore } from '../aws/dynamo-subscription-store.js';
 import { DynamoTargetStore } from '../aws/dynamo-target-store.js';
@@ -76,6 +77,7 @@ export function createNotifyServices(
     subscriptions,
     deliveries: overrides.deliveries ?? new DynamoDeliveryStore(doc, config.tableName),
     secrets: overrides.secrets ?? new DynamoSigningSecretStore(doc, config.tableName, cipher),
+    outages: overrides.outages ?? new DynamoOutageStore(doc, config.tableName),
     queue:
       overrides.queue ??
       (queueUrl ? new SqsDeliveryQueue(overrides.sqs ?? createSqsClient(), queueUrl) : noQueue),

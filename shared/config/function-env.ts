@@ -31,6 +31,7 @@ export const FUNCTION_ENV = {
     ENV.floodPauseMs,
     ENV.stuckAfterS,
     ENV.pollIntervalS,
+    ENV.notifyQueueUrl,
   ],
   /** functions/deliveries.ts — job ends from the table stream, and one attempt per deliveries-queue message. */
   deliveries: [ENV.tableName, ENV.notifyQueueUrl, ENV.notifyKeySecretId],

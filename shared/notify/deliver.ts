@@ -36,6 +36,7 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   DeliveryStore,
+  OutageStore,
   Recipient,
   SigningSecretStore,
   StoredTarget,
@@ -90,6 +91,8 @@ export interface NotifyServices {
   serviceUrls: ServiceUrls;
   /** The relay's status page, linked from messages without a file link. */
   statusUrl?: string;
+  /** The outage watch's state (read and written by the poller's watches). */
+  outages: OutageStore;
   /** Whether a user has anything that wants job events (cached per instance). */
   wantsJobEvents(userId: string): Promise<boolean>;
   /** Forgets the cached answer for a user (after a change made by this instance). */

@@ -8,7 +8,6 @@ import type { PacerState } from '../fichier/pacer.js';
 import type { DeliveryMessage, NotifyServices } from './deliver.js';
 import { type OutageNotice, outageEvent } from './events.js';
 import { OUTAGE_CLEAR, type OutageObservation, observeOutage } from './noise.js';
-import type { OutageStore } from './store.js';
 
 /** An observation from the pacer's state and the oldest queued job's creation time. */
 export function outageObservationOf(
@@ -31,13 +30,13 @@ export function outageObservationOf(
  */
 export async function watchOutage(
   obs: OutageObservation,
-  deps: { notify: Pick<NotifyServices, 'targets' | 'queue' | 'noise'>; outages: OutageStore },
+  deps: { notify: Pick<NotifyServices, 'targets' | 'queue' | 'noise' | 'outages'> },
 ): Promise<OutageNotice | undefined> {
-  const stored = await deps.outages.get();
+  const stored = await deps.notify.outages.get();
   const before = stored?.state ?? OUTAGE_CLEAR;
   const { state, notice } = observeOutage(before, obs, deps.notify.noise);
   if (JSON.stringify(state) === JSON.stringify(before)) return undefined;
-  if (!(await deps.outages.put(state, stored?.version ?? 0))) return undefined;
+  if (!(await deps.notify.outages.put(state, stored?.version ?? 0))) return undefined;
   if (!notice) return undefined;
   const event = outageEvent(notice);
   const targets = (await deps.notify.targets.listWatchTargets()).filter((t) => t.outage);
