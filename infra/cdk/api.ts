@@ -6,6 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
+import { NOTIFY_API_ROUTES } from './notify-routes.js';
 
 /** A route of the public API and why it carries no API Gateway authorizer. */
 interface RouteSpec {
@@ -30,6 +31,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
     path: '/health',
     auth: 'none: a public liveness probe that returns no data',
   },
+  ...NOTIFY_API_ROUTES,
 ];
 
 /**

@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_FIELDS, API_ROUTES } from '../../infra/cdk/api.js';
 import { RUNTIME_ENV_NAMES } from '../../infra/cdk/lambda-defaults.js';
+import { NOTIFY_API_ROUTES } from '../../infra/cdk/notify-routes.js';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/cdk/queue.js';
 import { TABLE_GSIS } from '../../shared/aws/table.js';
 import { FUNCTION_ENV, type FunctionName } from '../../shared/config/function-env.js';
@@ -267,6 +268,7 @@ describe('HTTP API', () => {
         'GET /jobs/{id}',
         'GET /reports/latest',
         'GET /health',
+        ...NOTIFY_API_ROUTES.map((r) => `${r.method} ${r.path}`),
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);
