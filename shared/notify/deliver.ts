@@ -43,7 +43,8 @@ import type {
   SubscriptionStore,
   TargetStore,
 } from './store.js';
-import { type Target, type TargetConfig, wantsEvent } from './targets.js';
+import { wantsEvent } from './target-rules.js';
+import type { Target, TargetConfig } from './targets.js';
 
 /** One message on the deliveries queue: what to send to whom, and how far its retries are. */
 export interface DeliveryMessage {

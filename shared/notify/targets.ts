@@ -12,20 +12,9 @@ import {
   type SubscribableEventType,
 } from './events.js';
 
-export const TARGET_TYPES = ['webhook', 'discord', 'slack', 'telegram', 'ntfy', 'ifttt', 'zapier'] as const;
-export type TargetType = (typeof TARGET_TYPES)[number];
+export { TARGET_AUDIENCE, TARGET_TYPES, type TargetType, wantsEvent } from './target-rules.js';
 
-/** Who reads what a target type receives; decides coalescing and caps (noise.ts). */
-export const TARGET_AUDIENCE: Readonly<Record<TargetType, { audience: 'machine' | 'person'; note: string }>> =
-  {
-    webhook: { audience: 'machine', note: 'a program: one signed delivery per event, deduped on webhook-id' },
-    zapier: { audience: 'machine', note: 'a Zap runs once per job JSON it catches and maps its fields' },
-    discord: { audience: 'person', note: 'a channel people read' },
-    slack: { audience: 'person', note: 'a channel people read' },
-    telegram: { audience: 'person', note: 'a chat people read' },
-    ntfy: { audience: 'person', note: 'a push notification on a phone or desktop' },
-    ifttt: { audience: 'person', note: 'an applet, usually a phone notification' },
-  };
+import { TARGET_TYPES, type TargetType } from './target-rules.js';
 
 const textOf = (field: string, what: string) =>
   z.string({
@@ -201,10 +190,4 @@ export function parseTargetConfig(input: unknown): TargetConfig {
       i.code === 'unrecognized_keys' ? `unknown field ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message,
   }));
   throw new InvalidTargetConfigError(issues, { cause: result.error });
-}
-
-/** Whether a target gets events of this type: `events` for the subscribable ones, `digest` for reports. */
-export function wantsEvent(target: Pick<TargetConfig, 'events' | 'digest'>, type: NotifyEventType): boolean {
-  if (type === 'report') return target.digest !== 'none';
-  return target.events.includes(type as SubscribableEventType);
 }
