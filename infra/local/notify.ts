@@ -3,8 +3,8 @@
  * to `functions/deliveries.ts`'s handler by an SQS loop, and the job-event source in-process (dynalite has
  * no streams): the job-store decorator hears every job that ends and `jobEnded` turns it into delivery
  * messages. Because fauxqs keeps no messages and that hand-off is not durable, the start looks for jobs
- * that ended in the last 24 h with `notify` set and sends their events again; the delivery log makes
- * that idempotent (a message already settled is not sent twice).
+ * that ended in the last 24 h with `notify` set and sends again the messages that have no settled delivery
+ * record; the sender checks the record too, so nothing is sent twice.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,8 @@ import { ENV } from '../../shared/config/env-names.js';
 import { isTerminal } from '../../shared/jobs/model.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import { CIPHER_KEY_BYTES } from '../../shared/notify/cipher.js';
+import { type DeliveryMessage, planJobEvent } from '../../shared/notify/deliver.js';
+import { messageIdFor } from '../../shared/notify/events.js';
 import type { JobChange } from './job-events.js';
 import { type SqsLoop, type SqsLoopStats, startSqsLoop } from './sqs-loop.js';
 
@@ -118,8 +120,21 @@ export async function startLocalDeliveries(opts: {
     void p.finally(() => inFlight.delete(p));
   };
 
+  // Only the messages without a settled record go out again (a coalesced failure is checked by the sender).
   const ended = await scanEndedNotifyJobs(opts.doc, deps.config.tableName, Date.now() - RECOVER_WINDOW_MS);
-  for (const job of ended) await handOff(job);
+  let recovered = 0;
+  for (const job of ended) {
+    const unsettled: DeliveryMessage[] = [];
+    for (const message of await planJobEvent(job, deps)) {
+      const id = messageIdFor(message.to.kind === 'callback' ? 'callback' : message.to.id, message.event);
+      const record = await deps.notify.deliveries.getDelivery(job.userId, message.event.occurredAt, id);
+      if (!record || record.status === 'retrying') unsettled.push(message);
+    }
+    if (unsettled.length) {
+      await deps.notify.queue.send(unsettled.map((message) => ({ message })));
+      recovered += 1;
+    }
+  }
 
   const loop: SqsLoop = await startSqsLoop({
     client: opts.sqs,
@@ -133,7 +148,7 @@ export async function startLocalDeliveries(opts: {
   });
 
   return {
-    recoveredAtStart: ended.length,
+    recoveredAtStart: recovered,
     onJobChange(change) {
       if (opts.dropJobEvents || !isTerminal(change.status)) return;
       track(

@@ -78,6 +78,7 @@ it('a job that ended just before a crash is delivered after the restart, exactly
   await second.close();
   const third = await startTestRuntime({ dataDir, sandbox, env });
   runtime = third;
+  expect(third.stats().deliveries.recoveredAtStart).toBe(0);
   await new Promise((r) => setTimeout(r, 1500));
   expect(receiver.to('/webhook')).toHaveLength(1);
 });
