@@ -60,7 +60,12 @@ export interface DeliveryMessage {
   notBefore?: number;
   /** `POST /notifications/{id}/test`: one attempt, no cap, no retry, the answer kept in the record. */
   test?: boolean;
+  /** The record's attempt count this message saw while another message carried the retries. */
+  watch?: number;
 }
+
+/** How long past a retry's due time a watching message waits before it takes the delivery over. */
+export const TAKEOVER_GRACE_MS = 5 * 60_000;
 
 /** Sends delivery messages to the deliveries queue. */
 export interface DeliveryQueue {
@@ -337,6 +342,21 @@ export async function processDelivery(msg: DeliveryMessage, deps: DeliveryDeps):
 
   const before = await deps.notify.deliveries.getDelivery(msg.userId, occurredAt, id);
   if (before && before.status !== 'retrying') return { kind: 'settled', status: 'duplicate' };
+  if (before && msg.attempts < before.attempts) {
+    // Another message carries this delivery's retries (the other failures of a coalescing window, or a
+    // replayed job end). Watch it, and take over only if it made no progress by its next attempt plus a
+    // grace: one retry chain per message, yet a carrier lost in a crash is replaced.
+    const due = before.nextAttemptAt ? Date.parse(before.nextAttemptAt) : now;
+    const takeoverAt = due + TAKEOVER_GRACE_MS;
+    if (msg.watch !== before.attempts || now < takeoverAt) {
+      const next = { ...msg, watch: before.attempts, notBefore: Math.max(takeoverAt, now + 1000) };
+      return {
+        kind: 'later',
+        message: next,
+        delayS: Math.min(MAX_QUEUE_DELAY_S, Math.ceil((next.notBefore - now) / 1000)),
+      };
+    }
+  }
   const attempts = Math.max(msg.attempts, before?.attempts ?? 0) + 1;
   const firstAttemptAt = msg.firstAttemptAt ?? (before ? Date.parse(before.firstAttemptAt) : now);
   const record: DeliveryRecord = {
@@ -417,7 +437,8 @@ export async function processDelivery(msg: DeliveryMessage, deps: DeliveryDeps):
     ...(done.note ? { note: done.note } : {}),
   });
   if (!retry || decision.outcome !== 'retry') return { kind: 'settled', status };
-  const next: DeliveryMessage = { ...msg, attempts, firstAttemptAt, notBefore: decision.retryAt };
+  const { watch: _watched, ...carried } = msg;
+  const next: DeliveryMessage = { ...carried, attempts, firstAttemptAt, notBefore: decision.retryAt };
   return {
     kind: 'later',
     message: next,

@@ -405,3 +405,31 @@ describe('report digests', () => {
     expect(await deliverDueDigests(deps)).toBe(0);
   });
 });
+
+describe('one retry chain per message', () => {
+  it('keeps the other failures of a window watching while the first retries, and lets one take over a lost carrier', async () => {
+    const w = await world({ answer: () => ({ answer: { kind: 'http', status: 503 } }) });
+    await w.target({ type: 'ntfy', topic: 'relay-down', server: 'https://ntfy.example.com' });
+    const messages: DeliveryMessage[] = [];
+    for (const i of [1, 2, 3])
+      messages.push(...(await planJobEvent(await w.end(`w${i}.bin`, 'failed'), w.deps)));
+    w.clock.t = Date.UTC(2026, 2, 1, 10, 1, 1);
+    const steps = [];
+    for (const m of messages) steps.push(await processDelivery(m, w.deps));
+    expect(w.sent).toHaveLength(1);
+    expect(
+      steps.map((s) => (s.kind === 'later' ? (s.message.watch === undefined ? 'retry' : 'watch') : s.status)),
+    ).toEqual(['retry', 'watch', 'watch']);
+
+    // The carrier is lost (a crash): past its due time plus the grace, one watcher takes over, the other
+    // sees the progress and keeps watching.
+    w.clock.advance(3_600_000);
+    const [, a, b] = steps as Extract<(typeof steps)[number], { kind: 'later' }>[];
+    const takeover = await processDelivery(a!.message, w.deps);
+    expect(w.sent).toHaveLength(2);
+    expect(takeover.kind === 'later' && takeover.message.watch === undefined).toBe(true);
+    const other = await processDelivery(b!.message, w.deps);
+    expect(other.kind === 'later' && other.message.watch).toBe(2);
+    expect(w.sent).toHaveLength(2);
+  });
+});
