@@ -10,12 +10,7 @@ import * as z from 'zod/mini';
 z.config(en());
 
 import { InvalidTargetConfigError } from './errors.js';
-import {
-  DIGEST_SCHEDULES,
-  type NotifyEventType,
-  SUBSCRIBABLE_EVENT_TYPES,
-  type SubscribableEventType,
-} from './events.js';
+import { DIGEST_SCHEDULES, SUBSCRIBABLE_EVENT_TYPES } from './events.js';
 
 export { TARGET_AUDIENCE, TARGET_TYPES, type TargetType, wantsEvent } from './target-rules.js';
 
