@@ -25,8 +25,10 @@ import { InvalidCursorError, type JobRecord } from '../shared/jobs/store.js';
 import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
 import { registerFeedRoutes } from './routes/feeds.js';
 import { createGuard, type ApiEnv as Env, requestBytes } from './routes/guard.js';
+import { registerNotifyRoutes } from './routes/notify.js';
 import { createApiDocs, registerOpenApiRoute } from './routes/openapi.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerUploadsRoutes } from './routes/uploads.js';
 import { registerWebRoutes } from './routes/web.js';
 
 /** The relay-wide report (admin only); one place, so moving it to the reports store is a one-line change. */
@@ -70,6 +72,9 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   // Route modules get `docs` and describe their routes next to them (shared/http/openapi.ts).
   const docs = createApiDocs();
   registerOpenApiRoute(app, docs);
+  // Before POST /hooks/:token, which would take /hooks/subscriptions.
+  registerNotifyRoutes(app, deps, requireScope);
+  registerUploadsRoutes(app, deps, requireScope);
 
   // The path form only ever creates jobs, whatever the token's scope.
   app.post('/hooks/:token', guard.requirePathToken('submit'), (c) => createJobs(c, deps, 'hook'));

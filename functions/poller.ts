@@ -14,6 +14,7 @@ import {
   pollPlanPolicy,
   shouldRunCycle,
 } from '../shared/jobs/poll-plan.js';
+import { runNotifyWatches } from '../shared/notify/watches.js';
 import type { Report } from '../shared/reports/store.js';
 
 const isSqsEvent = (event: unknown): event is SQSEvent =>
@@ -57,7 +58,9 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
           return undefined;
         }
       }
-      return await pollRemoteRequests(deps);
+      const report = await pollRemoteRequests(deps);
+      await runNotifyWatches(report, deps);
+      return report;
     } finally {
       deps.metrics.flush();
     }

@@ -6,6 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
+import { NOTIFY_API_ROUTES } from './notify-routes.js';
 
 /** A route of the public API and why it carries no API Gateway authorizer. */
 interface RouteSpec {
@@ -80,6 +81,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
     auth: "none: the status page's static script and stylesheet, no data",
   },
   { method: apigwv2.HttpMethod.GET, path: '/status', auth: 'bearer/X-Api-Key client token' },
+  ...NOTIFY_API_ROUTES,
 ];
 
 /**

@@ -11,6 +11,14 @@ import { RelayAlarms } from './alarms.js';
 import { RelayHttpApi } from './api.js';
 import type { RelayConfig } from './config.js';
 import { RelayDashboard } from './dashboard.js';
+import {
+  addDeliveryTriggers,
+  DeliveriesQueue,
+  NotifyKeySecret,
+  useDeliveriesQueue,
+  useDeliveriesQueueForSend,
+  useNotifyKey,
+} from './deliveries.js';
 import { FeedsReader } from './feeds.js';
 import {
   useBatching,
@@ -46,6 +54,8 @@ export const FUNCTION_SIZING: Record<FunctionName, Pick<RelayFunctionProps, 'tim
   poller: { timeout: Duration.seconds(60), memorySize: 256 },
   // Due feeds, four at a time, each fetch at most 60 s; it stops taking feeds when its time runs short.
   feeds: { timeout: Duration.seconds(90), memorySize: 256 },
+  // Up to 10 deliveries of 15 s each, one after the other.
+  deliveries: { timeout: Duration.seconds(180), memorySize: 256 },
 };
 
 /** Settings for {@link RelayStack}. */
@@ -133,7 +143,25 @@ export class RelayStack extends Stack {
     const feeds = makeFunction('feeds', 'fetches due RSS/Atom/JSON feeds and enqueues their new items');
     new FeedsReader(this, 'FeedsReader', { reader: feeds, table, queue });
 
-    for (const fn of [api, worker, poller, feeds]) {
+    const { secret: notifyKey } = new NotifyKeySecret(this, 'NotifyKey');
+    useNotifyKey(api, notifyKey);
+    const deliveriesQueue = new DeliveriesQueue(this, 'DeliveriesQueue', {
+      consumerTimeout: FUNCTION_SIZING.deliveries.timeout,
+      maxReceiveCount: config.maxReceiveCount,
+    });
+    const deliveries = makeFunction('deliveries', 'turns job ends into notifications and delivers them');
+    useTable(deliveries, table);
+    useDeliveriesQueue(deliveries, deliveriesQueue.queue);
+    useDeliveriesQueueForSend(api, deliveriesQueue.queue);
+    useDeliveriesQueueForSend(poller, deliveriesQueue.queue);
+    useNotifyKey(deliveries, notifyKey);
+    addDeliveryTriggers(deliveries, {
+      queue: deliveriesQueue.queue,
+      table,
+      streamFailures: deliveriesQueue.deadLetterQueue,
+    });
+
+    for (const fn of [api, worker, poller, feeds, deliveries]) {
       // grantReadWriteData covers the table's GSIs as `<table arn>/index/*`.
       acknowledge(
         fn.role!.node.findChild('DefaultPolicy'),
@@ -165,11 +193,11 @@ export class RelayStack extends Stack {
       queue,
       deadLetterQueue,
       table,
-      functions: { api, worker, poller, feeds },
+      functions: { api, worker, poller, feeds, deliveries },
       alarms: alarms.alarms,
     });
 
-    this.functions = { api, worker, poller, feeds };
+    this.functions = { api, worker, poller, feeds, deliveries };
 
     new CfnOutput(this, 'ApiUrl', { value: httpApi.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'SecretName', {

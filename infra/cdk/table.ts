@@ -32,6 +32,8 @@ export class RelayTable extends Construct {
       // in CloudTrail, with no key to manage; DynamoDB caches data keys, so KMS request cost stays negligible.
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // The job-event source of notifications (infra/cdk/deliveries.ts): filtered records are not billed.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });

@@ -21,6 +21,7 @@ import { createPollerHandler } from '../../functions/poller.js';
 import { createWorkerHandler } from '../../functions/worker.js';
 import { loadConfig, type RelayConfig } from '../../shared/app/config.js';
 import { createDeps, type Deps, type Hooks, type RelayLogger } from '../../shared/app/deps.js';
+import { createNotifyServices } from '../../shared/app/notify-deps.js';
 import { DynamoFeedStore } from '../../shared/aws/dynamo-feed-store.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
@@ -35,6 +36,8 @@ import { systemClock } from '../../shared/fichier/clock.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { generateToken } from '../../shared/jobs/ids.js';
 import { POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
+import type { NotifyServices } from '../../shared/notify/deliver.js';
+import { guardedSender } from '../../shared/notify/send.js';
 import type { Report } from '../../shared/reports/store.js';
 import { registerToken } from '../../shared/tokens/manage.js';
 import {
@@ -48,6 +51,7 @@ import { DEFAULT_HOST, isLoopbackHost, parseBindHost, resolveBindHost, urlHostFo
 import { type Engines, startEngines } from './engines.js';
 import { type JobChange, observeJobStore, observeRemoteStore } from './job-events.js';
 import { readLocalKey } from './keystore.js';
+import { type LocalDeliveries, prepareLocalNotify, startLocalDeliveries } from './notify.js';
 import { ensurePrivateDir, tightenModes } from './private-state.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-info.js';
 import { sampleUrl, serveSample } from './sample.js';
@@ -130,6 +134,10 @@ export interface RuntimeOptions {
   onJobChange?: (change: JobChange) => void;
   /** Hears every poller report. */
   onReport?: (report: Report) => void;
+  /** Replaces parts of the notification services (tests: a sender with a test resolver). */
+  notify?: Partial<NotifyServices>;
+  /** Fault injection: ended jobs are not handed to the delivery path, as if the process died right after. */
+  dropJobEvents?: boolean;
 }
 
 /** Counters of a running runtime. */
@@ -140,6 +148,8 @@ export interface RuntimeStats {
   feedRuns: number;
   /** Jobs re-enqueued at start because fauxqs had lost their messages. */
   requeuedAtStart: number;
+  /** The deliveries loop, and the ended jobs whose events were sent again at start. */
+  deliveries: SqsLoopStats & { recoveredAtStart: number };
   sandbox?: SandboxStats;
 }
 
@@ -317,7 +327,12 @@ async function start(
       ENV.tokenRatePerMin,
       ENV.feedsMaxBytes,
       ENV.feedsSeenDays,
+      ENV.notifyRetryBaseMs,
+      ENV.notifyMaxPerHour,
+      ENV.notifyIftttUrl,
+      ENV.notifyTelegramUrl,
     ]),
+    ...(await prepareLocalNotify(sqs, dataDir)),
     // Reconciliation's two readings must be a real poll cycle apart.
     [ENV.pollIntervalS]: String(Math.max(1, Math.ceil(pollIntervalMs / 1000))),
     [ENV.tableName]: LOCAL_TABLE_NAME,
@@ -338,11 +353,13 @@ async function start(
     });
   let schedule: Schedule<Report> | undefined;
   const pollSoonMs = opts.pollSoonAfterSubmitMs ?? (sandbox ? 1500 : undefined);
+  let deliveries: LocalDeliveries | undefined;
   /** URLs of unfinished jobs, so a `submitted` change (heard from the remotes store) can name its URL. */
   const urls = new Map<string, string>();
   const onJobChange = (change: JobChange) => {
     if (change.status === 'done' || change.status === 'failed') urls.delete(change.id);
     else if (change.url) urls.set(change.id, change.url);
+    deliveries?.onJobChange(change);
     opts.onJobChange?.(change);
   };
   const tableStore = new DynamoJobStore(doc, config.tableName, { jobTtlDays: config.jobTtlDays });
@@ -370,6 +387,11 @@ async function start(
     pacer: new SlotBank(new DynamoPacer(doc, config.tableName, { policy: config.pacing }), systemClock),
     logger,
     hooks: opts.hooks ?? {},
+    notify: createNotifyServices(config, doc, systemClock, {
+      sqs,
+      send: guardedSender({ allowPrivate: config.allowPrivateUrls }),
+      ...opts.notify,
+    }),
   });
 
   // The client token, stored only as its hash. A generated one is kept in the data dir so it stays valid
@@ -385,6 +407,18 @@ async function start(
   // fauxqs lost every message of the previous run: send the jobs still `queued` again. Jobs left in
   // `submitting` are reconciled by the poller once their lease ends (never blindly resubmitted).
   const requeuedAtStart = await requeueUnfinishedJobs(tableStore, deps);
+
+  // Deliveries: the same handler as the Lambda, on its own fauxqs queue; ended jobs a crash left first.
+  const localDeliveries = await startLocalDeliveries({
+    sqs,
+    doc,
+    deps,
+    region: REGION,
+    receiveWaitSeconds: opts.receiveWaitSeconds ?? 20,
+    ...(opts.dropJobEvents ? { dropJobEvents: true } : {}),
+  });
+  deliveries = localDeliveries;
+  cleanups.push((kill) => localDeliveries.stop(kill));
 
   // HTTP: the API app plus the sample file, on HOST (loopback unless told otherwise).
   const app = createApiApp(deps);
@@ -476,6 +510,7 @@ async function start(
       polls: sched.runs(),
       feedRuns: feedsSchedule.runs(),
       requeuedAtStart,
+      deliveries: { ...localDeliveries.stats(), recoveredAtStart: localDeliveries.recoveredAtStart },
       ...(sandbox ? { sandbox: sandbox.stats() } : {}),
     }),
     pollNow: () => sched.runNow(),

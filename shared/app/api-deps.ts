@@ -5,6 +5,8 @@
 import { type PacerControl, PacerItem } from '../aws/pacer-item.js';
 import { type CommonDeps, createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
+import type { Deps } from './deps.js';
+import { createNotifyServices } from './notify-deps.js';
 
 /** What the API's routes and use-cases (`enqueueJobs`, `resetCircuit`, the token resolver) use. */
 export type ApiDeps = Pick<
@@ -24,7 +26,7 @@ export type ApiDeps = Pick<
 > & {
   /** Read and reset only: the API never takes a slot. */
   pacer: PacerControl;
-};
+} & Pick<Deps, 'notify'>;
 
 /**
  * Builds the API's deps once; only what is not overridden is built.
@@ -34,5 +36,9 @@ export type ApiDeps = Pick<
 export function createApiDeps(config: RelayConfig, overrides: Partial<ApiDeps> = {}): ApiDeps {
   const docClient = lazyDocClient();
   const common = createCommonDeps(config, overrides, docClient);
-  return { ...common, pacer: overrides.pacer ?? new PacerItem(docClient(), config.tableName) };
+  return {
+    ...common,
+    pacer: overrides.pacer ?? new PacerItem(docClient(), config.tableName),
+    notify: overrides.notify ?? createNotifyServices(config, docClient(), common.clock),
+  };
 }

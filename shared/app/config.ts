@@ -61,6 +61,42 @@ export interface RelayConfig {
   feedsMaxBytes: number;
   /** Days a feed item's dedupe key outlives the item's last sighting (`FEEDS_SEEN_DAYS`). @default 90 */
   feedsSeenDays: number;
+  /** Notifications, callbacks and REST hooks (`NOTIFY_*`). */
+  notify: NotifyConfig;
+}
+
+/** The delivery path's settings. */
+export interface NotifyConfig {
+  /** The deliveries queue (`NOTIFY_QUEUE_URL`); unset means deliveries are not enabled in this process. */
+  queueUrl?: string;
+  /** First retry after this many ms (`NOTIFY_RETRY_BASE_MS`). @default 10000 */
+  retryBaseMs: number;
+  /** Messages per target and hour (`NOTIFY_MAX_PER_HOUR`). @default 30 */
+  maxPerHour: number;
+  /** Secrets Manager id of the encryption key (`NOTIFY_KEY_SECRET_ID`, AWS). */
+  keySecretId?: string;
+  /** File holding the encryption key (`NOTIFY_KEY_FILE`, local). */
+  keyFile?: string;
+  /** Stand-ins for the fixed service hosts (`NOTIFY_IFTTT_URL`, `NOTIFY_TELEGRAM_URL`), local testing. */
+  iftttUrl?: string;
+  telegramUrl?: string;
+}
+
+/** Reads the `NOTIFY_*` variables. */
+export function loadNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyConfig {
+  const url = (name: string) => {
+    const v = optionalString(env, name);
+    return v === undefined ? undefined : httpUrl(name, v);
+  };
+  return {
+    queueUrl: url(ENV.notifyQueueUrl),
+    retryBaseMs: intInRange(env, ENV.notifyRetryBaseMs, 10_000, 10, 3_600_000),
+    maxPerHour: intInRange(env, ENV.notifyMaxPerHour, 30, 1, 10_000),
+    keySecretId: optionalString(env, ENV.notifyKeySecretId),
+    keyFile: optionalString(env, ENV.notifyKeyFile),
+    iftttUrl: url(ENV.notifyIftttUrl),
+    telegramUrl: url(ENV.notifyTelegramUrl),
+  };
 }
 
 /** Raised when a variable is missing or malformed; the message names it. */
@@ -119,7 +155,13 @@ function httpUrl(name: string, value: string): string {
  * @example
  * const config = loadConfig(); // throws ConfigError('RELAY_TABLE_NAME is required but not set') when unset
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: {
+    /** The deliveries function never touches the jobs queue: `RELAY_QUEUE_URL` may be unset there. @default true */
+    jobsQueue?: boolean;
+  } = {},
+): RelayConfig {
   let pacing: PacingPolicy;
   try {
     pacing = pacingFromEnv(env);
@@ -128,7 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   }
   return {
     tableName: requiredString(env, ENV.tableName),
-    queueUrl: httpUrl(ENV.queueUrl, requiredString(env, ENV.queueUrl)),
+    queueUrl:
+      opts.jobsQueue === false && !optionalString(env, ENV.queueUrl)
+        ? ''
+        : httpUrl(ENV.queueUrl, requiredString(env, ENV.queueUrl)),
     ...(optionalString(env, ENV.pollQueueUrl)
       ? { pollQueueUrl: httpUrl(ENV.pollQueueUrl, optionalString(env, ENV.pollQueueUrl) as string) }
       : {}),
@@ -168,5 +213,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     tokenRatePerMin: intInRange(env, ENV.tokenRatePerMin, 120, 1, 100_000),
     feedsMaxBytes: intInRange(env, ENV.feedsMaxBytes, DEFAULT_FEEDS_MAX_BYTES, 1024, 50 * 1024 * 1024),
     feedsSeenDays: intInRange(env, ENV.feedsSeenDays, 90, 1, 3650),
+    notify: loadNotifyConfig(env),
   };
 }

@@ -14,12 +14,15 @@ import type { FichierApi, KeyProvider } from '../fichier/types.js';
 import type { PollTimer } from '../jobs/poll-plan.js';
 import type { RemoteStore } from '../jobs/remote-store.js';
 import type { JobStore } from '../jobs/store.js';
+import type { NotifyServices } from '../notify/deliver.js';
+import { guardedSender } from '../notify/send.js';
 import type { ReportStore } from '../reports/store.js';
 import type { TokenStore } from '../tokens/store.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import { createFichierDeps } from './fichier-deps.js';
 import type { RelayMetrics } from './metrics.js';
+import { createNotifyServices } from './notify-deps.js';
 
 /** Fault-injection seams (crash tests). */
 export interface Hooks {
@@ -56,6 +59,8 @@ export interface Deps {
   logger: RelayLogger;
   metrics: RelayMetrics;
   hooks: Hooks;
+  /** Notification targets, deliveries, signing secrets, REST hooks (shared/notify). */
+  notify: NotifyServices;
 }
 
 /**
@@ -68,5 +73,14 @@ export interface Deps {
 export function createDeps(config: RelayConfig, overrides: Partial<Deps> = {}): Deps {
   const docClient = lazyDocClient();
   const common = createCommonDeps(config, overrides, docClient);
-  return { ...common, ...createFichierDeps(common, overrides, docClient), hooks: overrides.hooks ?? {} };
+  return {
+    ...common,
+    ...createFichierDeps(common, overrides, docClient),
+    hooks: overrides.hooks ?? {},
+    notify:
+      overrides.notify ??
+      createNotifyServices(config, docClient(), common.clock, {
+        send: guardedSender({ allowPrivate: config.allowPrivateUrls }),
+      }),
+  };
 }

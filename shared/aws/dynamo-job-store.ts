@@ -65,6 +65,7 @@ export class DynamoJobStore implements JobStore {
       updatedAt: at,
       attempts: 0,
       ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}),
+      ...(job.notify ? { notify: true } : {}),
     };
     try {
       await this.doc.send(

@@ -54,6 +54,20 @@ export const ENV = {
   stuckAfterS: 'RELAY_STUCK_AFTER_S',
   /** Requests a minute one client token may make (API). */
   tokenRatePerMin: 'RELAY_TOKEN_RATE_PER_MIN',
+  /** SQS deliveries queue URL (notifications, callbacks, REST hooks). */
+  notifyQueueUrl: 'NOTIFY_QUEUE_URL',
+  /** First delivery retry, ms (then capped exponential backoff with jitter). */
+  notifyRetryBaseMs: 'NOTIFY_RETRY_BASE_MS',
+  /** Most messages one notification target gets in any hour. */
+  notifyMaxPerHour: 'NOTIFY_MAX_PER_HOUR',
+  /** Secrets Manager secret holding the key that encrypts target secrets at rest (AWS). */
+  notifyKeySecretId: 'NOTIFY_KEY_SECRET_ID',
+  /** File (mode 0600) holding that key (local runtime). */
+  notifyKeyFile: 'NOTIFY_KEY_FILE',
+  /** Base URL standing in for https://maker.ifttt.com (local testing). */
+  notifyIftttUrl: 'NOTIFY_IFTTT_URL',
+  /** Base URL standing in for https://api.telegram.org (local testing). */
+  notifyTelegramUrl: 'NOTIFY_TELEGRAM_URL',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

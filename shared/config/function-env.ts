@@ -9,7 +9,7 @@ export const FUNCTION_ENV = {
    * functions/api.ts — HTTP API (POST /jobs, GET /jobs, /reports/latest, /health, POST /admin/circuit/reset;
    * the reset reads the key only to find its pacer state).
    */
-  api: [ENV.tableName, ENV.queueUrl, ENV.fichierSecretId],
+  api: [ENV.tableName, ENV.queueUrl, ENV.fichierSecretId, ENV.notifyKeySecretId, ENV.notifyQueueUrl],
   /** functions/worker.ts — SQS consumer that submits to remote/request.cgi. */
   worker: [
     ENV.tableName,
@@ -33,9 +33,12 @@ export const FUNCTION_ENV = {
     ENV.stuckAfterS,
     ENV.pollIntervalS,
     ENV.pollQueueUrl,
+    ENV.notifyQueueUrl,
   ],
   /** functions/feeds.ts — scheduled feeds reader (fetch due feeds, enqueue their new items). */
   feeds: [ENV.tableName, ENV.queueUrl],
+  /** functions/deliveries.ts — job ends from the table stream, and one attempt per deliveries-queue message. */
+  deliveries: [ENV.tableName, ENV.notifyQueueUrl, ENV.notifyKeySecretId],
 } as const satisfies Record<string, readonly EnvName[]>;
 
 export type FunctionName = keyof typeof FUNCTION_ENV;

@@ -3,6 +3,7 @@
  * is hash(user, normalised URL, folder) and the put is conditional), so a duplicate costs no write.
  */
 import type { Deps } from '../app/deps.js';
+import type { NotifyServices } from '../notify/deliver.js';
 import { handToPoller } from './hand-to-poller.js';
 import { jobIdFor } from './ids.js';
 import type { JobSource, JobStatus } from './model.js';
@@ -39,9 +40,21 @@ export interface EnqueuedJob {
 /** Creates the jobs (or finds their duplicates) and sends the new ones to the queue. */
 export async function enqueueJobs(
   input: EnqueueInput,
-  deps: Pick<Deps, 'config' | 'store' | 'queue' | 'pollTimer' | 'clock' | 'logger' | 'metrics'>,
+  deps: Pick<Deps, 'config' | 'store' | 'queue' | 'pollTimer' | 'clock' | 'logger' | 'metrics'> & {
+    notify?: Pick<NotifyServices, 'wantsJobEvents'>;
+  },
 ): Promise<EnqueuedJob[]> {
   const now = deps.clock.now();
+  // A per-instance cached read, no write: marks the jobs whose end the job-event source must hear.
+  // If the lookup fails, mark the jobs anyway: an extra stream record is cheaper than a lost callback.
+  const userWants = deps.notify
+    ? await deps.notify.wantsJobEvents(input.userId).catch((err: unknown) => {
+        deps.logger.warn('notification lookup failed; jobs marked for the job-event source', {
+          error: (err as Error).message,
+        });
+        return true;
+      })
+    : false;
   const results: EnqueuedJob[] = [];
   const created: string[] = [];
   const seen = new Map<string, EnqueuedJob>();
@@ -65,6 +78,7 @@ export async function enqueueJobs(
             folder: r.folder,
             source: input.source,
             callbackUrl: r.callbackUrl,
+            ...(userWants || r.callbackUrl ? { notify: true } : {}),
           },
           now,
         ),

@@ -36,6 +36,8 @@ export interface JobRecord extends Job {
   attemptsAtRetry?: number;
   /** How many times the job was retried after it failed. */
   retries?: number;
+  /** Set at creation when someone wants to hear when it ends ({@link NewJob.notify}). */
+  notify?: boolean;
 }
 
 /** An unknown 1fichier answer a job keeps getting: since when, and how many times. */
@@ -54,6 +56,8 @@ export interface NewJob {
   folder: string;
   source: Job['source'];
   callbackUrl?: string;
+  /** Someone wants to hear when it ends (a callback, a target or a REST hook): the job-event source's filter. */
+  notify?: boolean;
 }
 
 /** Who must hold the job for a transition to apply. */

@@ -3,7 +3,7 @@
  * sent (bad target config, bad signing secret, a message a target cannot carry) or when an inbound signed
  * request fails verification.
  */
-import type { ZodError } from 'zod';
+import type { $ZodError } from 'zod/v4/core';
 
 /** Base of every error raised by `shared/notify`. */
 export class NotifyError extends Error {
@@ -25,7 +25,7 @@ export class InvalidTargetConfigError extends NotifyError {
   override name = 'InvalidTargetConfigError';
   readonly issues: readonly TargetConfigIssue[];
 
-  constructor(issues: readonly TargetConfigIssue[], options?: { cause?: ZodError }) {
+  constructor(issues: readonly TargetConfigIssue[], options?: { cause?: $ZodError }) {
     const detail = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
     super(`invalid notification target: ${detail}`, options);
     this.issues = issues;

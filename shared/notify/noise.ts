@@ -14,7 +14,7 @@ import {
   type OutageNotice,
   summarizeFailures,
 } from './events.js';
-import { TARGET_AUDIENCE, type TargetType } from './targets.js';
+import { TARGET_AUDIENCE, type TargetType } from './target-rules.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

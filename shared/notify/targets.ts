@@ -3,29 +3,18 @@
  * that say what to fix and where to find the right value. Each shape follows the service's documentation
  * (docs/notifications.md).
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+
+// zod/mini ships no messages; English ones for anything not worded below (as shared/http/job-input.ts does).
+z.config(en());
+
 import { InvalidTargetConfigError } from './errors.js';
-import {
-  DIGEST_SCHEDULES,
-  type NotifyEventType,
-  SUBSCRIBABLE_EVENT_TYPES,
-  type SubscribableEventType,
-} from './events.js';
+import { DIGEST_SCHEDULES, SUBSCRIBABLE_EVENT_TYPES } from './events.js';
 
-export const TARGET_TYPES = ['webhook', 'discord', 'slack', 'telegram', 'ntfy', 'ifttt', 'zapier'] as const;
-export type TargetType = (typeof TARGET_TYPES)[number];
+export { TARGET_AUDIENCE, TARGET_TYPES, type TargetType, wantsEvent } from './target-rules.js';
 
-/** Who reads what a target type receives; decides coalescing and caps (noise.ts). */
-export const TARGET_AUDIENCE: Readonly<Record<TargetType, { audience: 'machine' | 'person'; note: string }>> =
-  {
-    webhook: { audience: 'machine', note: 'a program: one signed delivery per event, deduped on webhook-id' },
-    zapier: { audience: 'machine', note: 'a Zap runs once per job JSON it catches and maps its fields' },
-    discord: { audience: 'person', note: 'a channel people read' },
-    slack: { audience: 'person', note: 'a channel people read' },
-    telegram: { audience: 'person', note: 'a chat people read' },
-    ntfy: { audience: 'person', note: 'a push notification on a phone or desktop' },
-    ifttt: { audience: 'person', note: 'an applet, usually a phone notification' },
-  };
+import { TARGET_TYPES, type TargetType } from './target-rules.js';
 
 const textOf = (field: string, what: string) =>
   z.string({
@@ -43,27 +32,35 @@ function isHttpUrl(value: string): boolean {
 
 const common = {
   /** A label for people, e.g. "phone". */
-  name: z.string({ error: 'name must be text' }).max(100, 'name must be at most 100 characters').optional(),
+  name: z.optional(
+    z.string({ error: 'name must be text' }).check(z.maxLength(100, 'name must be at most 100 characters')),
+  ),
   /** Which events the target gets one by one. @default every subscribable type */
-  events: z
-    .array(
-      z.enum(SUBSCRIBABLE_EVENT_TYPES, {
-        error: `events may only hold ${SUBSCRIBABLE_EVENT_TYPES.map((t) => `"${t}"`).join(', ')} (reports come with digest)`,
-      }),
-      { error: 'events must be a list, e.g. ["job.failed", "outage"]' },
-    )
-    .min(1, 'events must name at least one event; to pause a target, delete it')
-    .refine((list) => new Set(list).size === list.length, 'events lists an event twice')
-    .default([...SUBSCRIBABLE_EVENT_TYPES]),
+  events: z._default(
+    z
+      .array(
+        z.enum(SUBSCRIBABLE_EVENT_TYPES, {
+          error: `events may only hold ${SUBSCRIBABLE_EVENT_TYPES.map((t) => `"${t}"`).join(', ')} (reports come with digest)`,
+        }),
+        { error: 'events must be a list, e.g. ["job.failed", "outage"]' },
+      )
+      .check(
+        z.minLength(1, 'events must name at least one event; to pause a target, delete it'),
+        z.refine((list) => new Set(list).size === list.length, 'events lists an event twice'),
+      ),
+    () => [...SUBSCRIBABLE_EVENT_TYPES],
+  ),
   /** When the report digest is sent. @default "none" */
-  digest: z.enum(DIGEST_SCHEDULES, { error: 'digest must be "none", "hourly" or "daily"' }).default('none'),
+  digest: z._default(
+    z.enum(DIGEST_SCHEDULES, { error: 'digest must be "none", "hourly" or "daily"' }),
+    'none',
+  ),
 };
 
 export const WebhookTargetSchema = z.strictObject({
   type: z.literal('webhook'),
-  url: textOf('url', 'the address that receives the signed POSTs').refine(
-    isHttpUrl,
-    'url must be a full http:// or https:// address',
+  url: textOf('url', 'the address that receives the signed POSTs').check(
+    z.refine(isHttpUrl, 'url must be a full http:// or https:// address'),
   ),
   ...common,
 });
@@ -73,10 +70,12 @@ const DISCORD_URL =
   /^https:\/\/(?:(?:ptb|canary)\.)?discord(?:app)?\.com\/api(?:\/v\d+)?\/webhooks\/\d{5,25}\/[\w-]{20,200}\/?(?:\?[\w=&-]*)?$/;
 export const DiscordTargetSchema = z.strictObject({
   type: z.literal('discord'),
-  url: textOf('url', 'the Discord webhook URL').regex(
-    DISCORD_URL,
-    'url must be a Discord webhook URL like https://discord.com/api/webhooks/<id>/<token> ' +
-      '(Server Settings → Integrations → Webhooks → Copy Webhook URL)',
+  url: textOf('url', 'the Discord webhook URL').check(
+    z.regex(
+      DISCORD_URL,
+      'url must be a Discord webhook URL like https://discord.com/api/webhooks/<id>/<token> ' +
+        '(Server Settings → Integrations → Webhooks → Copy Webhook URL)',
+    ),
   ),
   ...common,
 });
@@ -85,10 +84,12 @@ export const DiscordTargetSchema = z.strictObject({
 const SLACK_URL = /^https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+$/;
 export const SlackTargetSchema = z.strictObject({
   type: z.literal('slack'),
-  url: textOf('url', 'the Slack incoming webhook URL').regex(
-    SLACK_URL,
-    'url must be a Slack incoming webhook URL like https://hooks.slack.com/services/T…/B…/… ' +
-      '(your Slack app → Incoming Webhooks → Add New Webhook to Workspace)',
+  url: textOf('url', 'the Slack incoming webhook URL').check(
+    z.regex(
+      SLACK_URL,
+      'url must be a Slack incoming webhook URL like https://hooks.slack.com/services/T…/B…/… ' +
+        '(your Slack app → Incoming Webhooks → Add New Webhook to Workspace)',
+    ),
   ),
   ...common,
 });
@@ -98,18 +99,19 @@ const TELEGRAM_TOKEN = /^\d{3,20}:[\w-]{30,100}$/;
 const TELEGRAM_CHAT = /^(?:-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/;
 export const TelegramTargetSchema = z.strictObject({
   type: z.literal('telegram'),
-  botToken: textOf('botToken', 'the token @BotFather gave your bot').regex(
-    TELEGRAM_TOKEN,
-    'botToken must look like 123456789:AA… (the token @BotFather gave your bot)',
+  botToken: textOf('botToken', 'the token @BotFather gave your bot').check(
+    z.regex(TELEGRAM_TOKEN, 'botToken must look like 123456789:AA… (the token @BotFather gave your bot)'),
   ),
   chatId: z
     .union([z.int(), z.string()], {
       error: (iss) =>
         iss.input === undefined ? 'chatId is required: the chat, group or @channel to post in' : undefined,
     })
-    .refine(
-      (v) => TELEGRAM_CHAT.test(String(v)),
-      'chatId must be a numeric chat id (groups start with -) or a public @channelusername',
+    .check(
+      z.refine(
+        (v) => TELEGRAM_CHAT.test(String(v)),
+        'chatId must be a numeric chat id (groups start with -) or a public @channelusername',
+      ),
     ),
   ...common,
 });
@@ -117,30 +119,40 @@ export const TelegramTargetSchema = z.strictObject({
 // ntfy: "Topic names may only contain letters, numbers, underscores and dashes, and may be up to 64 characters".
 export const NtfyTargetSchema = z.strictObject({
   type: z.literal('ntfy'),
-  topic: textOf('topic', 'the ntfy topic to publish to').regex(
-    /^[-\w]{1,64}$/,
-    'topic may only hold letters, digits, "-" and "_", up to 64 characters',
+  topic: textOf('topic', 'the ntfy topic to publish to').check(
+    z.regex(/^[-\w]{1,64}$/, 'topic may only hold letters, digits, "-" and "_", up to 64 characters'),
   ),
-  server: textOf('server', 'the ntfy server')
-    .refine(isHttpUrl, 'server must be a full https:// address, e.g. https://ntfy.sh')
-    .transform((s) => s.replace(/\/+$/, ''))
-    .default('https://ntfy.sh'),
-  token: textOf('token', 'an ntfy access token')
-    .regex(/^tk_[A-Za-z0-9]{10,64}$/, 'token must be an ntfy access token starting with tk_')
-    .optional(),
+  server: z._default(
+    z.pipe(
+      textOf('server', 'the ntfy server').check(
+        z.refine(isHttpUrl, 'server must be a full https:// address, e.g. https://ntfy.sh'),
+      ),
+      z.transform((s: string) => s.replace(/\/+$/, '')),
+    ),
+    'https://ntfy.sh',
+  ),
+  token: z.optional(
+    textOf('token', 'an ntfy access token').check(
+      z.regex(/^tk_[A-Za-z0-9]{10,64}$/, 'token must be an ntfy access token starting with tk_'),
+    ),
+  ),
   ...common,
 });
 
 // IFTTT's Webhooks trigger: "Use only letters, numbers, and underscores" for the event name.
 export const IftttTargetSchema = z.strictObject({
   type: z.literal('ifttt'),
-  event: textOf('event', 'the event name of your "Receive a web request" trigger').regex(
-    /^\w{1,100}$/,
-    'event may only hold letters, digits and "_" (the event name of your "Receive a web request" trigger)',
+  event: textOf('event', 'the event name of your "Receive a web request" trigger').check(
+    z.regex(
+      /^\w{1,100}$/,
+      'event may only hold letters, digits and "_" (the event name of your "Receive a web request" trigger)',
+    ),
   ),
-  key: textOf('key', 'your IFTTT Webhooks key').regex(
-    /^[\w-]{16,64}$/,
-    'key must be your IFTTT Webhooks key (the last part of the URL on the Webhooks service settings page)',
+  key: textOf('key', 'your IFTTT Webhooks key').check(
+    z.regex(
+      /^[\w-]{16,64}$/,
+      'key must be your IFTTT Webhooks key (the last part of the URL on the Webhooks service settings page)',
+    ),
   ),
   ...common,
 });
@@ -149,10 +161,12 @@ export const IftttTargetSchema = z.strictObject({
 const ZAPIER_URL = /^https:\/\/hooks\.zapier\.com\/hooks\/catch\/\d+\/[A-Za-z0-9]+\/?$/;
 export const ZapierTargetSchema = z.strictObject({
   type: z.literal('zapier'),
-  url: textOf('url', 'the Catch Hook URL of your Zap').regex(
-    ZAPIER_URL,
-    'url must be a Zapier Catch Hook URL like https://hooks.zapier.com/hooks/catch/123456/abcdef/ ' +
-      '(Webhooks by Zapier → Catch Hook)',
+  url: textOf('url', 'the Catch Hook URL of your Zap').check(
+    z.regex(
+      ZAPIER_URL,
+      'url must be a Zapier Catch Hook URL like https://hooks.zapier.com/hooks/catch/123456/abcdef/ ' +
+        '(Webhooks by Zapier → Catch Hook)',
+    ),
   ),
   ...common,
 });
@@ -201,10 +215,4 @@ export function parseTargetConfig(input: unknown): TargetConfig {
       i.code === 'unrecognized_keys' ? `unknown field ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message,
   }));
   throw new InvalidTargetConfigError(issues, { cause: result.error });
-}
-
-/** Whether a target gets events of this type: `events` for the subscribable ones, `digest` for reports. */
-export function wantsEvent(target: Pick<TargetConfig, 'events' | 'digest'>, type: NotifyEventType): boolean {
-  if (type === 'report') return target.digest !== 'none';
-  return target.events.includes(type as SubscribableEventType);
 }

@@ -38,6 +38,8 @@ export interface BadCase {
   chunkedBytes?: number;
 }
 
+import { NOTIFY_BAD_CASES } from './notify-cases.js';
+
 const json = { 'content-type': 'application/json' };
 const authed = { authorization: 'Bearer {token}', ...json };
 const post = (
@@ -565,4 +567,5 @@ export const BAD_CASES: BadCase[] = [
   { name: 'an unknown page asset', method: 'GET', path: '/assets/app-ffffffffffff.js', status: 404 },
   { name: 'a page asset path with ..', method: 'GET', path: '/assets/..%2F..%2Fpackage.json', status: 404 },
   { name: 'a nested asset path', method: 'GET', path: '/assets/x/../../package.json', status: 404 },
+  ...NOTIFY_BAD_CASES,
 ];

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api.js';
 import { ACCESS_LOG_FIELDS, API_ROUTES } from '../../infra/cdk/api.js';
 import { RUNTIME_ENV_NAMES } from '../../infra/cdk/lambda-defaults.js';
+import { NOTIFY_API_ROUTES } from '../../infra/cdk/notify-routes.js';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/cdk/queue.js';
 import { createApiDeps } from '../../shared/app/api-deps.js';
 import { loadConfig } from '../../shared/app/config.js';
@@ -258,23 +259,36 @@ describe('IAM', () => {
     }
   });
 
-  it('grants no Resource "*" by default', () => {
-    expect(statements().filter((s) => asArray(s.Resource).includes('*'))).toEqual([]);
+  // dynamodb:ListStreams has no resource-level permission: the deliveries function's stream trigger needs it on "*".
+  const listStreamsOnly = (s: Statement) => asArray(s.Action).every((a) => a === 'dynamodb:ListStreams');
+
+  it('grants no Resource "*" by default, except ListStreams for the stream trigger, acknowledged', () => {
+    const wildcard = statements().filter((s) => asArray(s.Resource).includes('*'));
+    expect(wildcard.filter((s) => !listStreamsOnly(s))).toEqual([]);
+    for (const s of wildcard) {
+      expect(s.id).toBe(logicalId(built.stack.functions.deliveries.role!.node.findChild('DefaultPolicy')));
+      const policy = constructByLogicalId(built.stack, s.id);
+      expect(acknowledgments(policy).get('AwsSolutions-IAM5[Resource::*]')).toMatch(/ListStreams/);
+    }
   });
 
   it('with relay:tracing=active, grants Resource "*" only for X-Ray writes, acknowledged on that policy', () => {
-    const wildcard = statements(custom.template.toJSON().Resources).filter((s) =>
-      asArray(s.Resource).includes('*'),
-    );
+    const wildcard = statements(custom.template.toJSON().Resources)
+      .filter((s) => asArray(s.Resource).includes('*'))
+      .filter((s) => !listStreamsOnly(s));
 
     expect(wildcard.length).toBeGreaterThan(0);
     for (const s of wildcard) {
+      // CDK merges the deliveries role's ListStreams into the same "*" statement as its X-Ray writes.
+      const allowed = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams'];
       expect(
-        asArray(s.Action).every((a) => a === 'xray:PutTraceSegments' || a === 'xray:PutTelemetryRecords'),
+        asArray(s.Action).every((a) => allowed.includes(a)),
         s.id,
       ).toBe(true);
       const policy = constructByLogicalId(custom.stack, s.id);
-      expect(acknowledgments(policy).get('AwsSolutions-IAM5[Resource::*]'), s.id).toMatch(/X-Ray/);
+      expect(acknowledgments(policy).get('AwsSolutions-IAM5[Resource::*]'), s.id).toMatch(
+        /X-Ray|ListStreams/,
+      );
     }
   });
 });
@@ -308,6 +322,7 @@ describe('HTTP API', () => {
         'GET /assets/{name}',
         'GET /status',
         'GET /openapi.json',
+        ...NOTIFY_API_ROUTES.map((r) => `${r.method} ${r.path}`),
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(routeKeys.length);
