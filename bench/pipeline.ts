@@ -325,6 +325,16 @@ export async function runPipeline(
         note: 'one worker lane sends one remote/request.cgi per invocation: above the spacing, the lane (DynamoDB transitions), not the rate limit, bounds throughput',
       },
       {
+        section: 'pipeline',
+        metric: 'DynamoDB write units per URL: per-token rate limit and lastUsedAt',
+        unit: 'WRU',
+        value: ((c.capacity?.writeUnitsByKind as Record<string, number> | undefined)?.TOKEN ?? 0) / params.n,
+        baseline: 1 / params.urlsPerPost,
+        baselineLabel: 'one counter write per request',
+        better: 'lower',
+        note: 'counted per instance, flushed at most once per token every 5 s; included in the write units below',
+      },
+      {
         section: 'memory',
         metric: 'runtime peak RSS during the pipeline (VmHWM)',
         unit: 'MiB',

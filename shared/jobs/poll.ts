@@ -128,10 +128,13 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
         metrics.count('JobsFailed');
         if (patch.error.code === 'stuck') metrics.count(RELAY_METRICS.stuckJobs);
       }
+      ended.add(job.id);
     } catch (err) {
       if (!(err instanceof TransitionConflictError)) throw err;
     }
   };
+  /** Jobs this cycle ended: a request's open jobs are known without reading them again. */
+  const ended = new Set<string>();
 
   const remotes = await deps.remotes.openRemotes({ limit: POLL_MAX_JOBS });
   // The followed requests also spare reconciliation remote/info.cgi calls for the ones recorded in full.
@@ -165,8 +168,9 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
           await finish(job, remote, { error: { code: 'stuck', message: stuckMessage(remote.remoteId) } });
       }),
     );
-    const after = await store.getJobs(remote.jobIds);
-    const open = after.filter(isOpen).length;
+    // Open: read open and not ended by this cycle. A job someone else ended meanwhile counts as open once
+    // more, and the next cycle's read closes the request.
+    const open = jobs.filter((j) => isOpen(j) && !ended.has(j.id)).length;
     openJobs.set(remote.remoteId, open);
     if (open === 0) await deps.remotes.closeRemote(remote);
   };
