@@ -61,6 +61,20 @@ export const API_ITEM_ACCESS: readonly ItemKindAccess[] = [
     why: "feed routes: a user's feeds live in FEEDS#<user> (create, read, change, delete, list)",
   },
   { prefix: 'FEEDLOG#', access: 'read', why: "GET /feeds/{id}: the feed's recent item decisions" },
+  {
+    prefix: 'NOTIFY#',
+    access: 'delete',
+    query: true,
+    why:
+      "notification routes: a user's targets (TARGET#), REST hook subscriptions (HOOK#) and webhook signing " +
+      'secret (SECRET) in NOTIFY#<user>, read, written and deleted; POST /jobs queries it for job-event listeners',
+  },
+  {
+    prefix: 'DELIVERY#',
+    access: 'read',
+    query: true,
+    why: "GET /deliveries lists, POST /notifications/{id}/test reads back, a user's deliveries (DELIVERY#<user>)",
+  },
 ];
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'];

@@ -63,19 +63,26 @@ describe('API function DynamoDB policy', () => {
     }
   });
 
-  it('can delete token, replay and feed items but never a job or a remote request', () => {
+  it('can delete token, replay, feed and notification-setting items but never a job or a remote request', () => {
     const deletes = dynamo(statementsOf('api')).filter((s) =>
       asArray(s.Action).includes('dynamodb:DeleteItem'),
     );
     expect(deletes).toHaveLength(1);
     const patterns = leadingKeys(deletes[0]!)!;
-    for (const key of ['TOKEN#abc', 'REPLAY#tk_1#msg_1', 'FEEDS#alice']) {
+    for (const key of ['TOKEN#abc', 'REPLAY#tk_1#msg_1', 'FEEDS#alice', 'NOTIFY#alice']) {
       expect(
         patterns.some((p) => matches(p, key)),
         key,
       ).toBe(true);
     }
-    for (const key of ['JOB#abc', 'CLAIM#c1', 'FEEDSEEN#fd_1', 'REPORTS#relay', 'PACER#k']) {
+    for (const key of [
+      'JOB#abc',
+      'CLAIM#c1',
+      'FEEDSEEN#fd_1',
+      'REPORTS#relay',
+      'PACER#k',
+      'DELIVERY#alice',
+    ]) {
       expect(
         patterns.some((p) => matches(p, key)),
         key,
@@ -106,16 +113,24 @@ describe('API function DynamoDB policy', () => {
     expect(allowed('dynamodb:Query', 'REPORTS#relay')).toBe(true);
     expect(allowed('dynamodb:Query', 'REPORTS#user#alice')).toBe(true);
     expect(allowed('dynamodb:Query', 'FEEDS#alice')).toBe(true);
+    expect(allowed('dynamodb:Query', 'NOTIFY#alice')).toBe(true);
+    expect(allowed('dynamodb:Query', 'DELIVERY#alice')).toBe(true);
     for (const key of ['JOB#j1', 'TOKEN#h', 'REPLAY#t#w', 'FEEDSEEN#fd_1', 'PACER#k']) {
       expect(allowed('dynamodb:Query', key), key).toBe(false);
     }
     // Query-only kinds get no item action.
     expect(allowed('dynamodb:GetItem', 'CLAIM#c1')).toBe(false);
     expect(allowed('dynamodb:GetItem', 'REPORTS#relay')).toBe(false);
-    expect(queryKeyPatterns(API_ITEM_ACCESS)).toEqual(['CLAIM#*', 'REPORTS#*', 'FEEDS#*']);
+    expect(queryKeyPatterns(API_ITEM_ACCESS)).toEqual([
+      'CLAIM#*',
+      'REPORTS#*',
+      'FEEDS#*',
+      'NOTIFY#*',
+      'DELIVERY#*',
+    ]);
   });
 
-  it('counts token use, keeps signed answers, reads the pacer and the feed log', () => {
+  it('counts token use, keeps signed answers, reads the pacer, the feed log and the deliveries', () => {
     expect(allowed('dynamodb:GetItem', 'TOKEN#h')).toBe(true);
     expect(allowed('dynamodb:BatchGetItem', 'TOKEN#h')).toBe(true);
     expect(allowed('dynamodb:UpdateItem', 'TOKEN#h')).toBe(true); // useCount, lastUsedAt
@@ -126,6 +141,9 @@ describe('API function DynamoDB policy', () => {
     expect(allowed('dynamodb:GetItem', 'FEEDLOG#fd_1')).toBe(true);
     expect(allowed('dynamodb:PutItem', 'FEEDLOG#fd_1')).toBe(false);
     expect(allowed('dynamodb:GetItem', 'FEEDSEEN#fd_1')).toBe(false);
+    expect(allowed('dynamodb:PutItem', 'NOTIFY#alice')).toBe(true);
+    expect(allowed('dynamodb:GetItem', 'DELIVERY#alice')).toBe(true);
+    expect(allowed('dynamodb:PutItem', 'DELIVERY#alice')).toBe(false);
   });
 
   it('queries the indexes (the per-user job and token listings, the pending partition)', () => {
@@ -151,12 +169,15 @@ describe('API function DynamoDB policy', () => {
 
 describe('1fichier key secret', () => {
   it('is created holding the placeholder the relay refuses, not a generated random string', () => {
-    const secrets = Object.values(
+    // The 1fichier key's secret (the notification key's is generated: nobody types it in).
+    const secrets = Object.entries(
       built.template.toJSON().Resources as Record<
         string,
         { Type: string; Properties: Record<string, unknown> }
       >,
-    ).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+    )
+      .filter(([id, r]) => r.Type === 'AWS::SecretsManager::Secret' && id.startsWith('FichierKey'))
+      .map(([, r]) => r);
     expect(secrets).toHaveLength(1);
     expect(secrets[0]!.Properties.SecretString).toBe(FICHIER_KEY_PLACEHOLDER);
     expect(secrets[0]!.Properties.GenerateSecretString).toBeUndefined();

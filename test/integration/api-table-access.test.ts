@@ -2,11 +2,14 @@
  * The API role's DynamoDB grants (infra/cdk/table-access.ts `API_ITEM_ACCESS`) cover every call the API
  * really makes: the app's SDK client talks to dynalite through a recording proxy on 127.0.0.1, every
  * route family is exercised (jobs, hooks, signed requests, tokens, feeds, reports, the status page, the
- * circuit reset), and each recorded call is checked against the `dynamodb:LeadingKeys` patterns the
+ * circuit reset, notification targets, REST hooks, the account secret, deliveries, uploads feeds), and each recorded call is checked against the `dynamodb:LeadingKeys` patterns the
  * policy is built from. A prefix missing from the list would work locally and be refused in AWS.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiApp } from '../../functions/api.js';
 import { createPollerHandler } from '../../functions/poller.js';
@@ -17,6 +20,9 @@ import {
   leadingKeyPatterns,
   queryKeyPatterns,
 } from '../../infra/cdk/table-access.js';
+import { createNotifyServices } from '../../shared/app/notify-deps.js';
+import { ensureQueue } from '../../shared/aws/queue.js';
+import { aesGcmCipher } from '../../shared/notify/cipher.js';
 import { signDelivery } from '../../shared/notify/sign.js';
 import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
@@ -114,11 +120,20 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const config = await aws.fresh({ tokenRatePerMin: 100_000 });
+  const fresh = await aws.fresh({ tokenRatePerMin: 100_000 });
+  // A deliveries queue, so `POST /notifications/{id}/test` can hand its message over (nothing consumes it).
+  const deliveries = await ensureQueue(aws.sqs, `deliveries-${randomBytes(4).toString('hex')}`);
+  const config = { ...fresh, notify: { ...fresh.notify, queueUrl: deliveries } };
   queueUrl = config.queueUrl;
   // The app's DynamoDB client is created after this, so it goes through the proxy.
   process.env.AWS_ENDPOINT_URL_DYNAMODB = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   h = harness(config);
+  // The notification stores with a sealing key, on a client that also goes through the proxy.
+  const key = randomBytes(32);
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  h.deps.notify = createNotifyServices(config, doc, h.clock, { cipher: aesGcmCipher(async () => key) });
   await registerToken(h.deps.tokens, { token: ADMIN, userId: 'alice', scope: 'admin' }, h.clock.now());
   app = createApiApp(h.deps);
 });
@@ -215,6 +230,31 @@ describe('the API role', () => {
       '<outline text="n" type="rss" xmlUrl="https://example.com/news.rss"/></body></opml>';
     expectStatus(await send('/feeds/import', json({ opml })), 201);
 
+    // Notifications: targets, the account's signing secret, REST hooks, deliveries, uploads feeds.
+    const target = await send(
+      '/notifications',
+      json({ type: 'ifttt', event: 'upload_done', key: 'k3y_table_access_1234', events: ['job.done'] }),
+    );
+    expectStatus(target, 201);
+    const targetId = (JSON.parse(target.body) as { id: string }).id;
+    expectStatus(await send('/notifications'), 200);
+    // Nothing delivers here: the route waits for the delivery record, then answers 202.
+    expectStatus(await send(`/notifications/${targetId}/test`, { method: 'POST' }), 202);
+    expectStatus(await send(`/notifications/${targetId}`, { method: 'DELETE' }), 204);
+    expectStatus(await send('/account'), 200);
+    expectStatus(await send('/account/webhook-secret/rotate', { method: 'POST' }), 200);
+    const hook = await send(
+      '/hooks/subscriptions',
+      json({ target_url: 'https://hooks.zapier.com/hooks/standard/1/abc/', event: 'job.done' }),
+    );
+    expectStatus(hook, 201);
+    const hookId = (JSON.parse(hook.body) as { id: string }).id;
+    expectStatus(await send(`/hooks/subscriptions/${hookId}`, { method: 'DELETE' }), 204);
+    expectStatus(await send('/hooks/samples/job.done'), 200);
+    expectStatus(await send('/deliveries'), 200);
+    expectStatus(await send('/uploads.atom'), 200);
+    expectStatus(await send('/uploads.json'), 200);
+
     // The circuit reset (pacer, pending index).
     expectStatus(await send('/admin/circuit/reset', { method: 'POST' }), 200);
 
@@ -229,6 +269,11 @@ describe('the API role', () => {
     expect(seen('UpdateItem', 'TOKEN#')).toBe(true);
     expect(seen('PutItem', 'REPLAY#')).toBe(true);
     expect(seen('GetItem', 'FEEDLOG#')).toBe(true);
+    expect(seen('Query', 'NOTIFY#')).toBe(true);
+    expect(seen('PutItem', 'NOTIFY#')).toBe(true);
+    expect(seen('DeleteItem', 'NOTIFY#')).toBe(true);
+    expect(seen('Query', 'DELIVERY#')).toBe(true);
+    expect(seen('GetItem', 'DELIVERY#')).toBe(true);
     expect(calls.some((c) => c.op === 'Query' && c.index)).toBe(true);
   });
 
