@@ -13,6 +13,7 @@ import type { PacerState } from '../fichier/pacer.js';
 import { SlotBank } from '../fichier/slot-bank.js';
 import { isRemotePending, type RemoteInfoResult } from '../fichier/types.js';
 import type { Report } from '../reports/store.js';
+import { emitReportMetrics, summarizeReport } from '../reports/summary.js';
 import { probeCircuit } from './circuit.js';
 import { currentKeyState } from './key-state.js';
 import type { JobError } from './model.js';
@@ -302,6 +303,8 @@ export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
       ? {}
       : { next: { planId: randomUUID(), at: new Date(cycleEnd + delayMs).toISOString(), delayMs } }),
   };
+  report.summary = summarizeReport(report, { now: cycleEnd });
+  emitReportMetrics(report.summary, metrics);
   await deps.reports.putReport(report);
   await putUserReports(report, completed, failures, owners, deps);
   if (report.next) {
@@ -349,20 +352,19 @@ async function putUserReports(
   for (const f of failures) slot(f.id).failures.push(f);
   for (const [userId, mine] of byUser) {
     const previous = await deps.reports.latestReport(userId);
-    await deps.reports.putReport(
-      {
-        period: { from: previous?.period.to ?? null, to: report.period.to },
-        // The in-flight counts are relay-wide today (the status index has no user key); done and failed
-        // are this user's.
-        counts: { ...report.counts, done: mine.completed.length, failed: mine.failures.length },
-        completed: mine.completed.slice(-REPORT_MAX_ENTRIES),
-        failures: mine.failures.slice(-REPORT_MAX_ENTRIES),
-        pacer: report.pacer,
-        calls: report.calls,
-        requeued: report.requeued,
-        reconciled: report.reconciled,
-      },
-      userId,
-    );
+    const mineReport: Report = {
+      period: { from: previous?.period.to ?? null, to: report.period.to },
+      // The in-flight counts are relay-wide today (the status index has no user key); done and failed
+      // are this user's.
+      counts: { ...report.counts, done: mine.completed.length, failed: mine.failures.length },
+      completed: mine.completed.slice(-REPORT_MAX_ENTRIES),
+      failures: mine.failures.slice(-REPORT_MAX_ENTRIES),
+      pacer: report.pacer,
+      calls: report.calls,
+      requeued: report.requeued,
+      reconciled: report.reconciled,
+    };
+    mineReport.summary = summarizeReport(mineReport, { now: Date.parse(report.period.to) });
+    await deps.reports.putReport(mineReport, userId);
   }
 }

@@ -6,6 +6,7 @@
 import type { PacerState } from '../fichier/pacer.js';
 import type { JobError, JobStatus } from '../jobs/model.js';
 import type { PlannedPoll } from '../jobs/poll-plan.js';
+import type { ReportSummary } from './summary.js';
 
 /** The poller's report of one cycle (`GET /reports/latest`). */
 export interface Report {
@@ -25,6 +26,8 @@ export interface Report {
   reconciled: number;
   /** The next cycle this one planned (relay-wide report only); absent when nothing is open. */
   next?: PlannedPoll;
+  /** What the period did, for people and dashboards (`shared/reports/summary.ts`). */
+  summary?: ReportSummary;
 }
 
 /** Most reports one listing returns. */

@@ -500,6 +500,11 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     for (const url of second?.body.urls ?? []) expect(after.get(url)?.status).toBe('submitted');
     expect(report.counts).toMatchObject({ submitted: 2, done: 2, failed: 1 });
     expect(report.completed).toHaveLength(2);
+    // The summary (issue 12, reports): stored with the report, counts emitted as metrics.
+    expect(report.summary?.counts.done).toBe(2);
+    expect(report.summary?.failuresByReason.map((r) => r.count)).toEqual([1]);
+    expect(t.metrics.counts.get('ReportUploadsDone')).toBe(2);
+    expect((await t.deps.reports.latestReport('u1'))?.summary?.completed).toHaveLength(2);
     expect(report.failures).toEqual([
       { id: after.get(koUrl)?.id, url: koUrl, error: after.get(koUrl)?.error },
     ]);
