@@ -211,10 +211,14 @@ export async function runPipeline(
       lagsMs.length
         ? (lagsMs[Math.min(lagsMs.length - 1, Math.floor(p * lagsMs.length))] as number)
         : Number.NaN;
-    // The allowance used while work waited: every call, over the slots the spacing allowed between the
-    // first and the last call (calls ÷ (elapsed ÷ spacing)).
-    const spanMs = (stats.lastRequestAt ?? 0) - (stats.firstRequestAt ?? 0);
-    const allowance = spanMs > 0 ? totalCalls / (spanMs / params.minIntervalMs + 1) : Number.NaN;
+    // The allowance used while work waited for slots: from the first call until every job was submitted,
+    // the calls made over the slots the spacing allowed (calls ÷ (elapsed ÷ spacing)). After that, the
+    // relay only waits for 1fichier to finish, which no pacing can use.
+    const first = stats.firstRequestAt ?? 0;
+    const waitEnd = c.allSubmittedAt ?? stats.lastRequestAt ?? first;
+    const spanMs = Math.max(0, waitEnd - first);
+    const callsWhileWaiting = stats.requestTimes.filter((t) => t <= waitEnd).length;
+    const allowance = spanMs > 0 ? callsWhileWaiting / (spanMs / params.minIntervalMs + 1) : Number.NaN;
 
     log('  naive baseline: one URL per call at 400 ms');
     const naive = await runNaive({ rate: params.rate, naiveN: params.naiveN, deadlineMs: params.deadlineMs });
@@ -276,7 +280,7 @@ export async function runPipeline(
         baseline: (naiveCalls / Math.max(1, naive.doneMs / RCLONE_MIN_SLEEP_MS)) as number,
         baselineLabel: naiveLabel,
         better: 'higher',
-        note: `${totalCalls} calls in ${(spanMs / 1000).toFixed(1)} s from the first call to the last; goal >= 0.95`,
+        note: `${callsWhileWaiting} calls in ${(spanMs / 1000).toFixed(1)} s, from the first call until every job was submitted; goal >= 0.95`,
       },
       {
         section: 'pipeline',

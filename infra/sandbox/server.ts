@@ -211,6 +211,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const at = Date.now();
     store.stats.firstRequestAt ??= at;
     store.stats.lastRequestAt = at;
+    if (store.stats.requestTimes.length < 100_000) store.stats.requestTimes.push(at);
     const tooLarge = () =>
       sendJson(res, 413, ko(`Request body too large (at most ${MAX_BODY_BYTES} bytes)`), {
         connection: 'close',

@@ -79,6 +79,8 @@ export interface SandboxStats {
   /** Epoch ms of the first and the latest API request received (benchmarks: how much of the rate was used). */
   firstRequestAt?: number;
   lastRequestAt?: number;
+  /** Epoch ms of each API request received, the first 100,000 (benchmarks: the allowance used over time). */
+  requestTimes: number[];
   /** Epoch ms each remote request executed, by id (benchmarks: time from finished to shown done). */
   executedAt: Record<string, number>;
 }
@@ -95,6 +97,7 @@ export function emptyStats(): SandboxStats {
     faultsByKind: {},
     htmlAfterCreate: 0,
     executedAt: {},
+    requestTimes: [],
   };
 }
 
