@@ -6,6 +6,7 @@ import type { Env, Hono } from 'hono';
 import { ApiDocs } from '../../shared/http/openapi.js';
 import { documentCoreRoutes } from './core-docs.js';
 import { documentFeedRoutes } from './feeds.js';
+import { documentNotifyRoutes } from './notify-docs.js';
 import { documentTokenRoutes } from './tokens.js';
 import { documentWebRoutes } from './web.js';
 
@@ -29,6 +30,7 @@ export function createApiDocs(): ApiDocs {
   documentTokenRoutes(docs);
   documentFeedRoutes(docs);
   documentWebRoutes(docs);
+  documentNotifyRoutes(docs);
   return docs;
 }
 

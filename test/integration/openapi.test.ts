@@ -3,13 +3,16 @@
  * hono's own route table), and every example it documents is accepted by the schema and by the route.
  * Real HTTP over the hono app on dynalite and fauxqs.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { createApiApp } from '../../functions/api.js';
 import { createApiDocs } from '../../functions/routes/openapi.js';
 import type { Deps } from '../../shared/app/deps.js';
+import { createNotifyServices } from '../../shared/app/notify-deps.js';
 import { formBodyFields, jobJsonBodySchema } from '../../shared/http/job-input.js';
 import { ApiDocs, openApiPath } from '../../shared/http/openapi.js';
+import { aesGcmCipher } from '../../shared/notify/cipher.js';
 import { registerToken } from '../../shared/tokens/manage.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { harness } from '../support/engines-pipeline.js';
@@ -37,7 +40,12 @@ let doc: Doc;
 
 beforeAll(async () => {
   aws = await startTestAws();
-  ({ deps } = harness(await aws.fresh()));
+  const config = await aws.fresh();
+  const h = harness(config);
+  deps = h.deps;
+  // Notification targets and REST hooks seal their secrets: a key, as the deployed relay has one.
+  const key = randomBytes(32);
+  deps.notify = createNotifyServices(config, aws.doc, h.clock, { cipher: aesGcmCipher(async () => key) });
   await registerToken(deps.tokens, { token: TOKEN, userId: 'alice', scope: 'admin' }, Date.now());
   app = createApiApp(deps);
   const res = await app.request('/openapi.json');
