@@ -26,6 +26,8 @@ beforeAll(async () => {
     pollIntervalMs: 60_000,
     receiveWaitSeconds: 1,
     logger: testLogger(),
+    // Hundreds of fuzzed requests with one token: the per-token limit would answer 429.
+    config: { tokenRatePerMin: 100_000 },
   });
   // A few jobs, so real cursors exist and pages are not empty.
   const r = await fetch(`${rt.baseUrl}/jobs`, {

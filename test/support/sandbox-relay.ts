@@ -99,7 +99,8 @@ export async function sandboxRelay(
     metrics: new MemoryMetrics(),
     ...(ctx.clock ? { clock: ctx.clock } : {}),
   });
-  await registerToken(deps.tokens, { token: RELAY_TEST_TOKEN, userId: 'alice' }, Date.now());
+  // Admin: the circuit tests reset the circuit with it.
+  await registerToken(deps.tokens, { token: RELAY_TEST_TOKEN, userId: 'alice', scope: 'admin' }, Date.now());
   const worker = createWorkerHandler(deps);
   const poller = createPollerHandler(deps);
   const enqueue = async (names: string[]) =>
