@@ -25,6 +25,7 @@ import { InvalidCursorError, type JobRecord } from '../shared/jobs/store.js';
 import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
 import { registerFeedRoutes } from './routes/feeds.js';
 import { createGuard, type ApiEnv as Env, requestBytes } from './routes/guard.js';
+import { methodNotAllowed } from './routes/method-not-allowed.js';
 import { registerNotifyRoutes } from './routes/notify.js';
 import { createApiDocs, registerOpenApiRoute } from './routes/openapi.js';
 import { registerTokenRoutes } from './routes/tokens.js';
@@ -187,10 +188,6 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   registerFeedRoutes(app, deps, (scope) => requireScope(scope));
   registerWebRoutes(app, deps, requireScope('read'));
 
-  const methodNotAllowed = (allowed: string) => (c: Context) => {
-    c.header('Allow', allowed);
-    return c.json(errorBody('methodNotAllowed', `use ${allowed}`), 405);
-  };
   app.all('/health', methodNotAllowed('GET'));
   app.all('/openapi.json', methodNotAllowed('GET'));
   app.all('/jobs', methodNotAllowed('GET, POST'));

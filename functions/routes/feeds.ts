@@ -10,7 +10,7 @@ import { OpmlError } from '../../shared/feeds/errors.js';
 import { changeFeed, createFeed, FeedRefusedError } from '../../shared/feeds/manage-feeds.js';
 import { FeedNotFoundError } from '../../shared/feeds/store.js';
 import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
-import { errorBody, HttpError } from '../../shared/http/errors.js';
+import { HttpError } from '../../shared/http/errors.js';
 import {
   checkFeedUrl,
   feedCreateSchema,
@@ -31,6 +31,7 @@ import {
 import { presentDecision, presentFeed } from '../../shared/http/feed-present.js';
 import type { ApiDocs } from '../../shared/http/openapi.js';
 import type { ApiEnv } from './guard.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 
 type Env = ApiEnv;
 
@@ -55,11 +56,6 @@ export type FeedScope = (typeof FEED_ROUTE_SCOPES)[FeedRoute];
 export type RequireScope = (scope: FeedScope) => MiddlewareHandler<Env>;
 
 const MAX_ID_LENGTH = 64;
-
-const methodNotAllowed = (allowed: string) => (c: Context) => {
-  c.header('Allow', allowed);
-  return c.json(errorBody('methodNotAllowed', `use ${allowed}`), 405);
-};
 
 async function readText(c: Context<Env>, maxBytes: number): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? 0);

@@ -8,7 +8,8 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { tokenFromHeaders } from '../../shared/http/auth.js';
 import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
-import { errorBody, HttpError } from '../../shared/http/errors.js';
+import { HttpError } from '../../shared/http/errors.js';
+import { parseJsonText } from '../../shared/http/json-body.js';
 import { presentJob } from '../../shared/http/present.js';
 import type { Job } from '../../shared/jobs/model.js';
 import { checkOutboundUrl } from '../../shared/net/url-guard.js';
@@ -30,6 +31,7 @@ import {
 } from '../../shared/notify/store.js';
 import { parseTargetConfig, type TargetConfig } from '../../shared/notify/targets.js';
 import type { ApiEnv } from './guard.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 
 /** Token scopes (`admin` ⊃ `full` ⊃ {`submit`, `read`}). */
 export type RouteScope = 'read' | 'submit' | 'full' | 'admin';
@@ -84,11 +86,7 @@ async function readJson(c: Context<Env>): Promise<unknown> {
     throw new HttpError(413, 'bodyTooLarge', `body is larger than ${MAX_NOTIFY_BODY} bytes`);
   }
   const text = decodeUtf8Body(await readBodyCapped(c.req.raw.body, MAX_NOTIFY_BODY));
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'invalidJson', 'body is not valid JSON');
-  }
+  return parseJsonText(text);
 }
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(10).toString('hex')}`;
@@ -358,10 +356,6 @@ export function registerNotifyRoutes(
     });
   });
 
-  const methodNotAllowed = (allowed: string) => (c: Context) => {
-    c.header('Allow', allowed);
-    return c.json(errorBody('methodNotAllowed', `use ${allowed}`), 405);
-  };
   app.all('/account', methodNotAllowed('GET'));
   app.all('/account/webhook-secret/rotate', methodNotAllowed('POST'));
   app.all('/notifications', methodNotAllowed('GET, POST'));

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { decodeUtf8Body } from '../../shared/http/body.js';
 import { errorBody, HttpError } from '../../shared/http/errors.js';
+import { parseJsonBody } from '../../shared/http/json-body.js';
 import type { ApiDocs } from '../../shared/http/openapi.js';
 import { issueToken, TokenForbiddenError } from '../../shared/tokens/manage.js';
 import { InvalidTokenInputError, presentToken, TOKEN_ID_PATTERN } from '../../shared/tokens/model.js';
@@ -25,23 +26,11 @@ export const newTokenSchema = z.strictObject({
 });
 
 function parseNewToken(text: string): z.infer<typeof newTokenSchema> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'invalidJson', 'body is not valid JSON');
-  }
-  const parsed = newTokenSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new HttpError(
-      400,
-      'invalidBody',
-      `expected {"name", "scope"?: "full" | "submit" | "read" | "admin", "signed"?: boolean, "user"?}${where}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
+  return parseJsonBody(
+    newTokenSchema,
+    text,
+    'expected {"name", "scope"?: "full" | "submit" | "read" | "admin", "signed"?: boolean, "user"?}',
+  );
 }
 
 const tokenViewFields = {

@@ -14,6 +14,7 @@ import type { PickMode } from '../feeds/pick.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
 import { checkOutboundUrl } from '../net/url-guard.js';
 import { HttpError } from './errors.js';
+import { parseJsonBody } from './json-body.js';
 
 /** Largest JSON body of a feed route. */
 export const MAX_FEED_BODY_BYTES = 64 * 1024;
@@ -105,21 +106,8 @@ export interface FeedInputOptions {
   allowPrivateUrls: boolean;
 }
 
-function parseJson<T>(schema: z.ZodMiniType<T>, text: string, what: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'invalidJson', 'body is not valid JSON');
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new HttpError(400, 'invalidBody', `${what}${where}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
-}
+const parseJson = <T>(schema: z.ZodMiniType<T>, text: string, what: string): T =>
+  parseJsonBody(schema, text, what);
 
 /** A feed URL: a valid http(s) URL the SSRF guard accepts now (it checks again at every fetch). */
 export function checkFeedUrl(raw: string, opts: FeedInputOptions, what = 'url'): string {

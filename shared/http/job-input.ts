@@ -14,6 +14,7 @@ import { JOB_STATUSES, type JobStatus } from '../jobs/model.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
 import { checkOutboundUrl } from '../net/url-guard.js';
 import { HttpError } from './errors.js';
+import { parseJsonBody } from './json-body.js';
 
 /** Largest body accepted. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -57,23 +58,8 @@ interface RawRequest {
 }
 
 function fromJson(text: string): RawRequest[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'invalidJson', 'body is not valid JSON');
-  }
-  const parsed = bodySchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new HttpError(
-      400,
-      'invalidBody',
-      `expected {"url"}, {"urls":[...]} or an array of them${where}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  const items = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+  const data = parseJsonBody(bodySchema, text, 'expected {"url"}, {"urls":[...]} or an array of them');
+  const items = Array.isArray(data) ? data : [data];
   const out: RawRequest[] = [];
   items.forEach((item, i) => {
     if (typeof item === 'string') {
