@@ -58,7 +58,17 @@ export function createPollerHandler(deps: PollerDeps): PollerHandler {
           return undefined;
         }
       }
-      const report = await pollRemoteRequests(deps);
+      let report: Report;
+      try {
+        report = await pollRemoteRequests(deps);
+      } catch (err) {
+        // A failed cycle plans no next one: ask for one a poll interval later, or open requests and
+        // jobs to reconcile would wait for the safety net.
+        await deps.pollTimer
+          .pollIn(pollPlanPolicy(deps.config.pollIntervalS).maxDelayMs, { kind: 'soon' })
+          .catch(() => undefined);
+        throw err;
+      }
       await runNotifyWatches(report, deps);
       return report;
     } finally {

@@ -92,6 +92,23 @@ describe('the poll queue', () => {
     expect(t.fake.calls.filter((c) => c === 'ls').length).toBe(lsBefore);
   });
 
+  it('a cycle that crashes asks for another one a poll interval later (it planned none)', async () => {
+    const config = await aws.fresh();
+    const asked: { delayMs: number; kind: string }[] = [];
+    const h = harness(config, {
+      pollTimer: { pollIn: async (delayMs, t) => void asked.push({ delayMs, kind: t.kind }) },
+    });
+    await enqueueJobs(
+      { userId: 'u1', source: 'api', requests: [{ url: 'https://files.example/p/crash.bin', folder: '' }] },
+      h.deps,
+    );
+    await createWorkerHandler(h.deps)(await receiveEvent(aws.sqs, config.queueUrl, 1));
+    asked.length = 0;
+    h.fake.listErrors.push(new Error('the poller crashed mid-cycle'));
+    await expect(createPollerHandler(h.deps)({ source: 'aws.events' })).rejects.toThrow('crashed');
+    expect(asked).toEqual([{ delayMs: config.pollIntervalS * 1000, kind: 'soon' }]);
+  });
+
   it('an idle relay plans nothing and calls 1fichier 0 times', async () => {
     const t = await setup();
     const report = await t.poller({ source: 'aws.events' });
