@@ -89,6 +89,9 @@ async function readJson(c: Context<Env>): Promise<unknown> {
   return parseJsonText(text);
 }
 
+/** Delivery records read to find each target's latest one in `GET /notifications`. */
+const LAST_DELIVERY_SCAN = 100;
+
 const newId = (prefix: string) => `${prefix}_${randomBytes(10).toString('hex')}`;
 const validId = (id: string, prefix: string) => new RegExp(`^${prefix}_[0-9a-f]{20}$`).test(id);
 
@@ -185,8 +188,32 @@ export function registerNotifyRoutes(
   });
 
   app.get('/notifications', auth(S['GET /notifications']), async (c) => {
-    const targets = await notify.targets.listTargets(c.get('userId'));
-    return c.json({ notifications: targets.map(presentTarget) });
+    const userId = c.get('userId');
+    const targets = await notify.targets.listTargets(userId);
+    // Each target's latest delivery (the status page and the CLI show it), from the newest records.
+    const recent = targets.length
+      ? await notify.deliveries.listDeliveries(userId, { limit: LAST_DELIVERY_SCAN })
+      : [];
+    const lastOf = (id: string) => recent.find((d) => d.recipient.kind === 'target' && d.recipient.id === id);
+    return c.json({
+      notifications: targets.map((t) => {
+        const d = lastOf(t.id);
+        return {
+          ...presentTarget(t),
+          ...(d
+            ? {
+                lastDelivery: {
+                  at: d.lastAttemptAt,
+                  status: d.status,
+                  attempts: d.attempts,
+                  event: d.event,
+                  ...(d.lastStatus !== undefined ? { code: d.lastStatus } : {}),
+                },
+              }
+            : {}),
+        };
+      }),
+    });
   });
 
   const ownTarget = async (c: Context<Env>) => {

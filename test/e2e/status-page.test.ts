@@ -86,7 +86,8 @@ beforeAll(async () => {
   dataDir = tempDir();
   sandbox = await startTestSandbox();
   sources = await startSources();
-  runtime = await startTestRuntime({ dataDir, sandbox });
+  // Loopback feeds and notification targets (the sources server stands in for both).
+  runtime = await startTestRuntime({ dataDir, sandbox, config: { allowPrivateUrls: true } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -260,6 +261,50 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in headless Chromium', () => {
       const text = (await page.textContent(list)) ?? '';
       expect(text, list).not.toMatch(/Could not load/);
     }
+  });
+
+  it('shows feeds with their last fetch and failures, and notification targets with their last delivery', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${runtime.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${runtime.token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    // A feed whose document is missing (404): one fetch, one failure.
+    const feed = await call('POST', '/feeds', { url: sources.url('missing-feed.xml') });
+    expect(feed.status).toBe(201);
+    await runtime.feedsNow();
+    // A webhook target that answers 404: its test delivery fails, and that is its last delivery.
+    const target = await call('POST', '/notifications', {
+      type: 'webhook',
+      url: sources.url('missing-hook'),
+    });
+    expect(target.status).toBe(201);
+    await call('POST', `/notifications/${target.json.id}/test`);
+    await expect
+      .poll(async () => {
+        const list = (await call('GET', '/notifications')).json.notifications as {
+          lastDelivery?: { status: string };
+        }[];
+        return list[0]?.lastDelivery?.status;
+      }, WAIT)
+      .toBe('failed');
+
+    // The page reads both lists when it loads.
+    await page.reload();
+    await page.waitForSelector('#app', { state: 'visible', ...WAIT });
+    await expect.poll(() => page.textContent('#feeds'), WAIT).toContain('missing-feed.xml');
+    const feedCard = (await page.textContent('#feeds')) ?? '';
+    expect(feedCard).toMatch(/Last fetch/);
+    expect(feedCard).toMatch(/Next fetch/);
+    expect(feedCard).toMatch(/Failures in a row\s*1/);
+    await expect.poll(() => page.textContent('#notifications'), WAIT).toContain('webhook');
+    const targetCard = (await page.textContent('#notifications')) ?? '';
+    expect(targetCard).toMatch(/Last delivery/);
+    expect(targetCard).not.toMatch(/Last delivery\s*—/);
+    expect(targetCard).toMatch(/Result\s*failed/);
   });
 
   it('shows an open circuit with its reason at 375 px wide (screenshot), and resets it', async () => {
