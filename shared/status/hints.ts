@@ -3,6 +3,8 @@
  * when it is tried next, and whether retrying a failed one can help. Pure: derived from the job record and
  * the time, for the status page's `GET /status`.
  */
+
+import { RETRYABLE_RULES } from '../jobs/retryable.js';
 import type { JobRecord } from '../jobs/store.js';
 
 /** Whether `POST /jobs/{id}/retry` can make a failed job succeed. */
@@ -16,45 +18,14 @@ export interface RetryHint {
 }
 
 /**
- * Retry hint per error code (the codes the pipeline writes: shared/jobs/retry-policy.ts, submit.ts,
- * poll.ts, reconcile.ts). An unknown code is `maybe`.
+ * The retry hint of a failed job's error code, from the one table the API's `retryable` and the CLI use
+ * too (`shared/jobs/retryable.ts`), so the page, the API and the CLI always agree.
  */
-const RETRY_HINTS: Record<string, RetryHint> = {
-  remoteFailed: {
-    helps: 'maybe',
-    why: '1fichier could not download the URL; retry once the source is reachable again',
-  },
-  stuck: { helps: 'yes', why: '1fichier never finished the download; a retry sends it again' },
-  unconfirmed: {
-    helps: 'yes',
-    why: 'the relay could not confirm 1fichier received the URL; a retry sends it again',
-  },
-  gaveUp: { helps: 'yes', why: 'the relay stopped after too many attempts; a retry starts a fresh budget' },
-  unknownAnswer: {
-    helps: 'maybe',
-    why: '1fichier kept giving an answer the relay does not know; check the account, then retry',
-  },
-  notPremium: {
-    helps: 'maybe',
-    why: 'remote upload needs a premium 1fichier account; retry after upgrading the account or the key',
-  },
-  rejected: { helps: 'no', why: '1fichier refused this URL; retrying the same URL gets the same answer' },
-  notFound: { helps: 'no', why: 'the file does not exist at the source; retrying will not find it' },
-  invalid: { helps: 'no', why: 'the request was invalid; submit a corrected URL instead' },
-  folderRejected: {
-    helps: 'no',
-    why: 'the destination folder cannot be used; submit the URL again with another folder',
-  },
-};
-
-/** The retry hint of a failed job's error code. */
 export function retryHintFor(code: string | undefined): RetryHint {
-  return (
-    (code ? RETRY_HINTS[code] : undefined) ?? {
-      helps: 'maybe',
-      why: 'the relay does not know whether this failure lasts; a retry is safe',
-    }
-  );
+  const rule = code ? RETRYABLE_RULES[code] : undefined;
+  return rule
+    ? { helps: rule.helps, why: rule.note }
+    : { helps: 'maybe', why: 'the relay does not know whether this failure lasts; a retry is safe' };
 }
 
 /** The extra fields `GET /status` adds to a job. */

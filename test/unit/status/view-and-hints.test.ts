@@ -1,5 +1,6 @@
 /** `GET /status`'s pure parts: counts and hours, wait and retry hints, the pacer as the page shows it. */
 import { describe, expect, it } from 'vitest';
+import { isRetryable, RETRYABLE_RULES } from '../../../shared/jobs/retryable.js';
 import type { JobRecord } from '../../../shared/jobs/store.js';
 import { jobHints, retryHintFor } from '../../../shared/status/hints.js';
 import { pacerView } from '../../../shared/status/status.js';
@@ -69,6 +70,10 @@ describe('jobHints', () => {
     expect(lost).toMatchObject({ retryable: true, retry: { helps: 'yes' } });
     expect(retryHintFor('remoteFailed').helps).toBe('maybe');
     expect(retryHintFor('somethingNew')).toMatchObject({ helps: 'maybe' });
+    // The page, the API's `retryable` and the CLI read one table: they never disagree.
+    for (const code of [...Object.keys(RETRYABLE_RULES), 'somethingNew', undefined]) {
+      expect(retryHintFor(code).helps !== 'no', String(code)).toBe(isRetryable(code));
+    }
   });
 
   it('a done job has no hint', () => {
