@@ -9,21 +9,7 @@ import type { Deps } from './deps.js';
 import { createNotifyServices } from './notify-deps.js';
 
 /** What the API's routes and use-cases (`enqueueJobs`, `resetCircuit`, the token resolver) use. */
-export type ApiDeps = Pick<
-  CommonDeps,
-  | 'config'
-  | 'store'
-  | 'remotes'
-  | 'tokens'
-  | 'feeds'
-  | 'reports'
-  | 'queue'
-  | 'pollTimer'
-  | 'keyProvider'
-  | 'clock'
-  | 'logger'
-  | 'metrics'
-> & {
+export type ApiDeps = CommonDeps & {
   /** Read and reset only: the API never takes a slot. */
   pacer: PacerControl;
 } & Pick<Deps, 'notify'>;
