@@ -7,13 +7,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/app/config.js';
 import { createPollerDeps, type PollerDeps } from '../shared/app/poller-deps.js';
-import { pollRemoteRequests } from '../shared/jobs/poll.js';
-import {
-  type PollTrigger,
-  parsePollTrigger,
-  pollPlanPolicy,
-  shouldRunCycle,
-} from '../shared/jobs/poll-plan.js';
+import { type PollTrigger, parsePollTrigger } from '../shared/jobs/poll-plan.js';
+import { pollOnTriggers } from '../shared/jobs/poll-triggers.js';
 import { runNotifyWatches } from '../shared/notify/watches.js';
 import type { Report } from '../shared/reports/store.js';
 
@@ -45,30 +40,8 @@ export interface PollerHandler {
 export function createPollerHandler(deps: PollerDeps): PollerHandler {
   return (async (event?: unknown) => {
     try {
-      const triggers = triggersOf(event);
-      if (!triggers.some((t) => t.kind === 'tick')) {
-        const latest = await deps.reports.latestReport();
-        const seen = latest
-          ? { lastCycleAt: Date.parse(latest.period.to), ...(latest.next ? { next: latest.next } : {}) }
-          : undefined;
-        const policy = pollPlanPolicy(deps.config.pollIntervalS);
-        const now = deps.clock.now();
-        if (!triggers.some((t) => shouldRunCycle(t, seen, now, policy))) {
-          deps.logger.debug('poll trigger needs no cycle', { triggers: triggers.length });
-          return undefined;
-        }
-      }
-      let report: Report;
-      try {
-        report = await pollRemoteRequests(deps);
-      } catch (err) {
-        // A failed cycle plans no next one: ask for one a poll interval later, or open requests and
-        // jobs to reconcile would wait for the safety net.
-        await deps.pollTimer
-          .pollIn(pollPlanPolicy(deps.config.pollIntervalS).maxDelayMs, { kind: 'soon' })
-          .catch(() => undefined);
-        throw err;
-      }
+      const report = await pollOnTriggers(triggersOf(event), deps);
+      if (!report) return undefined;
       await runNotifyWatches(report, deps);
       return report;
     } finally {

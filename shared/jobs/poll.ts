@@ -37,7 +37,7 @@ export const POLL_INFO_BUDGET_MS = 40_000;
  */
 export const REPORT_MAX_ENTRIES = 20;
 
-type PollDeps = Pick<
+export type PollRemoteDeps = Pick<
   Deps,
   | 'config'
   | 'store'
@@ -54,7 +54,7 @@ type PollDeps = Pick<
 >;
 
 async function all(
-  deps: PollDeps,
+  deps: PollRemoteDeps,
   status: 'queued' | 'submitting',
   changedBefore?: number,
 ): Promise<JobRecord[]> {
@@ -73,7 +73,7 @@ async function all(
 }
 
 /** Runs one poll cycle, stores the report and logs it as one line. */
-export async function pollRemoteRequests(deps: PollDeps): Promise<Report> {
+export async function pollRemoteRequests(deps: PollRemoteDeps): Promise<Report> {
   const { config, store, clock, logger, metrics } = deps;
   const now = clock.now();
   const previous = await deps.reports.latestReport();
