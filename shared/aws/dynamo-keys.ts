@@ -3,7 +3,9 @@
  * checked before they reach DynamoDB. Each aggregate's adapter (`dynamo-*-store.ts`) keeps its own key
  * prefixes; these helpers know none of them.
  */
+import { DeleteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursorError } from '../jobs/store.js';
+import { isConditionFailure } from './dynamo-errors.js';
 import { TABLE_KEY_SCHEMA } from './table.js';
 
 /** An item as the DocumentClient reads and writes it. */
@@ -62,4 +64,45 @@ export function decodeCursor(
   const partitionName = index ? index.partitionKey : TABLE_KEY_SCHEMA.partitionKey;
   if (k[partitionName] !== partition) throw new InvalidCursorError('cursor was not issued for this listing');
   return k;
+}
+
+/** Deletes the item at `key` if it exists; false when there was none (one conditional write). */
+export async function deleteIfExists(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  key: { pk: string; sk: string },
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new DeleteCommand({ TableName: tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/** Every item of partition `pk` whose sort key starts with `prefix`, all pages. */
+export async function queryPrefix(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  prefix: string,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

@@ -2,16 +2,10 @@
  * {@link SubscriptionStore} on the single table: `pk = NOTIFY#<userId>`, `sk = HOOK#<id>`, the target URL
  * sealed (a Zapier hook URL lets anyone post into the Zap).
  */
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SecretCipher } from '../notify/cipher.js';
 import type { HookEvent, HookSubscription, SubscriptionStore } from '../notify/store.js';
-import { isConditionFailure } from './dynamo-errors.js';
+import { deleteIfExists, queryPrefix } from './dynamo-keys.js';
 import { notifyPartition } from './dynamo-target-store.js';
 
 const HOOK_PREFIX = 'HOOK#';
@@ -53,30 +47,12 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
   }
 
   async listSubscriptions(userId: string): Promise<HookSubscription[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': notifyPartition(userId), ':p': HOOK_PREFIX },
-      }),
-    );
-    return Promise.all((out.Items ?? []).map((i) => this.fromItem(userId, i)));
+    const items = await queryPrefix(this.doc, this.tableName, notifyPartition(userId), HOOK_PREFIX);
+    return Promise.all(items.map((i) => this.fromItem(userId, i)));
   }
 
   async deleteSubscription(userId: string, id: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: notifyPartition(userId), sk: HOOK_PREFIX + id },
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return deleteIfExists(this.doc, this.tableName, { pk: notifyPartition(userId), sk: HOOK_PREFIX + id });
   }
 
   private async fromItem(userId: string, item: Record<string, unknown>): Promise<HookSubscription> {

@@ -3,17 +3,11 @@
  * sealed (AES-GCM, `cipher.ts`) because for most types the URL itself is the credential; only the type
  * and the creation time are in the clear. About 300-700 bytes an item.
  */
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SecretCipher } from '../notify/cipher.js';
 import type { StoredTarget, TargetStore, WatchTarget } from '../notify/store.js';
 import type { TargetConfig } from '../notify/targets.js';
-import { isConditionFailure } from './dynamo-errors.js';
+import { deleteIfExists, queryPrefix } from './dynamo-keys.js';
 import { STATUS_INDEX } from './table.js';
 
 /** The partition holding one user's notification settings (targets, REST hooks, signing secret). */
@@ -69,31 +63,13 @@ export class DynamoTargetStore implements TargetStore {
   }
 
   async listTargets(userId: string): Promise<StoredTarget[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':pk': notifyPartition(userId), ':p': TARGET_PREFIX },
-      }),
-    );
-    const targets = await Promise.all((out.Items ?? []).map((i) => this.fromItem(userId, i)));
+    const items = await queryPrefix(this.doc, this.tableName, notifyPartition(userId), TARGET_PREFIX);
+    const targets = await Promise.all(items.map((i) => this.fromItem(userId, i)));
     return targets.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   async deleteTarget(userId: string, id: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: notifyPartition(userId), sk: TARGET_PREFIX + id },
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return deleteIfExists(this.doc, this.tableName, { pk: notifyPartition(userId), sk: TARGET_PREFIX + id });
   }
 
   async listWatchTargets(): Promise<WatchTarget[]> {
