@@ -1,10 +1,12 @@
 /**
  * {@link ReportStore} on the single table: one item per stored report, `pk = REPORTS#relay` or
  * `REPORTS#user#<userId>`, `sk = AT#<period end>`, expiring with the jobs' TTL. The latest is the first
- * item of a backwards query, so storing a report is one write and nothing is overwritten.
+ * item of a backwards query, so storing a report is one write and nothing is overwritten. A report's
+ * summary is derived when it is read.
  */
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_REPORTS_LISTED, type Report, type ReportStore } from '../reports/store.js';
+import { summarizeReport } from '../reports/summary.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 const partition = (userId?: string) => (userId === undefined ? 'REPORTS#relay' : `REPORTS#user#${userId}`);
@@ -29,13 +31,15 @@ export class DynamoReportStore implements ReportStore {
 
   async putReport(report: Report, userId?: string): Promise<void> {
     const to = Date.parse(report.period.to);
+    // The summary is derived from the report: computed on read, not stored twice in the item.
+    const { summary: _derived, ...stored } = report;
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
           pk: partition(userId),
           sk: `AT#${report.period.to}`,
-          report,
+          report: stored,
           [TTL_ATTRIBUTE]: Math.floor((Number.isFinite(to) ? to : Date.now()) / 1000) + this.ttlS,
         },
       }),
@@ -57,6 +61,9 @@ export class DynamoReportStore implements ReportStore {
         ConsistentRead: true,
       }),
     );
-    return (out.Items ?? []).map((item) => item.report as Report);
+    return (out.Items ?? []).map((item) => {
+      const report = item.report as Report;
+      return { ...report, summary: summarizeReport(report, { now: Date.parse(report.period.to) }) };
+    });
   }
 }

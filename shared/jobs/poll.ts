@@ -303,7 +303,7 @@ export async function pollRemoteRequests(deps: PollRemoteDeps): Promise<Report> 
       ? {}
       : { next: { planId: randomUUID(), at: new Date(cycleEnd + delayMs).toISOString(), delayMs } }),
   };
-  report.summary = summarizeReport(report, { now: cycleEnd });
+  report.summary = summarizeReport(report, { now });
   emitReportMetrics(report.summary, metrics);
   await deps.reports.putReport(report);
   await putUserReports(report, completed, failures, owners, deps);
@@ -364,7 +364,6 @@ async function putUserReports(
       requeued: report.requeued,
       reconciled: report.reconciled,
     };
-    mineReport.summary = summarizeReport(mineReport, { now: Date.parse(report.period.to) });
     await deps.reports.putReport(mineReport, userId);
   }
 }

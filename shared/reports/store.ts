@@ -26,7 +26,10 @@ export interface Report {
   reconciled: number;
   /** The next cycle this one planned (relay-wide report only); absent when nothing is open. */
   next?: PlannedPoll;
-  /** What the period did, for people and dashboards (`shared/reports/summary.ts`). */
+  /**
+   * What the period did, for people and dashboards (`shared/reports/summary.ts`): derived from the
+   * rest, so stores add it on read and never keep it.
+   */
   summary?: ReportSummary;
 }
 

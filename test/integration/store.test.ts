@@ -315,11 +315,25 @@ describe('DynamoReportStore', () => {
     await reports.putReport(report(T0, 1));
     await reports.putReport(report(T0 + 60_000, 2));
     await reports.putReport(report(T0 + 30_000, 9), 'alice');
-    expect(await reports.latestReport()).toEqual(report(T0 + 60_000, 2));
+    expect(await reports.latestReport()).toMatchObject(report(T0 + 60_000, 2));
     expect((await reports.listReports(undefined, 10)).map((x) => x.counts.done)).toEqual([2, 1]);
     expect((await reports.listReports(undefined, 1)).map((x) => x.counts.done)).toEqual([2]);
-    expect(await reports.latestReport('alice')).toEqual(report(T0 + 30_000, 9));
+    expect(await reports.latestReport('alice')).toMatchObject(report(T0 + 30_000, 9));
     expect(await reports.listReports('bob', 10)).toEqual([]);
+    // The summary is derived on read, never stored: a stored summary is ignored and recomputed.
+    await reports.putReport({ ...report(T0 + 90_000, 3), summary: { bogus: true } as never });
+    expect((await reports.latestReport())?.summary).toMatchObject({
+      counts: { done: 3 },
+      throughputPerHour: 0,
+    });
+    const raw = await aws.doc.send(
+      new GetCommand({
+        TableName: cfg.tableName,
+        Key: { pk: 'REPORTS#relay', sk: `AT#${new Date(T0 + 90_000).toISOString()}` },
+      }),
+    );
+    expect(raw.Item?.report).toBeDefined();
+    expect(raw.Item?.report.summary).toBeUndefined();
   });
 });
 
