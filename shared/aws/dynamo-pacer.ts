@@ -12,7 +12,8 @@ import {
   type PacingPolicy,
 } from '../fichier/backoff.js';
 import { type Clock, systemClock } from '../fichier/clock.js';
-import type { Pacer, PacerState, SlotDecision, TakeOptions } from '../fichier/pacer.js';
+import type { Pacer, PacerState, SlotDecision, TakeOptions, WaitingNote } from '../fichier/pacer.js';
+import { QUEUE_AGE_NOTE_MS } from '../jobs/queue-age.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import { pacerItemKey as key, PacerItem } from './pacer-item.js';
 
@@ -213,6 +214,35 @@ export class DynamoPacer implements Pacer {
         },
       }),
     );
+  }
+
+  async noteWaiting(keyId: string, note: WaitingNote): Promise<void> {
+    try {
+      // The same rule as `replacesNote`, so concurrent workers keep the oldest job and refresh it once.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(keyId),
+          UpdateExpression:
+            'SET waitingCreatedAt = :created, waitingSeenAt = :seen, keyId = :k, ' +
+            'lastCallAt = if_not_exists(lastCallAt, :zero), pausedUntil = if_not_exists(pausedUntil, :zero), ' +
+            'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+          ConditionExpression:
+            'attribute_not_exists(waitingSeenAt) OR waitingSeenAt <= :refreshBefore OR waitingCreatedAt > :created',
+          ExpressionAttributeValues: {
+            ':created': note.createdAt,
+            ':seen': note.seenAt,
+            ':refreshBefore': note.seenAt - QUEUE_AGE_NOTE_MS,
+            ':k': keyId,
+            ':zero': 0,
+            ':false': false,
+          },
+        }),
+      );
+    } catch (err) {
+      // Another worker noted as old a job, or as recent a sighting.
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 
   async reset(keyId: string): Promise<void> {

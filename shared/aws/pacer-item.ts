@@ -37,6 +37,9 @@ export class PacerItem implements PacerControl {
     if (typeof item.circuitOpenedAt === 'number') s.circuitOpenedAt = item.circuitOpenedAt;
     if (item.circuitManual === true) s.circuitManual = true;
     if (typeof item.circuitProbedAt === 'number') s.circuitProbedAt = item.circuitProbedAt;
+    if (typeof item.waitingCreatedAt === 'number' && typeof item.waitingSeenAt === 'number') {
+      s.oldestWaiting = { createdAt: item.waitingCreatedAt, seenAt: item.waitingSeenAt };
+    }
     return s;
   }
 

@@ -1,6 +1,7 @@
+import { replacesNote } from '../jobs/queue-age.js';
 import { DEFAULT_PACING, decideSlot, type FloodHint, floodPauseAfter, type PacingPolicy } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
-import type { Pacer, PacerState, SlotDecision, TakeOptions } from './pacer.js';
+import type { Pacer, PacerState, SlotDecision, TakeOptions, WaitingNote } from './pacer.js';
 
 // Kept importable from here: the clock and the key id moved to modules of their own (the API needs them
 // without the pacer).
@@ -98,6 +99,11 @@ export class MemoryPacer implements Pacer {
     s.circuitOpen = true;
     s.circuitReason = reason;
     s.circuitManual = opts.manual === true ? true : undefined;
+  }
+
+  async noteWaiting(keyId: string, note: WaitingNote): Promise<void> {
+    const s = this.get(keyId);
+    if (replacesNote(s.oldestWaiting, note)) s.oldestWaiting = { ...note };
   }
 
   async reset(keyId: string): Promise<void> {

@@ -42,6 +42,17 @@ export interface PacerState {
   circuitManual?: boolean;
   /** Epoch ms of the latest half-open probe claimed. */
   circuitProbedAt?: number;
+  /**
+   * The oldest job a worker saw still waiting, once one had waited long (`shared/jobs/queue-age.ts`):
+   * how the poller knows the queue's age, which SQS does not tell through its API.
+   */
+  oldestWaiting?: WaitingNote;
+}
+
+/** A waiting job a worker saw: its creation time and when the worker saw it (epoch ms). */
+export interface WaitingNote {
+  createdAt: number;
+  seenAt: number;
 }
 
 /** Options of {@link Pacer.take}. */
@@ -77,6 +88,11 @@ export interface Pacer {
    * (across processes for the shared pacer), false when another probed more recently.
    */
   claimProbe(keyId: string, nowMs: number, minIntervalMs: number): Promise<boolean>;
+  /**
+   * Notes the oldest waiting job a worker saw (a write only when it changes the note:
+   * `shared/jobs/queue-age.ts` decides when to call).
+   */
+  noteWaiting(keyId: string, note: WaitingNote): Promise<void>;
   /** Operator reset of the circuit and pause. */
   reset(keyId: string): Promise<void>;
   state(keyId: string): Promise<PacerState>;

@@ -11,7 +11,7 @@
  */
 import type { FloodHint } from './backoff.js';
 import type { Clock } from './clock.js';
-import type { Pacer, PacerState, SlotDecision, TakeOptions } from './pacer.js';
+import type { Pacer, PacerState, SlotDecision, TakeOptions, WaitingNote } from './pacer.js';
 
 /** How late a reserved slot may still be used (timer and event-loop jitter), in ms. */
 export const LATE_SLOT_MS = 2;
@@ -94,6 +94,10 @@ export class SlotBank implements Pacer {
 
   claimProbe(keyId: string, nowMs: number, minIntervalMs: number): Promise<boolean> {
     return this.inner.claimProbe(keyId, nowMs, minIntervalMs);
+  }
+
+  noteWaiting(keyId: string, note: WaitingNote): Promise<void> {
+    return this.inner.noteWaiting(keyId, note);
   }
 
   reset(keyId: string): Promise<void> {

@@ -10,10 +10,12 @@
 import type { Deps } from '../app/deps.js';
 import { RELAY_METRICS } from '../app/metric-names.js';
 import { FichierError } from '../fichier/errors.js';
+import type { PacerState } from '../fichier/pacer.js';
 import { handToPoller } from './hand-to-poller.js';
 import { newClaimToken } from './ids.js';
 import { currentKeyState } from './key-state.js';
 import { pollPlanPolicy } from './poll-plan.js';
+import { waitingNoteFor } from './queue-age.js';
 import { actionForUnsent, decideJobAction, type JobAction } from './retry-policy.js';
 import { withShownStatus } from './shown-status.js';
 import { type JobPatch, type JobRecord, TransitionConflictError } from './store.js';
@@ -120,6 +122,7 @@ export async function submitJobs(
   }
 
   const jobs = new Map((await store.getJobs(jobIds)).map((j) => [j.id, j]));
+  await noteLongWaits(jobs.values(), keyId, pacer, deps, now);
   const claimToken = newClaimToken();
   const leaseUntil = now + config.submittingLeaseS * 1000;
   const claim: JobPatch = {
@@ -217,6 +220,26 @@ export async function submitJobs(
     }
   }
   return result();
+}
+
+/**
+ * Notes on the pacer item a job of the batch that has waited long (the queue's age for the report and
+ * the outage watch: `queue-age.ts`). Never fails the batch.
+ */
+async function noteLongWaits(
+  jobs: Iterable<JobRecord>,
+  keyId: string,
+  pacer: PacerState,
+  deps: Pick<SubmitDeps, 'pacer' | 'logger'>,
+  now: number,
+): Promise<void> {
+  const note = waitingNoteFor(jobs, pacer, now);
+  if (!note) return;
+  try {
+    await deps.pacer.noteWaiting(keyId, note);
+  } catch (err) {
+    deps.logger.warn('could not note the queue age', { error: (err as Error).message });
+  }
 }
 
 /** Sends the pending jobs folder by folder, chunk by chunk, until done or stopped by an action. */

@@ -5,15 +5,19 @@
  * `outage`. Exactly two messages per outage, whatever the number of jobs and cycles.
  */
 import type { PacerState } from '../fichier/pacer.js';
+import { oldestWaitingAt } from '../jobs/queue-age.js';
 import type { DeliveryMessage, NotifyServices } from './deliver.js';
 import { type OutageNotice, outageEvent } from './events.js';
 import { OUTAGE_CLEAR, type OutageObservation, observeOutage } from './noise.js';
 
-/** An observation from the pacer's state and the oldest queued job's creation time. */
+/**
+ * An observation from the pacer's state and the oldest queued job's creation time (by default the one
+ * a worker noted on the pacer item: `shared/jobs/queue-age.ts`).
+ */
 export function outageObservationOf(
   pacer: PacerState | null,
   now: number,
-  oldestQueuedAt?: number,
+  oldestQueuedAt: number | undefined = oldestWaitingAt(pacer, now),
 ): OutageObservation {
   return {
     at: now,

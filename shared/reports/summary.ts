@@ -5,6 +5,7 @@
  */
 import type { RelayMetrics } from '../app/metrics.js';
 import type { JobStatus } from '../jobs/model.js';
+import { oldestWaitingAt } from '../jobs/queue-age.js';
 import { countReasons, fileNameOf, type ReasonCount } from '../notify/events.js';
 import type { Report } from './store.js';
 
@@ -24,7 +25,9 @@ export interface ReportSummary {
 
 /**
  * The summary of a report. `oldestQueuedAt` is the creation time (epoch ms) of the oldest job still
- * waiting, when the caller knows it.
+ * waiting; by default the one a worker noted on the pacer item when a job had waited 5 minutes or more
+ * (`shared/jobs/queue-age.ts`), so `oldestWaitingS` is absent while nothing waits that long, and 0 with
+ * an empty queue.
  */
 export function summarizeReport(
   report: Report,
@@ -34,18 +37,22 @@ export function summarizeReport(
   const hours = from === undefined ? 0 : Math.max(0, (Date.parse(report.period.to) - from) / 3_600_000);
   const done = report.counts.done ?? 0;
   const pacer = report.pacer;
+  const depth = (report.counts.queued ?? 0) + (report.counts.submitting ?? 0);
+  const reportedAt = Date.parse(report.period.to);
+  const oldestAt = opts.oldestQueuedAt ?? oldestWaitingAt(pacer, reportedAt);
+  const oldestWaitingS =
+    depth === 0
+      ? 0
+      : oldestAt === undefined
+        ? undefined
+        : Math.max(0, Math.round((reportedAt - oldestAt) / 1000));
   return {
     period: report.period,
     counts: report.counts,
     throughputPerHour: hours > 0 ? Math.round((done / hours) * 10) / 10 : 0,
     completed: report.completed.map((c) => ({ id: c.id, name: fileNameOf(c), fileUrl: c.fileUrl })),
     failuresByReason: countReasons(report.failures),
-    queue: {
-      depth: (report.counts.queued ?? 0) + (report.counts.submitting ?? 0),
-      ...(opts.oldestQueuedAt !== undefined
-        ? { oldestWaitingS: Math.max(0, Math.round((opts.now - opts.oldestQueuedAt) / 1000)) }
-        : {}),
-    },
+    queue: { depth, ...(oldestWaitingS !== undefined ? { oldestWaitingS } : {}) },
     pacer: {
       circuitOpen: pacer?.circuitOpen === true,
       ...(pacer && pacer.pausedUntil > opts.now

@@ -6,11 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPollerHandler } from '../../functions/poller.js';
+import { createWorkerHandler } from '../../functions/worker.js';
 import type { RelayConfig } from '../../shared/app/config.js';
 import type { RelayLogger } from '../../shared/app/deps.js';
 import { createNotifyServices } from '../../shared/app/notify-deps.js';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store.js';
 import { DynamoOutageStore } from '../../shared/aws/dynamo-outage-store.js';
+import { enqueueJobs } from '../../shared/jobs/enqueue.js';
+import { currentKeyState } from '../../shared/jobs/key-state.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import { aesGcmCipher } from '../../shared/notify/cipher.js';
 import {
@@ -27,6 +31,7 @@ import { guardedSender, type SendResult } from '../../shared/notify/send.js';
 import type { StoredTarget } from '../../shared/notify/store.js';
 import { parseTargetConfig } from '../../shared/notify/targets.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
+import { harness, receiveEvent } from '../support/engines-pipeline.js';
 import { ManualClock } from '../unit/jobs/fakes.js';
 
 let aws: TestAws;
@@ -354,6 +359,58 @@ describe('outages', () => {
       'ntf_b0000000000000000000:problem',
       'ntf_b0000000000000000000:recovered',
     ]);
+  });
+});
+
+describe('queue age', () => {
+  it('a job that waited over an hour, seen by a worker, sends one problem; once no long wait is seen, one recovered', async () => {
+    const config = await aws.fresh();
+    const h = harness(config);
+    const queued: DeliveryMessage[] = [];
+    const notify = createNotifyServices(config, aws.doc, h.clock, {
+      cipher: aesGcmCipher(async () => randomBytes(32)),
+      queue: { send: async (items) => void queued.push(...items.map((i) => i.message)) },
+    });
+    await notify.targets.putTarget({
+      id: 'ntf_a0000000000000000000',
+      userId: 'alice',
+      config: parseTargetConfig({ type: 'webhook', url: 'https://hooks.example.com/a', events: ['outage'] }),
+      createdAt: new Date(h.clock.now()).toISOString(),
+    });
+    const deps = { notify, outages: new DynamoOutageStore(aws.doc, config.tableName) };
+    const createdAt = h.clock.now();
+    await enqueueJobs(
+      { userId: 'alice', source: 'api', requests: [{ url: 'https://files.example/late.bin', folder: '' }] },
+      h.deps,
+    );
+    const { keyId } = await currentKeyState(h.deps);
+    const watch = async () =>
+      watchOutage(outageObservationOf(await h.deps.pacer.state(keyId), h.clock.now()), deps);
+
+    // Nothing has been seen waiting: no cause.
+    expect(await watch()).toBeUndefined();
+    // Two hours later a worker finally receives the message: it notes the wait on the pacer item.
+    h.clock.advance(2 * 3_600_000);
+    await createWorkerHandler(h.deps)(await receiveEvent(aws.sqs, config.queueUrl, 1));
+    expect((await h.deps.pacer.state(keyId)).oldestWaiting).toEqual({
+      createdAt,
+      seenAt: h.clock.now(),
+    });
+    const problem = await watch();
+    expect(problem).toMatchObject({ state: 'problem', causes: ['queueAge'] });
+    // The poller's report says how long the oldest job waited.
+    await createPollerHandler(h.deps)({});
+    expect((await h.deps.reports.latestReport())?.summary?.queue.oldestWaitingS).toBe(7200);
+
+    // Nobody sees a long wait any more: the note goes stale, the watch recovers once, after its quiet time.
+    const notices = [];
+    for (let i = 0; i < 60; i++) {
+      h.clock.advance(60_000);
+      const notice = await watch();
+      if (notice) notices.push(notice.state);
+    }
+    expect(notices).toEqual(['recovered']);
+    expect(queued.map((m) => (m.event.data as { state: string }).state)).toEqual(['problem', 'recovered']);
   });
 });
 

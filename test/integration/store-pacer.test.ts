@@ -134,6 +134,30 @@ describe('DynamoPacer', () => {
   });
 });
 
+describe('DynamoPacer queue-age note', () => {
+  it('keeps the oldest job noted, refreshes at most every 5 minutes, and leaves the slots alone', async () => {
+    const clock = new ManualClock();
+    const a = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    const b = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    const t0 = clock.now();
+    await a.take('k-note');
+    const first = { createdAt: t0 - 3_600_000, seenAt: t0 };
+    await a.noteWaiting('k-note', first);
+    // A younger job a minute later does not replace it; an older one does.
+    await b.noteWaiting('k-note', { createdAt: t0 - 600_000, seenAt: t0 + 60_000 });
+    expect((await b.state('k-note')).oldestWaiting).toEqual(first);
+    const older = { createdAt: t0 - 7_200_000, seenAt: t0 + 60_000 };
+    await b.noteWaiting('k-note', older);
+    expect((await a.state('k-note')).oldestWaiting).toEqual(older);
+    // Five minutes on, any sighting refreshes it.
+    const refresh = { createdAt: t0 - 600_000, seenAt: t0 + 360_000 };
+    await a.noteWaiting('k-note', refresh);
+    const s = await a.state('k-note');
+    expect(s.oldestWaiting).toEqual(refresh);
+    expect(s.lastCallAt).toBe(t0);
+  });
+});
+
 describe('DynamoPacer waiting for a slot', () => {
   it('takes a later slot when a flood is recorded while a taker waits for its reserved one', async () => {
     const clock = new ManualClock();

@@ -61,6 +61,22 @@ describe('summarizeReport', () => {
     expect(s.queue.oldestWaitingS).toBeUndefined();
   });
 
+  it('takes the oldest waiting age from the note a worker left on the pacer item, while it is fresh', () => {
+    const seenAt = now - 60_000;
+    const noted = (at: number) =>
+      report({
+        period: { from: null, to: new Date(at).toISOString() },
+        pacer: { ...report().pacer!, oldestWaiting: { createdAt: seenAt - 2 * 3_600_000, seenAt } },
+      });
+    // Its age when the worker saw it: 2 h.
+    expect(summarizeReport(noted(now), { now }).queue.oldestWaitingS).toBe(7200);
+    // Nobody has seen a long wait for 30 min: the age is no longer known.
+    expect(summarizeReport(noted(now + 30 * 60_000), { now }).queue.oldestWaitingS).toBeUndefined();
+    // An empty queue has waited 0 s, whatever the note says.
+    const empty = { ...noted(now), counts: { queued: 0, submitting: 0, submitted: 0, done: 0, failed: 0 } };
+    expect(summarizeReport(empty, { now }).queue).toEqual({ depth: 0, oldestWaitingS: 0 });
+  });
+
   it('emits done, failed and queue depth as metrics', () => {
     const metrics = new MemoryMetrics();
     emitReportMetrics(summarizeReport(report(), { now }), metrics);
