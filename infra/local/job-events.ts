@@ -31,11 +31,17 @@ function changeOf(job: JobRecord, at: number): JobChange {
   };
 }
 
-/** Wraps `store` so that `listener` hears every job created (`queued`) and every applied transition. */
-export function observeJobStore(store: JobStore, listener: (change: JobChange) => void): JobStore {
+/**
+ * Wraps `store` so that `listener` hears every job created (`queued`) and every applied transition, with
+ * the job as the store wrote it (what a DynamoDB stream's new image carries in AWS).
+ */
+export function observeJobStore(
+  store: JobStore,
+  listener: (change: JobChange, job: JobRecord) => void,
+): JobStore {
   const emit = (job: JobRecord, at: number) => {
     try {
-      listener(changeOf(job, at));
+      listener(changeOf(job, at), job);
     } catch {
       // A console printer must never turn a stored transition into a failed one.
     }

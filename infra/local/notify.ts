@@ -52,7 +52,11 @@ export async function prepareLocalNotify(sqs: SQSClient, dataDir: string): Promi
 /** The running local delivery path. */
 export interface LocalDeliveries {
   /** Feed it every job change (the runtime's store decorator does). */
-  onJobChange(change: JobChange): void;
+  /**
+   * A job changed; `job` is its new image when the store just wrote it (like a stream record), so no read
+   * is needed for it.
+   */
+  onJobChange(change: JobChange, job?: JobRecord): void;
   /** Job ends re-sent at start. */
   recoveredAtStart: number;
   stats(): SqsLoopStats;
@@ -149,11 +153,13 @@ export async function startLocalDeliveries(opts: {
 
   return {
     recoveredAtStart: recovered,
-    onJobChange(change) {
+    onJobChange(change, image) {
       if (opts.dropJobEvents || !isTerminal(change.status)) return;
+      // The stream's filter in AWS: only jobs with recipients cost anything.
+      if (image && !image.notify) return;
       track(
         (async () => {
-          const job = await deps.store.getJob(change.id);
+          const job = image ?? (await deps.store.getJob(change.id));
           if (job?.notify && isTerminal(job.status)) await handOff(job);
         })().catch((err) =>
           deps.logger.error('job event lookup failed', { jobId: change.id, error: (err as Error).message }),

@@ -36,6 +36,7 @@ import { systemClock } from '../../shared/fichier/clock.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { generateToken } from '../../shared/jobs/ids.js';
 import { POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
+import type { JobRecord } from '../../shared/jobs/store.js';
 import type { NotifyServices } from '../../shared/notify/deliver.js';
 import { guardedSender } from '../../shared/notify/send.js';
 import type { Report } from '../../shared/reports/store.js';
@@ -356,10 +357,10 @@ async function start(
   let deliveries: LocalDeliveries | undefined;
   /** URLs of unfinished jobs, so a `submitted` change (heard from the remotes store) can name its URL. */
   const urls = new Map<string, string>();
-  const onJobChange = (change: JobChange) => {
+  const onJobChange = (change: JobChange, job?: JobRecord) => {
     if (change.status === 'done' || change.status === 'failed') urls.delete(change.id);
     else if (change.url) urls.set(change.id, change.url);
-    deliveries?.onJobChange(change);
+    deliveries?.onJobChange(change, job);
     opts.onJobChange?.(change);
   };
   const tableStore = new DynamoJobStore(doc, config.tableName, { jobTtlDays: config.jobTtlDays });

@@ -151,10 +151,14 @@ export async function pollRemoteRequests(deps: PollRemoteDeps): Promise<Report> 
 
   /** Finishes what can be finished of one followed request; closes it once all its jobs have ended. */
   const settle = async (remote: RemoteRecord, info: RemoteInfoResult | undefined) => {
-    const jobs = await store.getJobs(remote.jobIds);
     const stuck = remote.submittedAt <= stuckBefore;
     /** Jobs this request holds that have not ended: `submitting` under the claim that sent it. */
     const isOpen = (j: JobRecord) => j.status === 'submitting' && j.claimToken === remote.claimToken;
+    // Half the read units of a consistent read. A job read stale as open is safe (its end is conditional
+    // on the claim); a request whose jobs do not all read open is read again, strongly, before it closes.
+    let jobs = await store.getJobs(remote.jobIds, false);
+    if (jobs.length < new Set(remote.jobIds).size || !jobs.every(isOpen))
+      jobs = await store.getJobs(remote.jobIds);
     await Promise.all(
       jobs.map(async (job) => {
         if (!isOpen(job)) return;

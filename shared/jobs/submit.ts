@@ -121,7 +121,11 @@ export async function submitJobs(
     return result();
   }
 
-  const jobs = new Map((await store.getJobs(jobIds)).map((j) => [j.id, j]));
+  // Half the read units of a consistent read. A job read stale as `queued` is safe: its claim below is
+  // conditional. Anything else (missing, sending, ended) is read again, strongly, before it is decided.
+  const jobs = new Map((await store.getJobs(jobIds, false)).map((j) => [j.id, j]));
+  const unsure = jobIds.filter((id) => jobs.get(id)?.status !== 'queued');
+  if (unsure.length) for (const j of await store.getJobs(unsure)) jobs.set(j.id, j);
   await noteLongWaits(jobs.values(), keyId, pacer, deps, now);
   const claimToken = newClaimToken();
   const leaseUntil = now + config.submittingLeaseS * 1000;
