@@ -66,8 +66,8 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
   const apiGetItem = (apiOps['DynamoDB.GetItem'] ?? 1) / ingestReqs;
   const apiSqs = ingest ? sqsOps(apiOps, ['SendMessageBatch', 'SendMessage']) / ingestReqs : 1;
   const apiSeconds = (ingest?.p50Ms ?? 20) / 1000;
-  // A new job: one PutItem (1 unit, items < 1 KB) and its user-index entry, plus one unit of slack for a
-  // long URL; the same amount is taken off the metered total below, so the figure stays what was metered.
+  // Per-job create units taken off the metered total and added back per URL: the constant cancels out, so
+  // the write figure is what was metered (a create really costs 2: the PutItem and its user-index entry).
   const createUnits = 3;
 
   // Worker + poller side, from the pipeline run, without what its (batched) ingest cost.
