@@ -31,6 +31,11 @@ export const POLL_MAX_JOBS = 1000;
  */
 export const POLL_INFO_BUDGET_MS = 40_000;
 /**
+ * remote/info.cgi calls read before their jobs are settled: their slots are one pacer write, and the
+ * first requests of a long cycle show done after this many answers, not after all of them.
+ */
+export const POLL_INFO_CHUNK = 10;
+/**
  * Most entries of `completed` / `failures` kept in a stored report: a report item stays a few KB (a
  * DynamoDB write unit per KB is billed each cycle). `counts` has the totals, and `GET /jobs?status=done`
  * lists every finished job.
@@ -188,41 +193,48 @@ export async function pollRemoteRequests(deps: PollRemoteDeps): Promise<Report> 
       if (remotes.length > 0) {
         const list = await listOf(deps.fichier, view);
         const executed = new Set(list.filter((e) => !isRemotePending(e.execution_date)).map((e) => e.id));
-        // Every remote/info.cgi of this cycle is known now: their pacer slots in one write.
-        const infoCalls = remotes.filter((r) => executed.has(r.remoteId)).length;
-        if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, infoCalls);
-        // The info calls run back to back, each at its reserved slot; the jobs are settled after them (also
-        // when a flood or a pause stops the reading), so no DynamoDB work lets a reserved slot pass unused.
-        const read: { remote: RemoteRecord; info: RemoteInfoResult }[] = [];
-        try {
-          for (const remote of remotes) {
-            if (!executed.has(remote.remoteId)) continue;
-            if (clock.now() - now > POLL_INFO_BUDGET_MS) {
-              logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
-              break;
-            }
-            try {
-              read.push({ remote, info: await infoOf(deps.fichier, view, remote.remoteId) });
-            } catch (err) {
-              // One odd answer about one request must not stop the cycle; a pause or a flood does.
-              if (
-                !(err instanceof FichierApiError) ||
-                err instanceof FichierPacedError ||
-                err.kind === 'flood'
-              ) {
-                throw err;
+        const toRead = remotes.filter((r) => executed.has(r.remoteId));
+        // The info calls run in chunks: each chunk's pacer slots are taken in one write and its calls run
+        // back to back, each at its reserved slot; its jobs are settled right after (also when a flood or a
+        // pause stops the reading), while no slot is reserved, so no DynamoDB work lets a reserved slot
+        // pass unused, and the first requests show done without waiting for the last one's answer.
+        let budgetSpent = false;
+        for (let i = 0; i < toRead.length && !budgetSpent; i += POLL_INFO_CHUNK) {
+          const chunk = toRead.slice(i, i + POLL_INFO_CHUNK);
+          if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, chunk.length);
+          const read: { remote: RemoteRecord; info: RemoteInfoResult }[] = [];
+          try {
+            for (const remote of chunk) {
+              if (clock.now() - now > POLL_INFO_BUDGET_MS) {
+                logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
+                budgetSpent = true;
+                break;
               }
-              logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
-                remoteId: remote.remoteId,
-                error: err.message,
-              });
+              try {
+                read.push({ remote, info: await infoOf(deps.fichier, view, remote.remoteId) });
+              } catch (err) {
+                // One odd answer about one request must not stop the cycle; a pause or a flood does.
+                if (
+                  !(err instanceof FichierApiError) ||
+                  err instanceof FichierPacedError ||
+                  err.kind === 'flood'
+                ) {
+                  throw err;
+                }
+                logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
+                  remoteId: remote.remoteId,
+                  error: err.message,
+                });
+              }
             }
-          }
-        } finally {
-          if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
-          for (const { remote, info } of read) {
-            await settle(remote, info);
-            settled.add(remote.remoteId);
+          } finally {
+            if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
+            await Promise.all(
+              read.map(async ({ remote, info }) => {
+                await settle(remote, info);
+                settled.add(remote.remoteId);
+              }),
+            );
           }
         }
       }

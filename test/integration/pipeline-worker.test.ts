@@ -5,6 +5,7 @@ import type { RelayConfig } from '../../shared/app/config.js';
 import { RELAY_METRICS } from '../../shared/app/metric-names.js';
 import { FichierApiError, FichierPacedError } from '../../shared/fichier/errors.js';
 import { enqueueJobs } from '../../shared/jobs/enqueue.js';
+import { POLL_INFO_CHUNK } from '../../shared/jobs/poll.js';
 import { RECONCILE_MAX_INFO_CALLS } from '../../shared/jobs/reconcile.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { harness, receiveEvent } from '../support/engines-pipeline.js';
@@ -513,6 +514,30 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     expect((await t.deps.remotes.openRemotes()).map((r) => r.remoteId)).toEqual([second?.id]);
     expect(await t.deps.reports.latestReport()).toEqual(report);
     expect(t.logger.lines.filter((l) => l.message === 'poll report')).toHaveLength(1);
+  });
+
+  it('settles the first chunk of finished requests before it reads the next chunk’s remote/info.cgi', async () => {
+    const t = await setup({ batchMaxUrls: 1 });
+    const jobs = await t.enqueue(urls('chunk', POLL_INFO_CHUNK + 2));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 10));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, POLL_INFO_CHUNK + 2 - 10));
+    expect(t.fake.requests).toHaveLength(POLL_INFO_CHUNK + 2);
+    for (const r of t.fake.requests) t.fake.finish(r.id);
+    const ids = jobs.map((j) => j.id);
+    const doneWhenAsked: number[] = [];
+    const info = t.fake.remoteInfo.bind(t.fake);
+    t.fake.remoteInfo = async (id: number) => {
+      doneWhenAsked.push((await shownJobs(t.deps, ids)).filter((j) => j.status === 'done').length);
+      return info(id);
+    };
+
+    const report = await t.poller();
+
+    // One ls for the cycle; the chunk's jobs are done before the first call of the next chunk.
+    expect(report.calls).toEqual({ ls: 1, info: POLL_INFO_CHUNK + 2 });
+    expect(doneWhenAsked.slice(0, POLL_INFO_CHUNK)).toEqual(Array(POLL_INFO_CHUNK).fill(0));
+    expect(doneWhenAsked[POLL_INFO_CHUNK]).toBe(POLL_INFO_CHUNK);
+    expect((await shownJobs(t.deps, ids)).every((j) => j.status === 'done')).toBe(true);
   });
 
   it('fails jobs 1fichier has not finished after stuckAfterS with a clear reason', async () => {
