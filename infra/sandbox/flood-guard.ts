@@ -39,10 +39,11 @@ export class FloodGuard {
 
   /**
    * Records one request for every subject and returns true, or returns false without recording anything
-   * when one subject already had `rate` requests admitted in the last second.
+   * when one subject already had `rate` requests admitted in the last second. `at` is when the request
+   * arrived (its headers), as a server counts it, not when its body was read.
    */
-  admit(subjects: readonly string[], rate: number): boolean {
-    const now = this.now();
+  admit(subjects: readonly string[], rate: number, at: number = this.now()): boolean {
+    const now = at;
     const windows = subjects.map((s) => {
       const w = (this.windows.get(s) ?? []).filter((t) => t > now - WINDOW_MS);
       this.windows.set(s, w);

@@ -288,7 +288,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       floodAnswer(res, locked);
       return;
     }
-    if (!guard.admit(subjects, faults.rate ?? opts.rate)) {
+    if (!guard.admit(subjects, faults.rate ?? opts.rate, at)) {
       lock();
       floodAnswer(res);
       return;
