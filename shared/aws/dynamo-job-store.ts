@@ -187,6 +187,11 @@ export class DynamoJobStore implements JobStore {
       values[':expClaim'] = expected.claimToken;
       condition += ' AND #expClaim = :expClaim';
     }
+    if (expected.dueBy !== undefined) {
+      names['#expNext'] = 'nextAttemptAt';
+      values[':dueBy'] = expected.dueBy;
+      condition += ' AND (attribute_not_exists(#expNext) OR #expNext <= :dueBy)';
+    }
     try {
       const out = await this.doc.send(
         new UpdateCommand({

@@ -65,6 +65,8 @@ export interface Expected {
   status: JobStatus;
   /** Required for transitions out of `submitting`. */
   claimToken?: string;
+  /** Only a job not waiting out a deferral at this time (epoch ms): no `nextAttemptAt` after it. */
+  dueBy?: number;
 }
 
 /** One page of a listing. `next` is an opaque cursor. */

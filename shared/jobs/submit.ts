@@ -121,12 +121,6 @@ export async function submitJobs(
     return result();
   }
 
-  // Half the read units of a consistent read. A job read stale as `queued` is safe: its claim below is
-  // conditional. Anything else (missing, sending, ended) is read again, strongly, before it is decided.
-  const jobs = new Map((await store.getJobs(jobIds, false)).map((j) => [j.id, j]));
-  const unsure = jobIds.filter((id) => jobs.get(id)?.status !== 'queued');
-  if (unsure.length) for (const j of await store.getJobs(unsure)) jobs.set(j.id, j);
-  await noteLongWaits(jobs.values(), keyId, pacer, deps, now);
   const claimToken = newClaimToken();
   const leaseUntil = now + config.submittingLeaseS * 1000;
   const claim: JobPatch = {
@@ -150,6 +144,42 @@ export async function submitJobs(
     sentRequests: 0,
   };
 
+  // Claim first, without reading: the claim is conditional on the job being `queued` and due, which is
+  // every job of a normal batch. Only the jobs it could not claim (missing, being sent, sent, ended,
+  // waiting out a deferral) are read, strongly, and decided below.
+  const unclaimed: string[] = [];
+  await Promise.all(
+    jobIds.map(async (id) => {
+      try {
+        b.pending.push(await store.transition(id, { status: 'queued', dueBy: now }, claim, now));
+      } catch (err) {
+        if (!(err instanceof TransitionConflictError)) throw err;
+        unclaimed.push(id);
+      }
+    }),
+  );
+  const jobs = new Map((unclaimed.length ? await store.getJobs(unclaimed) : []).map((j) => [j.id, j]));
+  await noteLongWaits(
+    [...b.pending.map((j) => ({ status: 'queued' as const, createdAt: j.createdAt })), ...jobs.values()],
+    keyId,
+    pacer,
+    deps,
+    now,
+  );
+
+  // A job past its attempts is failed under the claim just taken, never sent.
+  const gaveUp = b.pending.filter((j) => j.attempts - 1 - (j.attemptsAtRetry ?? 0) >= config.maxAttempts);
+  if (gaveUp.length) {
+    b.pending = b.pending.filter((j) => !gaveUp.includes(j));
+    await Promise.all(
+      gaveUp.map((job) => {
+        const spent = job.attempts - 1 - (job.attemptsAtRetry ?? 0);
+        const message = `gave up after ${spent} attempts${job.error ? `: ${job.error.message}` : ''}`;
+        return failJob(job, { status: 'submitting', claimToken }, 'gaveUp', message, deps);
+      }),
+    );
+  }
+
   // A redelivered message of a sent job: its claim's request item says it was sent (one query per claim,
   // only for jobs found `submitting`, which messages that flow never are).
   const held = [...jobs.values()].filter((j) => j.status === 'submitting');
@@ -157,9 +187,8 @@ export async function submitJobs(
     if (shown.status === 'submitted') jobs.delete(shown.id);
   }
 
-  const toClaim: JobRecord[] = [];
   const toReconcile: JobRecord[] = [];
-  for (const id of jobIds) {
+  for (const id of unclaimed) {
     const job = jobs.get(id);
     if (!job) {
       if (!held.some((j) => j.id === id)) logger.warn('message for an unknown job', { jobId: id });
@@ -176,24 +205,9 @@ export async function submitJobs(
       outcomes.set(id, retryAfter((job.nextAttemptAt ?? now) - now, job.waitReason ?? 'waiting'));
       continue;
     }
-    toClaim.push(job);
+    // Queued and due now, though the claim found it otherwise: it changed meanwhile; look again soon.
+    outcomes.set(id, retryAfter(1000, 'changed while claimed'));
   }
-  await Promise.all(
-    toClaim.map(async (job) => {
-      const spent = job.attempts - (job.attemptsAtRetry ?? 0);
-      if (spent >= config.maxAttempts) {
-        const message = `gave up after ${spent} attempts${job.error ? `: ${job.error.message}` : ''}`;
-        await failJob(job, { status: 'queued' }, 'gaveUp', message, deps);
-        return;
-      }
-      try {
-        b.pending.push(await store.transition(job.id, { status: 'queued' }, claim, now));
-      } catch (err) {
-        if (!(err instanceof TransitionConflictError)) throw err;
-        // Another worker claimed it, or it moved on: that worker (or the poller) owns it now.
-      }
-    }),
-  );
   // Keep the messages' order (Promise.all finishes in any order): requests then follow arrival order.
   const order = new Map(jobIds.map((id, i) => [id, i]));
   b.pending.sort((x, y) => (order.get(x.id) ?? 0) - (order.get(y.id) ?? 0));
@@ -231,7 +245,7 @@ export async function submitJobs(
  * the outage watch: `queue-age.ts`). Never fails the batch.
  */
 async function noteLongWaits(
-  jobs: Iterable<JobRecord>,
+  jobs: Iterable<Pick<JobRecord, 'status' | 'createdAt'>>,
   keyId: string,
   pacer: PacerState,
   deps: Pick<SubmitDeps, 'pacer' | 'logger'>,

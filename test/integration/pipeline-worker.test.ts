@@ -107,6 +107,39 @@ describe('worker (submitJobs) with a fake 1fichier', () => {
     expect(early.Records).toHaveLength(0);
   });
 
+  it('claims no job that waits out a deferral, and fails a job past its attempts without calling 1fichier', async () => {
+    const t = await setup({ maxAttempts: 1 });
+    const [job] = await t.enqueue(urls('attempts', 1));
+    const first = await receiveEvent(aws.sqs, t.config.queueUrl, 1);
+    t.fake.submitErrors = [
+      new FichierApiError({
+        kind: 'transient',
+        retryable: true,
+        operation: 'remote/request.cgi',
+        httpStatus: 503,
+      }),
+    ];
+    await t.worker(first);
+    const deferred = await shownJob(t.deps, job?.id ?? '');
+    expect(deferred).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(deferred?.nextAttemptAt).toBeGreaterThan(t.clock.now());
+
+    // The same message again before the deferral ends: not claimed, handed back for the rest of the wait.
+    const early = await t.worker(first);
+    expect(early.batchItemFailures).toHaveLength(1);
+    expect((await shownJob(t.deps, job?.id ?? ''))?.attempts).toBe(1);
+
+    // After it: claimed, found past its one attempt, failed with the reason, never sent again.
+    t.clock.advance((deferred?.nextAttemptAt ?? 0) + 1 - t.clock.now());
+    t.fake.requests.length = 0;
+    await t.worker(first);
+    expect(t.fake.requests).toHaveLength(0);
+    expect(await shownJob(t.deps, job?.id ?? '')).toMatchObject({
+      status: 'failed',
+      error: { code: 'gaveUp', message: expect.stringMatching(/^gave up after 1 attempts/) },
+    });
+  });
+
   it('while the shared pacer is paused, hands messages back without claiming or calling 1fichier', async () => {
     const t = await setup();
     const jobs = await t.enqueue(urls('p', 2));
