@@ -84,6 +84,10 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
       'ChangeMessageVisibility',
       'SendMessageBatch',
     ]) - Math.ceil(pipeline.apiRequests * Math.ceil(pipeline.params.urlsPerPost / 10));
+  // In AWS each poll trigger is a delayed message on the poll queue: its send, the poller's receive and
+  // its delete, and one poller invocation (a stale trigger is read and dropped without a cycle).
+  const pollMessages = child.pollTimerMessages ?? 0;
+  const pollerInvocations = Math.max(child.invocations.poller.length, pollMessages);
   const workerS = sum(child.invocations.worker) / 1000;
   const pollerS = sum(child.invocations.poller) / 1000;
   const fichierCalls = sum(Object.values(pipeline.sandboxRequests)) / n;
@@ -95,10 +99,10 @@ export function costModel(pipeline: PipelineOutcome, ingest: IngestSide | undefi
 
   const ours: PerUrl = {
     apiRequests: 1,
-    lambdaInvocations: 1 + (child.invocations.worker.length + child.invocations.poller.length) / n,
+    lambdaInvocations: 1 + (child.invocations.worker.length + pollerInvocations) / n,
     lambdaGbSeconds:
       apiSeconds * gb(memory.api) + (workerS * gb(memory.worker) + pollerS * gb(memory.poller)) / n,
-    sqsRequests: apiSqs + Math.max(0, sqsBack) / n,
+    sqsRequests: apiSqs + (Math.max(0, sqsBack) + 3 * pollMessages) / n,
     writeUnits: createUnits + writeUnits / n,
     readUnits: apiGetItem + readUnits / n,
     secretsCalls: secretsPerUrl,

@@ -91,7 +91,8 @@ export function observabilityCost(
   const apiRequests = Math.max(1, pipeline.apiRequests);
   const apiLatencyMs = ingest?.p50Ms ?? 20;
   const workerPerUrl = child.invocations.worker.length / n;
-  const pollerPerUrl = child.invocations.poller.length / n;
+  // Each poll trigger is a poller invocation in AWS (a stale one ends without a cycle): START/END/REPORT.
+  const pollerPerUrl = Math.max(child.invocations.poller.length, child.pollTimerMessages ?? 0) / n;
 
   // EMF: the API writes one blob per request that counted something; the pipeline posts 100 URLs per
   // request, a webhook posts one, so the API's share is per request.

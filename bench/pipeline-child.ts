@@ -61,6 +61,8 @@ export interface ChildReport {
   invocations: InvocationTimes;
   workerStats: unknown;
   polls: number;
+  /** Poll triggers the runtime's poll timer sent (delayed SQS messages on the poll queue in AWS). */
+  pollTimerMessages: number;
   peakRssBytes: number;
   vmHwmBytes: number | null;
   firstSubmittedAt: number | null;
@@ -192,6 +194,7 @@ process.on('message', async (m: { type: string }) => {
         invocations: invocations.times(),
         workerStats: stats.worker,
         polls: stats.polls,
+        pollTimerMessages: stats.pollTimerMessages,
         peakRssBytes: Math.max(peakRss, process.memoryUsage().rss),
         vmHwmBytes: vmHwm(),
         firstSubmittedAt,

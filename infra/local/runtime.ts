@@ -35,7 +35,7 @@ import type { RunDueSummary } from '../../shared/feeds/run-feeds.js';
 import { systemClock } from '../../shared/fichier/clock.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { generateToken } from '../../shared/jobs/ids.js';
-import { POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
+import { coalesceSoonPolls, POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import type { NotifyServices } from '../../shared/notify/deliver.js';
 import { guardedSender } from '../../shared/notify/send.js';
@@ -145,6 +145,8 @@ export interface RuntimeOptions {
 export interface RuntimeStats {
   worker: SqsLoopStats;
   polls: number;
+  /** Poll triggers sent through the poll plan's timer (each a delayed SQS message in AWS). */
+  pollTimerMessages: number;
   /** Completed runs of the feeds reader. */
   feedRuns: number;
   /** Jobs re-enqueued at start because fauxqs had lost their messages. */
@@ -372,11 +374,17 @@ async function start(
   );
   // The poll plan (shared/jobs/poll-plan.ts) on the local timer: soon after a submission, then what each
   // cycle planned; the schedule's own period is only the safety net.
-  const pollTimer: PollTimer = {
-    pollIn: async (delayMs, trigger) => {
-      schedule?.nudge(trigger.kind === 'soon' && pollSoonMs !== undefined ? pollSoonMs : delayMs);
+  let pollTimerMessages = 0;
+  const pollTimer: PollTimer = coalesceSoonPolls(
+    {
+      pollIn: async (delayMs, trigger) => {
+        // What would be one delayed SQS message on the poll queue in AWS.
+        pollTimerMessages += 1;
+        schedule?.nudge(trigger.kind === 'soon' && pollSoonMs !== undefined ? pollSoonMs : delayMs);
+      },
     },
-  };
+    systemClock,
+  );
   const deps = createDeps(config, {
     store,
     remotes,
@@ -509,6 +517,7 @@ async function start(
     stats: () => ({
       worker: loop.stats(),
       polls: sched.runs(),
+      pollTimerMessages,
       feedRuns: feedsSchedule.runs(),
       requeuedAtStart,
       deliveries: { ...localDeliveries.stats(), recoveredAtStart: localDeliveries.recoveredAtStart },

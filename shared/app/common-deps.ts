@@ -17,7 +17,7 @@ import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/s
 import { ENV } from '../config/env-names.js';
 import { systemClock } from '../fichier/clock.js';
 import type { KeyProvider } from '../fichier/types.js';
-import { noPollTimer } from '../jobs/poll-plan.js';
+import { coalesceSoonPolls, noPollTimer } from '../jobs/poll-plan.js';
 import type { RelayConfig } from './config.js';
 import type { Deps, RelayLogger } from './deps.js';
 import { METRICS_SERVICE } from './metric-names.js';
@@ -106,7 +106,9 @@ export function createCommonDeps(
     queue: overrides.queue ?? new SqsJobQueue(sqs(), config.queueUrl),
     pollTimer:
       overrides.pollTimer ??
-      (config.pollQueueUrl ? new SqsPollTimer(sqs(), config.pollQueueUrl) : noPollTimer),
+      (config.pollQueueUrl
+        ? coalesceSoonPolls(new SqsPollTimer(sqs(), config.pollQueueUrl), overrides.clock ?? systemClock)
+        : noPollTimer),
     keyProvider: overrides.keyProvider ?? createKeyProvider(config),
   };
 }

@@ -123,6 +123,33 @@ export interface PollTimer {
   pollIn(delayMs: number, trigger: Exclude<PollTrigger, { kind: 'tick' }>): Promise<void>;
 }
 
+/**
+ * Sends a worker's "soon" only when no "soon" this process asked for is still due by then: every worker
+ * invocation that sent a request asks, and in AWS each ask is an SQS message (and a poller invocation that
+ * reads it). A cycle asked for earlier also sees the newer request; its plan follows from there. Planned
+ * (`next`) messages always go.
+ */
+export function coalesceSoonPolls(inner: PollTimer, clock: { now(): number }): PollTimer {
+  /** When the latest "soon" sent is due (epoch ms). */
+  let dueAt = Number.NEGATIVE_INFINITY;
+  return {
+    async pollIn(delayMs, trigger) {
+      if (trigger.kind !== 'soon') return inner.pollIn(delayMs, trigger);
+      const now = clock.now();
+      const at = now + delayMs;
+      if (dueAt > now && dueAt <= at) return;
+      const previous = dueAt;
+      dueAt = at;
+      try {
+        await inner.pollIn(delayMs, trigger);
+      } catch (err) {
+        dueAt = previous;
+        throw err;
+      }
+    },
+  };
+}
+
 /** A timer that never fires: only the slow schedule runs the poller (tests, scripts). */
 export const noPollTimer: PollTimer = { pollIn: async () => {} };
 
