@@ -27,9 +27,9 @@ const API_ZOD_BUDGET_KIB = 64;
 const matching = (bundle: BundleResult, pattern: RegExp) => bundle.imported.filter((f) => pattern.test(f));
 
 describe('Lambda bundles (esbuild metafile)', () => {
-  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds', BundleResult> = {} as never;
+  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds' | 'deliveries', BundleResult> = {} as never;
   beforeAll(async () => {
-    for (const name of ['api', 'worker', 'poller', 'feeds'] as const) {
+    for (const name of ['api', 'worker', 'poller', 'feeds', 'deliveries'] as const) {
       bundles[name] = await bundleLikeCdk(`functions/${name}.ts`);
     }
   }, 30_000);
@@ -51,11 +51,11 @@ describe('Lambda bundles (esbuild metafile)', () => {
     }
   });
 
-  it('the API and the feeds reader do not bundle the undici package: the SSRF-guarded client is on node:http', async () => {
-    expect(matching(bundles.api, FORBIDDEN.undici)).toEqual([]);
-    expect(matching(bundles.feeds, FORBIDDEN.undici)).toEqual([]);
-    expect(bundles.api.imported).toContain('shared/net/guarded-fetch.ts');
-    expect(bundles.feeds.imported).toContain('shared/net/guarded-fetch.ts');
+  it('the functions that fetch user-chosen URLs do not bundle the undici package: the SSRF-guarded client is on node:http', async () => {
+    for (const name of ['api', 'feeds', 'deliveries'] as const) {
+      expect(matching(bundles[name], FORBIDDEN.undici), name).toEqual([]);
+      expect(bundles[name].imported, name).toContain('shared/net/guarded-fetch.ts');
+    }
     // The same check sees the package when something does import it.
     const importing = await bundleLikeCdk({ contents: "export { request } from 'undici';" });
     expect(matching(importing, FORBIDDEN.undici).length).toBeGreaterThan(0);
