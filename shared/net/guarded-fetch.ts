@@ -138,7 +138,10 @@ export interface GuardedFetchOptions {
   lookup?: LookupFn;
   /** Decides each address. @default classifyAddress. Tests only: stand loopback in for a public address. */
   addressPolicy?: AddressPolicy;
-  /** The connector that opens sockets, which the guard wraps. @default socketConnector. Tests only. */
+  /**
+   * The connector that opens sockets, which the guard wraps. Tests only.
+   * @default socketConnector({ timeoutMs: connectTimeoutMs })
+   */
   connector?: Connector;
 }
 
