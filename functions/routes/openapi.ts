@@ -10,7 +10,7 @@ import { documentNotifyRoutes } from './notify-docs.js';
 import { documentTokenRoutes } from './tokens.js';
 import { documentWebRoutes } from './web.js';
 
-/** The API contract's version (package.json's; shared/net's constant would bring undici into this bundle). */
+/** The API contract's version (package.json's; shared/net's constant would bring the outbound client along). */
 const API_VERSION = '0.1.0';
 
 /**

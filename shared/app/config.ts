@@ -107,7 +107,8 @@ export class ConfigError extends Error {
 const DEFAULT_API_URL = 'https://api.1fichier.com/v1';
 /**
  * `FEEDS_MAX_BYTES` default, equal to `FEED_MAX_BODY_BYTES` of shared/net/guarded-fetch.ts (not imported:
- * that module brings undici into every bundle that reads the config); a unit test keeps them equal.
+ * that module brings the outbound client and ipaddr.js into every bundle that reads the config); a unit
+ * test keeps them equal.
  */
 export const DEFAULT_FEEDS_MAX_BYTES = 5 * 1024 * 1024;
 

@@ -158,7 +158,7 @@ export class TooManyRedirectsError extends OutboundError {
 
 /**
  * The exchange failed below HTTP: DNS, refused or reset connection, a malformed or undecodable answer.
- * Retryable; `code` is the system or undici code when there is one (`ENOTFOUND`, `ECONNREFUSED`…).
+ * Retryable; `code` is the system or Node code when there is one (`ENOTFOUND`, `ECONNREFUSED`…).
  */
 export class OutboundNetworkError extends OutboundError {
   override name = 'OutboundNetworkError';

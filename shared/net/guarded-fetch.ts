@@ -6,10 +6,18 @@
  * whole call has one deadline, and redirects are only followed on request, each hop checked again.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
+import {
+  type ClientRequest,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { type LookupFunction, connect as netConnect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
+import { type SecureContextOptions, connect as tlsConnect } from 'node:tls';
 import { createBrotliDecompress, createGunzip } from 'node:zlib';
-import { buildConnector, Client, type Dispatcher } from 'undici';
 import {
   type AddressPolicy,
   type AddressVerdict,
@@ -130,8 +138,11 @@ export interface GuardedFetchOptions {
   lookup?: LookupFn;
   /** Decides each address. @default classifyAddress. Tests only: stand loopback in for a public address. */
   addressPolicy?: AddressPolicy;
-  /** The connector that opens sockets, which the guard wraps. @default undici buildConnector. Tests only. */
-  connector?: buildConnector.connector;
+  /**
+   * The connector that opens sockets, which the guard wraps. Tests only.
+   * @default socketConnector({ timeoutMs: connectTimeoutMs })
+   */
+  connector?: Connector;
 }
 
 /** The answer of {@link guardedFetch}. */
@@ -158,14 +169,110 @@ const NEXT_ADDRESS_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH
 /** Headers a cross-origin redirect must not carry on (Fetch Standard, HTTP-redirect fetch). */
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
+/** One connection {@link guardedFetch} asks a {@link Connector} for. */
+export interface ConnectOptions {
+  /** Where to connect: {@link pinnedConnector} puts a checked IP address here, never a name. */
+  hostname: string;
+  /** The URL's host (name and port, as in the `Host` header). */
+  host?: string;
+  /** `http:` or `https:` (TLS). */
+  protocol: string;
+  port: string;
+  /** The name TLS sends as SNI and checks the certificate against; absent when the URL names an IP. */
+  servername?: string;
+  /** The whole call's signal: an attempt still connecting when it aborts is given up. */
+  signal?: AbortSignal;
+}
+
+/** Told the connected socket, or why there is none (the shape undici's connectors use too). */
+export type ConnectCallback = (...args: [null, Socket] | [Error, null]) => void;
+
+/** Opens one socket (TCP, or TLS for `https:`) and calls back once it is connected. */
+export type Connector = (opts: ConnectOptions, callback: ConnectCallback) => void;
+
+/** `code` of the error {@link socketConnector} fails with when an attempt outlasts its timeout. */
+export const CONNECT_TIMEOUT_CODE = 'ERR_OUTBOUND_CONNECT_TIMEOUT';
+
+/** Options of {@link socketConnector}. */
+export interface SocketConnectorOptions {
+  /** Per attempt: TCP, and for `https:` the TLS handshake too. */
+  timeoutMs: number;
+  /** Certificates to trust instead of Node's bundled CAs (tests: a self-signed one). */
+  ca?: SecureContextOptions['ca'];
+}
+
+/**
+ * The `lookup` handed to `net`/`tls`: the connector only ever gets IP addresses, which Node does not
+ * resolve, so a name reaching it is a bug, and it is refused rather than resolved behind the check.
+ */
+const refuseLookup: LookupFunction = (hostname, _opts, callback) => callback(uncheckedName(hostname), '');
+
+function uncheckedName(hostname: string): Error {
+  return Object.assign(new Error(`refused to resolve ${hostname}: only checked addresses are connected to`), {
+    code: 'ERR_OUTBOUND_UNCHECKED_NAME',
+  });
+}
+
+/**
+ * The default {@link Connector}, on `node:net` and `node:tls`: connects to the IP address in
+ * `hostname` (a name is refused, never resolved), for `https:` completes the TLS handshake with SNI and
+ * the certificate check on `servername`, and calls back on `connect` / `secureConnect`. A timeout, an
+ * error or the signal destroys the socket and fails the attempt.
+ */
+export function socketConnector(opts: SocketConnectorOptions): Connector {
+  return (target, callback) => {
+    const ip = parseIp(target.hostname);
+    if (!ip) {
+      callback(uncheckedName(target.hostname), null);
+      return;
+    }
+    const host = ip.toString();
+    const port = Number(target.port);
+    const tls = target.protocol === 'https:';
+    const socket: Socket = tls
+      ? tlsConnect({ host, port, servername: target.servername, ca: opts.ca, lookup: refuseLookup })
+      : netConnect({ host, port, lookup: refuseLookup });
+    const readyEvent = tls ? 'secureConnect' : 'connect';
+    let done = false;
+    const finish = (err: Error | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.off(readyEvent, onReady);
+      socket.off('error', finish);
+      target.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        socket.on('error', () => {});
+        socket.destroy();
+        callback(err, null);
+      } else callback(null, socket);
+    };
+    const onReady = (): void => finish(null);
+    const onAbort = (): void => finish(toError(target.signal?.reason));
+    const timer = setTimeout(() => {
+      const what = tls ? 'connect and TLS handshake' : 'connect';
+      const err = new Error(`${what} to ${host}:${port} took over ${opts.timeoutMs} ms`);
+      finish(Object.assign(err, { code: CONNECT_TIMEOUT_CODE }));
+    }, opts.timeoutMs);
+    socket.once(readyEvent, onReady);
+    socket.on('error', finish);
+    if (target.signal?.aborted) onAbort();
+    else target.signal?.addEventListener('abort', onAbort, { once: true });
+  };
+}
+
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason ?? 'aborted'));
+}
+
 /** Options of {@link pinnedConnector}. */
 export interface PinnedConnectorOptions {
   /** Addresses already checked, tried in order; the name in the URL is never resolved again. */
   addresses: readonly string[];
   /** Checks the address the socket actually reached. */
   verify: (remoteAddress: string) => AddressVerdict;
-  /** Opens the sockets. @default buildConnector({ timeout: connectTimeoutMs }) */
-  base: buildConnector.connector;
+  /** Opens the sockets. In {@link guardedFetch}: `socketConnector({ timeoutMs: connectTimeoutMs })`. */
+  base: Connector;
   /** For the refusal error. */
   operation: string;
   url: string | URL;
@@ -174,12 +281,12 @@ export interface PinnedConnectorOptions {
 }
 
 /**
- * An undici connector that opens its socket to one of `addresses` instead of the URL's host name,
+ * A {@link Connector} that opens its socket to one of `addresses` instead of the URL's host name,
  * keeping the name for TLS (SNI and certificate check) and the Host header. Once connected it checks
  * `socket.remoteAddress` is that address and still allowed, and otherwise destroys the socket before a
  * byte of the request is written, failing with a {@link BlockedAddressError} (`stage: 'connect'`).
  */
-export function pinnedConnector(opts: PinnedConnectorOptions): buildConnector.connector {
+export function pinnedConnector(opts: PinnedConnectorOptions): Connector {
   return (connectOpts, callback) => {
     const attempt = (index: number): void => {
       const target = opts.addresses[index];
@@ -229,7 +336,7 @@ interface CallContext {
   allowPrivate: boolean;
   policy: AddressPolicy;
   lookup: LookupFn;
-  base: buildConnector.connector;
+  base: Connector;
   totalTimeoutMs: number;
   connectTimeoutMs: number;
   signal: AbortSignal;
@@ -322,17 +429,14 @@ function toOutboundError(err: unknown, url: URL, ctx: CallContext): OutboundErro
     return new OutboundTimeoutError({ ...init, phase: 'total', timeoutMs: ctx.totalTimeoutMs });
   if (ctx.callerSignal?.aborted) return new OutboundAbortedError(init);
   const code = errorCode(err);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (code === CONNECT_TIMEOUT_CODE) {
     return new OutboundTimeoutError({ ...init, phase: 'connect', timeoutMs: ctx.connectTimeoutMs });
-  }
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new OutboundTimeoutError({ ...init, phase: 'total', timeoutMs: ctx.totalTimeoutMs });
   }
   const text = err instanceof Error ? err.message : String(err);
   return new OutboundNetworkError({ ...init, code }, scrub(text, url));
 }
 
-/** Stops a body we will not read; undici reports that as an AbortError, which nobody needs to see. */
+/** Stops a body we will not read; the error its destruction may raise is nobody's concern. */
 function discard(body: Readable): void {
   body.on('error', () => {});
   body.destroy();
@@ -359,7 +463,7 @@ interface ReadResult {
 
 /** Reads at most `max` bytes (decoded), then stops; `exceeded` means more were on their way. */
 async function readCapped(
-  res: Dispatcher.ResponseData,
+  res: IncomingMessage,
   method: string,
   max: number,
   mode: 'error' | 'truncate',
@@ -367,22 +471,23 @@ async function readCapped(
   url: URL,
   ctx: CallContext,
 ): Promise<ReadResult> {
-  const headers = { ...res.headers };
-  const noBody = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+  const status = res.statusCode ?? 0;
+  const headers: GuardedResponse['headers'] = { ...res.headers };
+  const noBody = method === 'HEAD' || status === 204 || status === 304;
   const encoding = decompress && !noBody ? contentEncodingOf(headers) : undefined;
   const decoder = decoderFor(encoding);
   const tooLarge = () =>
-    new ResponseTooLargeError({ operation: ctx.operation, url, limitBytes: max, status: res.statusCode });
+    new ResponseTooLargeError({ operation: ctx.operation, url, limitBytes: max, status });
 
   const declared = Number(headers['content-length']);
   if (!decoder && mode === 'error' && Number.isFinite(declared) && declared > max) {
-    discard(res.body);
+    discard(res);
     throw tooLarge();
   }
 
-  let source: Readable = res.body;
+  let source: Readable = res;
   if (decoder) {
-    source = pipeline(res.body, decoder, () => {});
+    source = pipeline(res, decoder, () => {});
     delete headers['content-encoding'];
     delete headers['content-length'];
   }
@@ -395,7 +500,7 @@ async function readCapped(
       if (room > 0) chunks.push(chunk.subarray(0, room));
       size = max;
       exceeded = true;
-      break; // ends the iteration, which destroys the stream; the caller then closes the socket
+      break; // ends the iteration, which destroys the stream; the caller then destroys the socket
     }
     chunks.push(chunk);
     size += chunk.length;
@@ -411,12 +516,7 @@ function lowerCaseHeaders(headers: Record<string, string> | undefined): Record<s
 }
 
 /** The method, body and headers of the next hop (Fetch Standard, HTTP-redirect fetch). */
-function nextRequest(
-  status: number,
-  from: URL,
-  to: URL,
-  req: { method: string; body: string | Uint8Array | undefined; headers: Record<string, string> },
-) {
+function nextRequest(status: number, from: URL, to: URL, req: HopRequest): HopRequest {
   let { method, body } = req;
   const headers = { ...req.headers };
   if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
@@ -427,6 +527,49 @@ function nextRequest(
   }
   if (from.origin !== to.origin) for (const h of CREDENTIAL_HEADERS) delete headers[h];
   return { method, body, headers };
+}
+
+/** One hop's request: what {@link nextRequest} carries from hop to hop. */
+interface HopRequest {
+  method: string;
+  body: string | Uint8Array | undefined;
+  headers: Record<string, string>;
+}
+
+/** A request in flight and the answer's head once it comes. */
+interface Exchange {
+  request: ClientRequest;
+  response: Promise<IncomingMessage>;
+}
+
+/**
+ * Sends `hop` to `url` with `node:http` / `node:https` over the one socket `open` gives: no agent, so
+ * no pool and no keep-alive (`Connection: close`), and nothing is written before `open` calls back with
+ * a connected, checked socket. The `Host` header is the URL's host, not the address.
+ */
+function send(url: URL, hop: HopRequest, open: (callback: ConnectCallback) => void): Exchange {
+  const headers: Record<string, string> = { ...hop.headers };
+  headers.host ??= url.host;
+  const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)({
+    method: hop.method,
+    path: `${url.pathname}${url.search}`,
+    headers,
+    setHost: false,
+    // Without an agent Node calls this for the socket, and writes once its callback hands one over.
+    createConnection: ((_opts: unknown, oncreate: ConnectCallback) => {
+      open(oncreate);
+      return undefined;
+    }) as unknown as RequestOptions['createConnection'],
+  });
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    request.on('error', reject); // kept after the answer: a later socket error must not go unheard
+    request.once('response', (res: IncomingMessage) => {
+      res.on('error', () => {}); // the reader sees it; a body nobody reads any more must not crash
+      resolve(res);
+    });
+  });
+  request.end(hop.body);
+  return { request, response };
 }
 
 /**
@@ -451,7 +594,7 @@ export async function guardedFetch(
     allowPrivate: opts.allowPrivate === true,
     policy: opts.addressPolicy ?? classifyAddress,
     lookup: opts.lookup ?? systemLookup,
-    base: opts.connector ?? buildConnector({ timeout: connectTimeoutMs }),
+    base: opts.connector ?? socketConnector({ timeoutMs: connectTimeoutMs }),
     totalTimeoutMs,
     connectTimeoutMs,
     timeout,
@@ -466,59 +609,73 @@ export async function guardedFetch(
   const headers = lowerCaseHeaders(opts.headers);
   headers['user-agent'] ??= opts.userAgent ?? DEFAULT_USER_AGENT;
   if (decompress) headers['accept-encoding'] ??= 'gzip, br';
-  let req = { method: (opts.method ?? 'GET').toUpperCase(), body: opts.body, headers };
+  let req: HopRequest = { method: (opts.method ?? 'GET').toUpperCase(), body: opts.body, headers };
   const redirects: RedirectHop[] = [];
   let url = assertOutboundUrl(input, ctx.operation, guard).url;
 
   for (;;) {
     let connectedTo = '';
-    let client: Client | undefined;
+    // Every socket this hop was given, destroyed at its end: one connection per hop, never reused.
+    const sockets = new Set<Socket>();
+    let exchange: Exchange | undefined;
+    let answer: IncomingMessage | undefined;
+    const onAbort = (): void => {
+      exchange?.request.destroy(toError(ctx.signal.reason));
+      answer?.destroy(toError(ctx.signal.reason));
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const addresses = await resolveCheckedAddresses(url, ctx);
-      client = new Client(url.origin, {
-        connect: pinnedConnector({
-          addresses,
-          verify: (remote) => ctx.policy(remote, { allowPrivate: ctx.allowPrivate }),
-          base: ctx.base,
-          operation: ctx.operation,
-          url,
-          onConnected: (address) => {
-            connectedTo = address;
-          },
-        }),
-        // The total deadline (the signal) governs; undici's own timers only as a backstop.
-        headersTimeout: totalTimeoutMs,
-        bodyTimeout: totalTimeoutMs,
-        pipelining: 1,
+      const connect = pinnedConnector({
+        addresses,
+        verify: (remote) => ctx.policy(remote, { allowPrivate: ctx.allowPrivate }),
+        base: ctx.base,
+        operation: ctx.operation,
+        url,
+        onConnected: (address) => {
+          connectedTo = address;
+        },
       });
-      const res = await client.request({
-        path: `${url.pathname}${url.search}`,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: req.headers,
-        body: req.body,
+      const target: ConnectOptions = {
+        hostname: url.hostname,
+        host: url.host,
+        protocol: url.protocol,
+        port: url.port || (url.protocol === 'https:' ? '443' : '80'),
+        // SNI carries names only (RFC 6066 §3); for an IP literal the certificate is checked on the IP.
+        servername: parseIp(url.hostname) ? undefined : url.hostname,
         signal: ctx.signal,
-      });
+      };
+      exchange = send(url, req, (oncreate) =>
+        connect(target, (...args) => {
+          const socket = args[1];
+          if (socket) {
+            sockets.add(socket);
+            // Connected after the deadline: the request is gone, and so must the socket be.
+            if (ctx.signal.aborted) socket.destroy();
+          }
+          oncreate(...args);
+        }),
+      );
+      const res = await whenAborted(exchange.response, ctx.signal);
+      answer = res;
+      const status = res.statusCode ?? 0;
       const location = res.headers.location;
-      if (
-        opts.redirect === 'follow' &&
-        REDIRECT_STATUSES.has(res.statusCode) &&
-        typeof location === 'string'
-      ) {
-        discard(res.body);
+      if (opts.redirect === 'follow' && REDIRECT_STATUSES.has(status) && typeof location === 'string') {
+        discard(res);
         let next: URL;
         try {
           next = new URL(location, url);
         } catch (cause) {
           throw new BlockedUrlError(
             { operation: ctx.operation, url, code: 'invalidUrl', cause },
-            `answered HTTP ${res.statusCode} with a Location that is not a URL`,
+            `answered HTTP ${status} with a Location that is not a URL`,
           );
         }
-        redirects.push({ url: url.href, status: res.statusCode, location: next.href });
+        redirects.push({ url: url.href, status, location: next.href });
         if (redirects.length > maxRedirects) {
           throw new TooManyRedirectsError({ operation: ctx.operation, url, maxRedirects, redirects });
         }
-        req = nextRequest(res.statusCode, url, next, req);
+        req = nextRequest(status, url, next, req);
         url = assertOutboundUrl(next, ctx.operation, guard).url;
         continue;
       }
@@ -532,7 +689,7 @@ export async function guardedFetch(
         ctx,
       );
       return {
-        status: res.statusCode,
+        status,
         headers: read.headers,
         body: read.body,
         truncated: read.truncated,
@@ -543,8 +700,10 @@ export async function guardedFetch(
     } catch (err) {
       throw toOutboundError(err, url, ctx);
     } finally {
-      // One connection per hop, never reused: closing it also stops a body we chose not to read.
-      client?.destroy().catch(() => {});
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (answer && !answer.complete) answer.destroy();
+      exchange?.request.destroy();
+      for (const socket of sockets) socket.destroy();
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Each Lambda bundles only what it uses: bundled like the CDK does, the API's import graph holds no
- * 1fichier client or pacer, only the functions that fetch user-chosen URLs (the API's feed preview, the
- * feeds reader) hold the undici package, and the worker's, poller's and feeds reader's no Hono.
+ * 1fichier client or pacer, no function holds the undici package (the SSRF-guarded client is built on
+ * `node:http`, the 1fichier client on Node's own `fetch`), and the worker's, poller's and feeds reader's
+ * no Hono.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BundleResult, bundleLikeCdk } from '../../infra/cdk/tools/bundle.js';
@@ -26,9 +27,9 @@ const API_ZOD_BUDGET_KIB = 64;
 const matching = (bundle: BundleResult, pattern: RegExp) => bundle.imported.filter((f) => pattern.test(f));
 
 describe('Lambda bundles (esbuild metafile)', () => {
-  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds', BundleResult> = {} as never;
+  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds' | 'deliveries', BundleResult> = {} as never;
   beforeAll(async () => {
-    for (const name of ['api', 'worker', 'poller', 'feeds'] as const) {
+    for (const name of ['api', 'worker', 'poller', 'feeds', 'deliveries'] as const) {
       bundles[name] = await bundleLikeCdk(`functions/${name}.ts`);
     }
   }, 30_000);
@@ -48,9 +49,16 @@ describe('Lambda bundles (esbuild metafile)', () => {
     for (const name of ['worker', 'poller'] as const) {
       expect(matching(bundles[name], FORBIDDEN.undici), name).toEqual([]);
     }
-    // The SSRF-guarded client pins each connection to a checked address through undici's connector,
-    // which Node's own fetch does not expose: the feed fetchers need the package.
-    expect(matching(bundles.feeds, FORBIDDEN.undici).length).toBeGreaterThan(0);
+  });
+
+  it('the functions that fetch user-chosen URLs do not bundle the undici package: the SSRF-guarded client is on node:http', async () => {
+    for (const name of ['api', 'feeds', 'deliveries'] as const) {
+      expect(matching(bundles[name], FORBIDDEN.undici), name).toEqual([]);
+      expect(bundles[name].imported, name).toContain('shared/net/guarded-fetch.ts');
+    }
+    // The same check sees the package when something does import it.
+    const importing = await bundleLikeCdk({ contents: "export { request } from 'undici';" });
+    expect(matching(importing, FORBIDDEN.undici).length).toBeGreaterThan(0);
   });
 
   it("the API bundles the status page's routes but neither esbuild nor the page builder", () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { buildConnector } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BlockedAddressError,
@@ -18,6 +17,7 @@ import {
   FEED_FETCH,
   type GuardedFetchOptions,
   guardedFetch,
+  socketConnector,
 } from '../../../shared/net/guarded-fetch.js';
 import {
   type LoopbackServer,
@@ -192,7 +192,7 @@ describe('DNS rebinding', () => {
     const target = await serve(ok('internal'));
     const lookup = tableLookup({ 'rebind.example.com': [['127.0.0.2'], ['127.0.0.1']] });
     // A connector that resolves the name again itself (as a careless one would), getting the rebound answer.
-    const real = buildConnector({ timeout: 2_000 });
+    const real = socketConnector({ timeoutMs: 2_000 });
     const resolvingAgain: typeof real = (connectOpts, cb) => {
       void lookup('rebind.example.com').then(([again]) =>
         real({ ...connectOpts, hostname: again!.address }, cb),

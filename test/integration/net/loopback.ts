@@ -7,9 +7,13 @@
 import { createServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { buildConnector } from 'undici';
 import { type AddressPolicy, classifyAddress, parseIp } from '../../../shared/net/addresses.js';
-import type { LookupFn } from '../../../shared/net/guarded-fetch.js';
+import {
+  type Connector,
+  type LookupFn,
+  type SocketConnectorOptions,
+  socketConnector,
+} from '../../../shared/net/guarded-fetch.js';
 
 /** What a test server saw. */
 export interface Seen {
@@ -115,15 +119,15 @@ function isLoopbackV4(address: string): boolean {
 }
 
 /**
- * The real undici connector behind a safety net: any attempt to open a socket outside 127.0.0.0/8
+ * The real connector (`socketConnector`) behind a safety net: any attempt to open a socket outside 127.0.0.0/8
  * fails the test instead of leaving the machine. `attempts` lists every target asked for.
  */
 export function loopbackOnlyConnector(
-  options: buildConnector.BuildOptions = {},
-): buildConnector.connector & { attempts: string[] } {
-  const real = buildConnector({ timeout: 2_000, ...options });
+  options: Partial<SocketConnectorOptions> = {},
+): Connector & { attempts: string[] } {
+  const real = socketConnector({ timeoutMs: 2_000, ...options });
   const attempts: string[] = [];
-  const connector: buildConnector.connector = (opts, cb) => {
+  const connector: Connector = (opts, cb) => {
     attempts.push(opts.hostname);
     if (!isLoopbackV4(opts.hostname)) {
       cb(new Error(`test safety net: refused to connect to ${opts.hostname} (outside 127.0.0.0/8)`), null);

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { buildConnector } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { classifyAddress } from '../../../shared/net/addresses.js';
 import {
@@ -11,6 +10,8 @@ import {
   OutboundTimeoutError,
 } from '../../../shared/net/errors.js';
 import {
+  CONNECT_TIMEOUT_CODE,
+  type Connector,
   DEFAULT_USER_AGENT,
   guardedFetch,
   type LookupFn,
@@ -33,9 +34,9 @@ function tableLookup(table: Record<string, string[]>): LookupFn & { calls: strin
 }
 
 /** A connector that never opens a socket: it records the attempt and fails as told. */
-function failingConnector(err: Error): buildConnector.connector & { attempts: string[] } {
+function failingConnector(err: Error): Connector & { attempts: string[] } {
   const attempts: string[] = [];
-  const fn: buildConnector.connector = (opts, cb) => {
+  const fn: Connector = (opts, cb) => {
     attempts.push(opts.hostname);
     cb(err, null);
   };
@@ -115,7 +116,7 @@ describe('pinnedConnector', () => {
 
   it('connects to the checked address, not the name', async () => {
     const targets: string[] = [];
-    const base: buildConnector.connector = (opts, cb) => {
+    const base: Connector = (opts, cb) => {
       targets.push(opts.hostname);
       cb(null, fakeSocket('93.184.216.34') as unknown as Socket);
     };
@@ -188,7 +189,7 @@ describe('guardedFetch without a network', () => {
 
   it('maps a connect timeout to OutboundTimeoutError (phase connect)', async () => {
     const connector = failingConnector(
-      Object.assign(new Error('Connect Timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+      Object.assign(new Error('Connect Timeout'), { code: CONNECT_TIMEOUT_CODE }),
     );
     const err = await guardedFetch('https://feeds.example.com/rss?token=SECRET', {
       lookup,
