@@ -123,6 +123,14 @@ export async function startSqsLoop(opts: SqsLoopOptions): Promise<SqsLoop> {
     stats.failed += failedIds.size;
     const done = messages.filter((m) => !failedIds.has(m.MessageId ?? ''));
     if (done.length === 0) return;
+    // Like Lambda's event source, the lane goes on receiving while the batch's messages are deleted.
+    const deleting = deleteDone(done);
+    deletes.add(deleting);
+    void deleting.finally(() => deletes.delete(deleting));
+  };
+
+  const deletes = new Set<Promise<void>>();
+  const deleteDone = async (done: Message[]): Promise<void> => {
     try {
       const out = await opts.client.send(
         new DeleteMessageBatchCommand({
@@ -182,6 +190,7 @@ export async function startSqsLoop(opts: SqsLoopOptions): Promise<SqsLoop> {
         stopped = true;
         receiveAbort.abort();
         await Promise.all(lanes);
+        await Promise.all([...deletes]);
       })();
       return stopping;
     },
