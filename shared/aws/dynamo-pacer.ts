@@ -17,6 +17,14 @@ import { QUEUE_AGE_NOTE_MS } from '../jobs/queue-age.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import { pacerItemKey as key, PacerItem } from './pacer-item.js';
 
+/** How long before its slot a waiting taker reads the item again (flood or auth failure meanwhile). */
+export const PRE_SLOT_CHECK_MS = 10;
+/**
+ * Latest a granted slot may be used: later, the call would come closer to the next slots than the spacing
+ * allows, so the taker takes a fresh slot instead (the slot bank uses a tighter bound for its banked slots).
+ */
+export const LATE_TAKE_MS = 10;
+
 /** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
 export type DynamoSlotDecision = SlotDecision & { slotAt?: number };
 
@@ -94,11 +102,18 @@ export class DynamoPacer implements Pacer {
         throw err;
       }
       if (slot > now) {
-        await this.clock.sleep(slot - now);
-        // A flood or auth failure recorded while we waited invalidates the reserved slot.
+        // A flood or auth failure recorded while we waited invalidates the reserved slot. The item is read
+        // just before the slot, not after it, so the read's own time does not delay the call.
+        const checkAt = slot - PRE_SLOT_CHECK_MS;
+        if (checkAt > now) await this.clock.sleep(checkAt - now);
         const after = await this.state(keyId);
-        if ((after.circuitOpen && !opts.ignoreCircuit) || after.pausedUntil > this.clock.now()) continue;
+        if ((after.circuitOpen && !opts.ignoreCircuit) || after.pausedUntil > slot) continue;
+        const rest = slot - this.clock.now();
+        if (rest > 0) await this.clock.sleep(rest);
       }
+      // A call that starts late runs closer to the calls after it than the spacing allows (a busy process
+      // woke us late): that slot is given up and a fresh one taken.
+      if (this.clock.now() - slot > LATE_TAKE_MS) continue;
       return {
         granted: true,
         slotAt: slot,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
+import { DynamoPacer, LATE_TAKE_MS, PRE_SLOT_CHECK_MS } from '../../shared/aws/dynamo-pacer.js';
 import { DEFAULT_PACING, floodPauseFor } from '../../shared/fichier/backoff.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
@@ -173,6 +173,25 @@ describe('DynamoPacer waiting for a slot', () => {
     const second = await pacer.take('k-wait');
     expect(second.granted).toBe(true);
     expect(second.slotAt).toBe((await pacer.state('k-wait')).pausedUntil);
-    expect(clock.sleeps[0]).toBe(1000);
+    expect(clock.sleeps[0]).toBe(1000 - PRE_SLOT_CHECK_MS);
+  });
+
+  it('gives up a slot it woke up too late for and takes a fresh one, spaced after it', async () => {
+    const clock = new ManualClock();
+    const pacer = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    expect((await pacer.take('k-late')).granted).toBe(true);
+    const t0 = clock.now();
+    // The first wait for the next slot (1 s away) wakes 200 ms late, as a busy process does.
+    let late = true;
+    clock.sleep = async (ms: number) => {
+      clock.sleeps.push(ms);
+      clock.advance(ms + (late ? 200 : 0));
+      late = false;
+    };
+    const second = await pacer.take('k-late');
+    expect(second.granted).toBe(true);
+    // Not the slot at t0 + 1 s (used late it would crowd the next one), but the one after it.
+    expect(second.slotAt).toBe(t0 + 2000);
+    expect(clock.now() - (second.slotAt ?? 0)).toBeLessThanOrEqual(LATE_TAKE_MS);
   });
 });
