@@ -35,7 +35,12 @@ import type { RunDueSummary } from '../../shared/feeds/run-feeds.js';
 import { systemClock } from '../../shared/fichier/clock.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { generateToken } from '../../shared/jobs/ids.js';
-import { coalesceSoonPolls, POLL_SAFETY_NET_S, type PollTimer } from '../../shared/jobs/poll-plan.js';
+import {
+  coalesceSoonPolls,
+  POLL_SAFETY_NET_S,
+  type PollTimer,
+  pollPlanPolicy,
+} from '../../shared/jobs/poll-plan.js';
 import type { JobRecord } from '../../shared/jobs/store.js';
 import type { NotifyServices } from '../../shared/notify/deliver.js';
 import { guardedSender } from '../../shared/notify/send.js';
@@ -374,17 +379,25 @@ async function start(
   );
   // The poll plan (shared/jobs/poll-plan.ts) on the local timer: soon after a submission, then what each
   // cycle planned; the schedule's own period is only the safety net.
+  // The poll plan (shared/jobs/poll-plan.ts) on the local timer: soon after a submission, then what each
+  // cycle planned; the schedule's own period is only the safety net. A nudge costs nothing here, so every
+  // ask is a nudge; `pollTimerMessages` counts what AWS's coalesced SQS timer would have sent.
   let pollTimerMessages = 0;
-  const pollTimer: PollTimer = coalesceSoonPolls(
+  const awsTimerModel = coalesceSoonPolls(
     {
-      pollIn: async (delayMs, trigger) => {
-        // What would be one delayed SQS message on the poll queue in AWS.
+      pollIn: async () => {
         pollTimerMessages += 1;
-        schedule?.nudge(trigger.kind === 'soon' && pollSoonMs !== undefined ? pollSoonMs : delayMs);
       },
     },
     systemClock,
+    pollPlanPolicy(config.pollIntervalS).firstDelayMs / 2,
   );
+  const pollTimer: PollTimer = {
+    pollIn: async (delayMs, trigger) => {
+      await awsTimerModel.pollIn(delayMs, trigger);
+      schedule?.nudge(trigger.kind === 'soon' && pollSoonMs !== undefined ? pollSoonMs : delayMs);
+    },
+  };
   const deps = createDeps(config, {
     store,
     remotes,

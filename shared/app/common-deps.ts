@@ -17,7 +17,7 @@ import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/s
 import { ENV } from '../config/env-names.js';
 import { systemClock } from '../fichier/clock.js';
 import type { KeyProvider } from '../fichier/types.js';
-import { coalesceSoonPolls, noPollTimer } from '../jobs/poll-plan.js';
+import { coalesceSoonPolls, noPollTimer, pollPlanPolicy } from '../jobs/poll-plan.js';
 import type { RelayConfig } from './config.js';
 import type { Deps, RelayLogger } from './deps.js';
 import { METRICS_SERVICE } from './metric-names.js';
@@ -107,7 +107,11 @@ export function createCommonDeps(
     pollTimer:
       overrides.pollTimer ??
       (config.pollQueueUrl
-        ? coalesceSoonPolls(new SqsPollTimer(sqs(), config.pollQueueUrl), overrides.clock ?? systemClock)
+        ? coalesceSoonPolls(
+            new SqsPollTimer(sqs(), config.pollQueueUrl),
+            overrides.clock ?? systemClock,
+            pollPlanPolicy(config.pollIntervalS).firstDelayMs / 2,
+          )
         : noPollTimer),
     keyProvider: overrides.keyProvider ?? createKeyProvider(config),
   };

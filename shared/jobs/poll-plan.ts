@@ -124,12 +124,14 @@ export interface PollTimer {
 }
 
 /**
- * Sends a worker's "soon" only when no "soon" this process asked for is still due by then: every worker
- * invocation that sent a request asks, and in AWS each ask is an SQS message (and a poller invocation that
- * reads it). A cycle asked for earlier also sees the newer request; its plan follows from there. Planned
- * (`next`) messages always go.
+ * Sends a worker's "soon" only when no "soon" this process sent is still due by then, and at least
+ * `minLeadMs` from now: every worker invocation that sent a request asks, and in AWS each ask is an SQS
+ * message (and a poller invocation that reads it). The cycle of a "soon" due that late starts after this
+ * request was recorded, even when `shouldRunCycle` drops the message because a cycle just ran (within
+ * `firstDelayMs / 2`, the lead to pass): that cycle started after this request too. Planned (`next`)
+ * messages always go.
  */
-export function coalesceSoonPolls(inner: PollTimer, clock: { now(): number }): PollTimer {
+export function coalesceSoonPolls(inner: PollTimer, clock: { now(): number }, minLeadMs: number): PollTimer {
   /** When the latest "soon" sent is due (epoch ms). */
   let dueAt = Number.NEGATIVE_INFINITY;
   return {
@@ -137,7 +139,7 @@ export function coalesceSoonPolls(inner: PollTimer, clock: { now(): number }): P
       if (trigger.kind !== 'soon') return inner.pollIn(delayMs, trigger);
       const now = clock.now();
       const at = now + delayMs;
-      if (dueAt > now && dueAt <= at) return;
+      if (dueAt - now >= minLeadMs && dueAt <= at) return;
       const previous = dueAt;
       dueAt = at;
       try {
