@@ -5,13 +5,16 @@
  *
  * The handlers log through real Powertools Loggers, one per level in `logLevels`, and publish metrics
  * through the Lambda metrics class as well; their output is counted, not printed (`lib/log-meter.ts`).
+ *
+ * `BENCH_MEMORY_TRACE=<file>` appends a line of memory figures every 250 ms to that file (`memoryLine`).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startRuntime } from '../infra/local/runtime.js';
 import { startAwsCounter } from './lib/aws-counter.js';
@@ -84,6 +87,42 @@ function vmHwm(): number | null {
   }
 }
 
+const MIB = 2 ** 20;
+
+/**
+ * One `BENCH_MEMORY_TRACE` line (MiB): the kernel's view (`/proc/self/status`: RSS split into anonymous
+ * and file-backed pages), `process.memoryUsage()`, each V8 heap space's size, and CPU time in ms.
+ */
+function memoryLine(): string {
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    // Not Linux: the process's own figures only.
+  }
+  const kernel = Object.fromEntries(
+    ['VmRSS', 'VmHWM', 'RssAnon', 'RssFile'].map((k) => {
+      const m = status.match(new RegExp(`${k}:\\s+(\\d+) kB`));
+      return [k, m ? Math.round(Number(m[1]) / 1024) : null];
+    }),
+  );
+  const mu = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const spaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((s) => [s.space_name, Math.round(s.space_size / MIB)]),
+  );
+  return JSON.stringify({
+    at: Date.now(),
+    ...kernel,
+    heapTotal: Math.round(mu.heapTotal / MIB),
+    heapUsed: Math.round(mu.heapUsed / MIB),
+    external: Math.round(mu.external / MIB),
+    arrayBuffers: Math.round(mu.arrayBuffers / MIB),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    spaces,
+  });
+}
+
 const opts = JSON.parse(process.argv[2] ?? '{}') as PipelineChildOptions;
 process.env._X_AMZN_TRACE_ID = BENCH_TRACE_HEADER;
 const logMeters = new Map(opts.logLevels.map((level) => [level, new LineMeter(loggerLineKind)]));
@@ -95,6 +134,9 @@ let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 100);
+const traceFile = process.env.BENCH_MEMORY_TRACE?.trim();
+const tracer = traceFile ? setInterval(() => appendFileSync(traceFile, `${memoryLine()}\n`), 250) : undefined;
+tracer?.unref();
 
 const submittedIds = new Set<string>();
 const doneAt: { remoteId: number; at: number }[] = [];
@@ -211,6 +253,7 @@ process.on('message', async (m: { type: string }) => {
   }
   if (m.type === 'close') {
     clearInterval(sampler);
+    if (tracer) clearInterval(tracer);
     await rt.close();
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);

@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNTIME_NODE_FLAGS } from '../infra/local/node-flags.js';
 import { startSandbox } from '../infra/sandbox/server.js';
 import { DEFAULT_PACING } from '../shared/fichier/backoff.js';
 import { createFichierClient } from '../shared/fichier/client.js';
@@ -64,6 +65,12 @@ export interface NaiveOutcome {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** The runtime child's Node flags: the product's, or `BENCH_RUNTIME_FLAGS` when set. */
+function runtimeFlags(): string[] {
+  const given = process.env.BENCH_RUNTIME_FLAGS?.trim();
+  return given === undefined ? [...RUNTIME_NODE_FLAGS] : given.split(/\s+/).filter(Boolean);
+}
+
 /** The naive strategy with the plain client: submit one URL per call, then poll each job's info. */
 export async function runNaive(
   params: Pick<PipelineParams, 'rate' | 'naiveN' | 'deadlineMs'>,
@@ -120,8 +127,9 @@ export async function runPipeline(
     logLevels: params.logLevels,
   };
   const child = fork(join(here, 'pipeline-child.ts'), [JSON.stringify(childOpts)], {
-    // The flags `npm start` runs the runtime with (package.json), so the peak measured is the product's.
-    execArgv: ['--max-semi-space-size=4', '--import', 'tsx', '--no-warnings'],
+    // The flags `npm start` runs the runtime with (package.json), so the peak measured is the product's;
+    // BENCH_RUNTIME_FLAGS replaces them to compare others (space-separated).
+    execArgv: [...runtimeFlags(), '--import', 'tsx', '--no-warnings'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const messages: ChildMessage[] = [];

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUBLIC_URL_PLACEHOLDER } from '../../infra/local/banner.js';
+import { RUNTIME_NODE_FLAGS } from '../../infra/local/node-flags.js';
 import type { SandboxHandle } from '../../infra/sandbox/server.js';
 import {
   type FileServer,
@@ -34,7 +35,8 @@ beforeAll(async () => {
   dataDir = tempDir();
   child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--no-warnings', join(repoRoot, 'infra/local/main.ts')],
+    // The flags of the `start` script (test/infra/node-flags.test.ts keeps the two equal).
+    [...RUNTIME_NODE_FLAGS, '--import', 'tsx', '--no-warnings', join(repoRoot, 'infra/local/main.ts')],
     {
       cwd: repoRoot,
       env: {
