@@ -23,7 +23,7 @@ export const PRE_SLOT_CHECK_MS = 10;
  * Latest a granted slot may be used: later, the call would come closer to the next slots than the spacing
  * allows, so the taker takes a fresh slot instead (the slot bank uses a tighter bound for its banked slots).
  */
-export const LATE_TAKE_MS = 10;
+export const LATE_TAKE_MS = 40;
 
 /** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
 export type DynamoSlotDecision = SlotDecision & { slotAt?: number };
