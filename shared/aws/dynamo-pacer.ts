@@ -25,6 +25,17 @@ export const PRE_SLOT_CHECK_MS = 10;
  */
 export const LATE_TAKE_MS = 40;
 
+/**
+ * `SET` clauses that give an item this write may create the attributes every reader expects (`:k` the key
+ * id, `:zero`, `:false`), except the one the write sets itself.
+ */
+function newItemDefaults(except?: 'pausedUntil'): string {
+  const defaults = ['lastCallAt', 'pausedUntil', 'floodCount']
+    .filter((a) => a !== except)
+    .map((a) => `${a} = if_not_exists(${a}, :zero)`);
+  return ['keyId = :k', ...defaults, 'circuitOpen = if_not_exists(circuitOpen, :false)'].join(', ');
+}
+
 /** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
 export type DynamoSlotDecision = SlotDecision & { slotAt?: number };
 
@@ -153,9 +164,7 @@ export class DynamoPacer implements Pacer {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(keyId),
-          UpdateExpression:
-            'SET pausedUntil = :until, keyId = :k, lastCallAt = if_not_exists(lastCallAt, :zero), ' +
-            'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+          UpdateExpression: `SET pausedUntil = :until, ${newItemDefaults('pausedUntil')}`,
           ConditionExpression: 'attribute_not_exists(pausedUntil) OR pausedUntil < :until',
           ExpressionAttributeValues: { ':until': untilMs, ':k': keyId, ':zero': 0, ':false': false },
         }),
@@ -238,10 +247,7 @@ export class DynamoPacer implements Pacer {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(keyId),
-          UpdateExpression:
-            'SET waitingCreatedAt = :created, waitingSeenAt = :seen, keyId = :k, ' +
-            'lastCallAt = if_not_exists(lastCallAt, :zero), pausedUntil = if_not_exists(pausedUntil, :zero), ' +
-            'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+          UpdateExpression: `SET waitingCreatedAt = :created, waitingSeenAt = :seen, ${newItemDefaults()}`,
           ConditionExpression:
             'attribute_not_exists(waitingSeenAt) OR waitingSeenAt <= :refreshBefore OR waitingCreatedAt > :created',
           ExpressionAttributeValues: {
