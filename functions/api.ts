@@ -25,7 +25,7 @@ import { InvalidCursorError, type JobRecord } from '../shared/jobs/store.js';
 import { MAX_REPORTS_LISTED } from '../shared/reports/store.js';
 import { registerFeedRoutes } from './routes/feeds.js';
 import { createGuard, type ApiEnv as Env, requestBytes } from './routes/guard.js';
-import { methodNotAllowed } from './routes/method-not-allowed.js';
+import { answerOtherMethods } from './routes/method-not-allowed.js';
 import { registerNotifyRoutes } from './routes/notify.js';
 import { createApiDocs, registerOpenApiRoute } from './routes/openapi.js';
 import { registerTokenRoutes } from './routes/tokens.js';
@@ -188,15 +188,7 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   registerFeedRoutes(app, deps, (scope) => requireScope(scope));
   registerWebRoutes(app, deps, requireScope('read'));
 
-  app.all('/health', methodNotAllowed('GET'));
-  app.all('/openapi.json', methodNotAllowed('GET'));
-  app.all('/jobs', methodNotAllowed('GET, POST'));
-  app.all('/jobs/:id', methodNotAllowed('GET'));
-  app.all('/jobs/:id/retry', methodNotAllowed('POST'));
-  app.all('/hooks/:token', methodNotAllowed('POST'));
-  app.all('/reports/latest', methodNotAllowed('GET'));
-  app.all('/reports', methodNotAllowed('GET'));
-  app.all('/admin/circuit/reset', methodNotAllowed('POST'));
+  answerOtherMethods(app);
 
   app.notFound((c) => c.json(errorBody('notFound', 'no such route'), 404));
   app.onError((err, c) => {

@@ -344,7 +344,4 @@ export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: 
     deps.logger.info('feed deleted', { feedId: id });
     return c.body(null, 204);
   });
-
-  app.all('/feeds', methodNotAllowed('GET, POST'));
-  app.all('/feeds/:id', methodNotAllowed('GET, PATCH, DELETE'));
 }

@@ -31,7 +31,6 @@ import {
 } from '../../shared/notify/store.js';
 import { parseTargetConfig, type TargetConfig } from '../../shared/notify/targets.js';
 import type { ApiEnv } from './guard.js';
-import { methodNotAllowed } from './method-not-allowed.js';
 
 /** Token scopes (`admin` ⊃ `full` ⊃ {`submit`, `read`}). */
 export type RouteScope = 'read' | 'submit' | 'full' | 'admin';
@@ -382,13 +381,4 @@ export function registerNotifyRoutes(
       })),
     });
   });
-
-  app.all('/account', methodNotAllowed('GET'));
-  app.all('/account/webhook-secret/rotate', methodNotAllowed('POST'));
-  app.all('/notifications', methodNotAllowed('GET, POST'));
-  app.all('/notifications/:id', methodNotAllowed('DELETE'));
-  app.all('/notifications/:id/test', methodNotAllowed('POST'));
-  app.all('/hooks/subscriptions/:id', methodNotAllowed('DELETE'));
-  app.all('/hooks/samples/:event', methodNotAllowed('GET'));
-  app.all('/deliveries', methodNotAllowed('GET'));
 }

@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { decodeUtf8Body } from '../../shared/http/body.js';
-import { errorBody, HttpError } from '../../shared/http/errors.js';
+import { HttpError } from '../../shared/http/errors.js';
 import { parseJsonBody } from '../../shared/http/json-body.js';
 import type { ApiDocs } from '../../shared/http/openapi.js';
 import { issueToken, TokenForbiddenError } from '../../shared/tokens/manage.js';
@@ -151,14 +151,5 @@ export function registerTokenRoutes(
     // This instance stops accepting it at once; the others within their cache time.
     guard.forget(id);
     return c.body(null, 204);
-  });
-
-  app.all('/tokens', (c) => {
-    c.header('Allow', 'GET, POST');
-    return c.json(errorBody('methodNotAllowed', 'use GET, POST'), 405);
-  });
-  app.all('/tokens/:id', (c) => {
-    c.header('Allow', 'DELETE');
-    return c.json(errorBody('methodNotAllowed', 'use DELETE'), 405);
   });
 }

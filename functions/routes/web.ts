@@ -218,12 +218,4 @@ export function registerWebRoutes<E extends WebEnv>(
     c.header('Cache-Control', 'no-store');
     return c.json(await loadStatus(c.get('userId'), deps));
   });
-
-  const methodNotAllowed = (c: Context<E>) => {
-    c.header('Allow', 'GET');
-    return c.json(errorBody('methodNotAllowed', 'use GET'), 405);
-  };
-  app.all('/', methodNotAllowed);
-  app.all('/assets/:name', methodNotAllowed);
-  app.all('/status', methodNotAllowed);
 }
