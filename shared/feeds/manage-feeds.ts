@@ -8,7 +8,7 @@ import type { Deps } from '../app/deps.js';
 import { FeedError } from './errors.js';
 import type { FeedHttpClient } from './fetch-feed.js';
 import type { PickMode } from './pick.js';
-import type { FeedPatch, FeedRecord, FeedStore } from './store.js';
+import type { FeedPatch, FeedRecord, FeedSettings, FeedStore } from './store.js';
 
 /** Most feeds one user may have: each costs a fetch every few minutes. */
 export const MAX_FEEDS_PER_USER = 200;
@@ -19,16 +19,8 @@ export type ManageFeedsDeps = Pick<Deps, 'config' | 'clock' | 'logger'> & {
   feedHttp?: FeedHttpClient;
 };
 
-/** A new subscription as validated input. */
-export interface NewFeedInput {
-  url: string;
-  include: string[];
-  exclude: string[];
-  pick: PickMode;
-  folder: string;
-  backfill: number;
-  intervalS?: number;
-}
+/** A new subscription as validated input: the feed's settings. */
+export type NewFeedInput = FeedSettings;
 
 /** Why a subscription was refused (the route maps it to a 409). */
 export class FeedRefusedError extends FeedError {

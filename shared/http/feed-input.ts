@@ -11,6 +11,7 @@ z.config(en());
 
 import { FeedFilterError } from '../feeds/errors.js';
 import type { PickMode } from '../feeds/pick.js';
+import type { FeedSettings } from '../feeds/store.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
 import { checkOutboundUrl } from '../net/url-guard.js';
 import { HttpError } from './errors.js';
@@ -69,16 +70,8 @@ export const feedImportSchema = z.strictObject({
   folder: z.optional(z.nullable(z.string())),
 });
 
-/** A validated `POST /feeds`. */
-export interface FeedCreateInput {
-  url: string;
-  include: string[];
-  exclude: string[];
-  pick: PickMode;
-  folder: string;
-  backfill: number;
-  intervalS?: number;
-}
+/** A validated `POST /feeds`: the feed's settings. */
+export type FeedCreateInput = FeedSettings;
 
 /** A validated `PATCH /feeds/{id}`: only the fields sent; `intervalS: null` goes back to the default. */
 export interface FeedPatchInput {
