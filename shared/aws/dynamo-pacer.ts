@@ -57,6 +57,8 @@ export class DynamoPacer implements Pacer {
   private readonly item: PacerItem;
   /** Flood streak seen at the last read: lets `recordSuccess` skip a write in the common case. */
   private readonly floodSeen = new Map<string, number>();
+  /** The last reservation of this instance per key id, which the next one waits for (`inTurn`). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -75,43 +77,79 @@ export class DynamoPacer implements Pacer {
     return s;
   }
 
+  /**
+   * Runs `fn` after every earlier reservation of this instance for `keyId` has finished: takers in one
+   * process (the local runtime's lanes and poller, a Lambda instance's concurrent calls) then read the item
+   * after each other's writes instead of racing each other (a lost race is a failed conditional write,
+   * billed as one write unit, and a slot taken later). Takers in other processes still race; the
+   * condition settles those.
+   */
+  private inTurn<T>(keyId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.turns.get(keyId) ?? Promise.resolve();
+    const run = before.then(fn);
+    const after = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(keyId, after);
+    void after.then(() => {
+      if (this.turns.get(keyId) === after) this.turns.delete(keyId);
+    });
+    return run;
+  }
+
+  /** One read-then-write reservation: the slot reserved, a refusal, or `race` (someone wrote first). */
+  private async reserve(
+    keyId: string,
+    opts: TakeOptions,
+    maxWait: number,
+    n: number,
+  ): Promise<{ slot: number } | { refusal: SlotDecision } | 'race'> {
+    const s = await this.state(keyId);
+    const now = this.clock.now();
+    const decision = decideSlot(s, now, now + maxWait, this.policy, opts);
+    if ('refusal' in decision) return { refusal: decision.refusal };
+    const { slot } = decision;
+    // Several slots at once: the last of them is what the next taker must wait after.
+    const last = slot + (n - 1) * this.policy.minIntervalMs;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(keyId),
+          UpdateExpression:
+            'SET lastCallAt = :slot, keyId = :k, pausedUntil = if_not_exists(pausedUntil, :zero), ' +
+            'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+          // Reserve only if nobody took a slot, paused or opened the circuit since our read.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :circuit)',
+          ExpressionAttributeValues: {
+            ':slot': last,
+            ':k': keyId,
+            ':zero': 0,
+            ':false': false,
+            ':circuit': s.circuitOpen,
+            ':old': s.lastCallAt,
+            ':oldPaused': s.pausedUntil,
+          },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) return 'race';
+      throw err;
+    }
+    return { slot };
+  }
+
   async take(keyId: string, opts: TakeOptions = {}): Promise<DynamoSlotDecision> {
     const maxWait = opts.maxWaitMs ?? Number.POSITIVE_INFINITY;
+    const n = Math.max(1, Math.floor(opts.slots ?? 1));
     for (let race = 0; race < this.maxRaceRetries; race++) {
-      const s = await this.state(keyId);
+      const reserved = await this.inTurn(keyId, () => this.reserve(keyId, opts, maxWait, n));
+      if (reserved === 'race') continue;
+      if ('refusal' in reserved) return reserved.refusal;
+      const { slot } = reserved;
       const now = this.clock.now();
-      const decision = decideSlot(s, now, now + maxWait, this.policy, opts);
-      if ('refusal' in decision) return decision.refusal;
-      const { slot } = decision;
-      const n = Math.max(1, Math.floor(opts.slots ?? 1));
-      // Several slots at once: the last of them is what the next taker must wait after.
-      const last = slot + (n - 1) * this.policy.minIntervalMs;
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key(keyId),
-            UpdateExpression:
-              'SET lastCallAt = :slot, keyId = :k, pausedUntil = if_not_exists(pausedUntil, :zero), ' +
-              'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
-            // Reserve only if nobody took a slot, paused or opened the circuit since our read.
-            ConditionExpression:
-              'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :circuit)',
-            ExpressionAttributeValues: {
-              ':slot': last,
-              ':k': keyId,
-              ':zero': 0,
-              ':false': false,
-              ':circuit': s.circuitOpen,
-              ':old': s.lastCallAt,
-              ':oldPaused': s.pausedUntil,
-            },
-          }),
-        );
-      } catch (err) {
-        if (isConditionFailure(err)) continue;
-        throw err;
-      }
       if (slot > now) {
         // A flood or auth failure recorded while we waited invalidates the reserved slot. The item is read
         // just before the slot, not after it, so the read's own time does not delay the call.

@@ -88,6 +88,33 @@ describe('DynamoPacer', () => {
     expect(slots[0]).toBe(clock.now());
   });
 
+  it('lets the concurrent takers of one instance reserve in turn: spaced slots and no failed conditional write', async () => {
+    const clock = new ManualClock();
+    const failedConditions: string[] = [];
+    // The same client, with every failed conditional write noted (each one is billed as a write unit).
+    const doc = new Proxy(aws.doc, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'send' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          try {
+            return await v.apply(target, args);
+          } catch (err) {
+            if ((err as Error).name === 'ConditionalCheckFailedException') failedConditions.push('x');
+            throw err;
+          }
+        };
+      },
+    });
+    // Six lanes and a poller of one process share one pacer object, as the local runtime's do.
+    const pacer = new DynamoPacer(doc, tableName, { policy, clock });
+    const decisions = await Promise.all(Array.from({ length: 7 }, () => pacer.take('k-one-process')));
+    expect(decisions.every((d) => d.granted)).toBe(true);
+    const slots = decisions.map((d) => d.slotAt ?? Number.NaN).sort((a, b) => a - b);
+    expect(slots).toEqual(Array.from({ length: 7 }, (_, i) => clock.now() + i * policy.minIntervalMs));
+    expect(failedConditions).toEqual([]);
+  });
+
   it('refuses with busy and the wait when the next slot is further than maxWaitMs', async () => {
     const clock = new ManualClock();
     const pacer = new DynamoPacer(aws.doc, tableName, { policy, clock });
