@@ -70,9 +70,8 @@ export function createApiApp(deps: ApiDeps): Hono<Env> {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  // Route modules get `docs` and describe their routes next to them (shared/http/openapi.ts).
-  const docs = createApiDocs();
-  registerOpenApiRoute(app, docs);
+  // Route modules describe their routes next to them (shared/http/openapi.ts); built on first request.
+  registerOpenApiRoute(app, createApiDocs);
   // Before POST /hooks/:token, which would take /hooks/subscriptions.
   registerNotifyRoutes(app, deps, requireScope);
   registerUploadsRoutes(app, deps, requireScope);

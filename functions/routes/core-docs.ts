@@ -14,88 +14,89 @@ import type { ApiBodyContent, ApiDocs } from '../../shared/http/openapi.js';
 import { JOB_STATUSES } from '../../shared/jobs/model.js';
 import { MAX_REPORTS_LISTED } from '../../shared/reports/store.js';
 
-const jobError = z.object({ code: z.string(), message: z.string() });
-
-/** A job as `GET /jobs/{id}` shows it (shared/http/present.ts). */
-export const jobResponseSchema = z.object({
-  id: z.string(),
-  url: z.string(),
-  status: z.enum(JOB_STATUSES),
-  folder: z.string(),
-  source: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  attempts: z.number(),
-  remoteId: z.optional(z.number()),
-  fileUrl: z.optional(z.string()),
-  error: z.optional(jobError),
-  callbackUrl: z.optional(z.string()),
-});
-
-/** The answer of `POST /jobs` and `POST /hooks/{token}`. */
-export const enqueueResponseSchema = z.object({
-  jobs: z.array(
-    z.object({
-      id: z.string(),
-      url: z.string(),
-      status: z.enum(JOB_STATUSES),
-      duplicate: z.boolean(),
-      retried: z.optional(z.boolean()),
-    }),
-  ),
-});
-
-const jobListSchema = z.object({ jobs: z.array(jobResponseSchema), next: z.optional(z.string()) });
-
-const reportSchema = z.looseObject({
-  period: z.object({ from: z.nullable(z.string()), to: z.string() }),
-  counts: z.record(z.string(), z.number()),
-  completed: z.array(z.object({ id: z.string(), url: z.string(), fileUrl: z.string() })),
-  failures: z.array(z.object({ id: z.string(), url: z.string(), error: jobError })),
-});
-
-const circuitResetSchema = z.object({
-  circuit: z.literal('closed'),
-  wasOpen: z.boolean(),
-  reason: z.optional(z.string()),
-  pausedUntil: z.nullable(z.string()),
-  requeued: z.number(),
-});
-
-/** The bodies `POST /jobs` and `POST /hooks/{token}` accept, with examples a test sends to the app. */
-const jobBodies: Record<string, ApiBodyContent> = {
-  'application/json': {
-    schema: jobJsonBodySchema,
-    examples: {
-      oneUrl: { url: 'https://example.com/files/report.pdf' },
-      withFolder: { url: 'https://example.com/files/video.mkv', folder: 'Videos/2026' },
-      severalUrls: { urls: ['https://example.com/a.zip', 'https://example.com/b.zip'], folder: 'Archives' },
-      arrayOfItems: [{ url: 'https://example.com/c.iso' }, 'https://example.com/d.iso'],
-    },
-  },
-  'application/x-www-form-urlencoded': {
-    schema: jobFormBodySchema,
-    examples: { form: 'url=https%3A%2F%2Fexample.com%2Ffiles%2Fphoto.jpg&folder=Photos' },
-  },
-  'text/plain': {
-    schema: jobTextBodySchema,
-    examples: { lines: 'https://example.com/one.bin\nhttps://example.com/two.bin\n' },
-  },
-};
-
-const jobsCreated = {
-  202: {
-    description:
-      'queued (or found: `duplicate: true`; a failed job posted again is requeued: `retried: true`)',
-    schema: enqueueResponseSchema,
-    headers: { Location: '`/jobs/<id>` when the request created exactly one job' },
-  },
-};
-
-const jobIdParam = { id: { schema: z.string().check(z.maxLength(64)), description: 'the job id' } };
-
 /** Adds the routes `createApiApp` serves itself. */
 export function documentCoreRoutes(docs: ApiDocs): void {
+  // Built here, not at import: only the first GET /openapi.json needs them (a cold start does not).
+  const jobError = z.object({ code: z.string(), message: z.string() });
+
+  /** A job as `GET /jobs/{id}` shows it (shared/http/present.ts). */
+  const jobResponseSchema = z.object({
+    id: z.string(),
+    url: z.string(),
+    status: z.enum(JOB_STATUSES),
+    folder: z.string(),
+    source: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    attempts: z.number(),
+    remoteId: z.optional(z.number()),
+    fileUrl: z.optional(z.string()),
+    error: z.optional(jobError),
+    callbackUrl: z.optional(z.string()),
+  });
+
+  /** The answer of `POST /jobs` and `POST /hooks/{token}`. */
+  const enqueueResponseSchema = z.object({
+    jobs: z.array(
+      z.object({
+        id: z.string(),
+        url: z.string(),
+        status: z.enum(JOB_STATUSES),
+        duplicate: z.boolean(),
+        retried: z.optional(z.boolean()),
+      }),
+    ),
+  });
+
+  const jobListSchema = z.object({ jobs: z.array(jobResponseSchema), next: z.optional(z.string()) });
+
+  const reportSchema = z.looseObject({
+    period: z.object({ from: z.nullable(z.string()), to: z.string() }),
+    counts: z.record(z.string(), z.number()),
+    completed: z.array(z.object({ id: z.string(), url: z.string(), fileUrl: z.string() })),
+    failures: z.array(z.object({ id: z.string(), url: z.string(), error: jobError })),
+  });
+
+  const circuitResetSchema = z.object({
+    circuit: z.literal('closed'),
+    wasOpen: z.boolean(),
+    reason: z.optional(z.string()),
+    pausedUntil: z.nullable(z.string()),
+    requeued: z.number(),
+  });
+
+  /** The bodies `POST /jobs` and `POST /hooks/{token}` accept, with examples a test sends to the app. */
+  const jobBodies: Record<string, ApiBodyContent> = {
+    'application/json': {
+      schema: jobJsonBodySchema,
+      examples: {
+        oneUrl: { url: 'https://example.com/files/report.pdf' },
+        withFolder: { url: 'https://example.com/files/video.mkv', folder: 'Videos/2026' },
+        severalUrls: { urls: ['https://example.com/a.zip', 'https://example.com/b.zip'], folder: 'Archives' },
+        arrayOfItems: [{ url: 'https://example.com/c.iso' }, 'https://example.com/d.iso'],
+      },
+    },
+    'application/x-www-form-urlencoded': {
+      schema: jobFormBodySchema,
+      examples: { form: 'url=https%3A%2F%2Fexample.com%2Ffiles%2Fphoto.jpg&folder=Photos' },
+    },
+    'text/plain': {
+      schema: jobTextBodySchema,
+      examples: { lines: 'https://example.com/one.bin\nhttps://example.com/two.bin\n' },
+    },
+  };
+
+  const jobsCreated = {
+    202: {
+      description:
+        'queued (or found: `duplicate: true`; a failed job posted again is requeued: `retried: true`)',
+      schema: enqueueResponseSchema,
+      headers: { Location: '`/jobs/<id>` when the request created exactly one job' },
+    },
+  };
+
+  const jobIdParam = { id: { schema: z.string().check(z.maxLength(64)), description: 'the job id' } };
+
   docs.add(
     {
       method: 'get',

@@ -6,7 +6,7 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import * as z from 'zod/mini';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
-import { OpmlError } from '../../shared/feeds/errors.js';
+import { loadFeedTools } from '../../shared/feeds/load-feed-tools.js';
 import { changeFeed, createFeed, FeedRefusedError } from '../../shared/feeds/manage-feeds.js';
 import { FeedNotFoundError } from '../../shared/feeds/store.js';
 import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
@@ -70,33 +70,6 @@ async function readJson(c: Context<Env>): Promise<string> {
   return readText(c, MAX_FEED_BODY_BYTES);
 }
 
-/** A feed as the routes show it (shared/http/feed-present.ts). */
-const feedViewSchema = z.looseObject({
-  id: z.string(),
-  url: z.string(),
-  title: z.optional(z.string()),
-  include: z.array(z.string()),
-  exclude: z.array(z.string()),
-  pick: z.string(),
-  folder: z.string(),
-  backfill: z.number(),
-  intervalS: z.optional(z.number()),
-  state: z.enum(['active', 'failing', 'disabled']),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  lastFetchAt: z.optional(z.string()),
-  lastStatus: z.optional(z.number()),
-  lastError: z.optional(z.string()),
-  nextFetchAt: z.optional(z.string()),
-  consecutiveFailures: z.number(),
-  warning: z.optional(z.string()),
-  disabledReason: z.optional(z.string()),
-});
-
-const feedIdParam = {
-  id: { schema: z.string().check(z.maxLength(MAX_ID_LENGTH)), description: 'the feed id' },
-};
-
 /** An OPML document with one feed, for the import examples. */
 const OPML_EXAMPLE =
   '<?xml version="1.0"?><opml version="2.0"><head><title>podcasts</title></head><body>' +
@@ -108,6 +81,33 @@ const OPML_EXAMPLE =
  * existing feed id, and a preview fetches the URL.
  */
 export function documentFeedRoutes(docs: ApiDocs): void {
+  // Built here, not at import: only the first GET /openapi.json needs them.
+  /** A feed as the routes show it (shared/http/feed-present.ts). */
+  const feedViewSchema = z.looseObject({
+    id: z.string(),
+    url: z.string(),
+    title: z.optional(z.string()),
+    include: z.array(z.string()),
+    exclude: z.array(z.string()),
+    pick: z.string(),
+    folder: z.string(),
+    backfill: z.number(),
+    intervalS: z.optional(z.number()),
+    state: z.enum(['active', 'failing', 'disabled']),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastFetchAt: z.optional(z.string()),
+    lastStatus: z.optional(z.number()),
+    lastError: z.optional(z.string()),
+    nextFetchAt: z.optional(z.string()),
+    consecutiveFailures: z.number(),
+    warning: z.optional(z.string()),
+    disabledReason: z.optional(z.string()),
+  });
+  const feedIdParam = {
+    id: { schema: z.string().check(z.maxLength(MAX_ID_LENGTH)), description: 'the feed id' },
+  };
+
   docs.add(
     {
       method: 'post',
@@ -262,7 +262,7 @@ export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: 
   app.post('/feeds/preview', auth('POST /feeds/preview'), async (c) => {
     const input = await parseFeedPreview(await readJson(c), inputOptions);
     // Loaded on first use: the HTTP client and the feed parser would otherwise be in every cold start.
-    const { previewFeed } = await import('../../shared/feeds/preview-feed.js');
+    const { previewFeed } = await loadFeedTools();
     const preview = await previewFeed(input, deps);
     if (!preview.ok) {
       throw new HttpError(
@@ -277,7 +277,7 @@ export function registerFeedRoutes(app: Hono<Env>, deps: ApiDeps, requireScope: 
   app.post('/feeds/import', auth('POST /feeds/import'), async (c) => {
     const text = await readText(c, MAX_OPML_BYTES);
     const { opml, folder } = parseImportBody(c.req.header('content-type'), text);
-    const { importFeeds } = await import('../../shared/feeds/import-feeds.js');
+    const { importFeeds, OpmlError } = await loadFeedTools();
     let result: Awaited<ReturnType<typeof importFeeds>>;
     try {
       result = await importFeeds(

@@ -2,7 +2,7 @@
  * The OpenAPI description of the notification routes (functions/routes/notify.ts) and the uploads feeds
  * (functions/routes/uploads.ts). A target's body is the zod schema `POST /notifications` validates with
  * (shared/notify/targets.ts); the REST hook body is checked field by field in the route, and
- * {@link hookSubscriptionSchema} states the same rules.
+ * `hookSubscriptionSchema` below states the same rules.
  */
 import * as z from 'zod/mini';
 import type { ApiDocs } from '../../shared/http/openapi.js';
@@ -10,19 +10,24 @@ import { NOTIFY_EVENT_TYPES } from '../../shared/notify/events.js';
 import { HOOK_EVENTS } from '../../shared/notify/store.js';
 import { TARGET_TYPES, TargetConfigSchema } from '../../shared/notify/targets.js';
 
-/** `POST /hooks/subscriptions`: what Zapier's REST hook subscribe sends (no other field is accepted). */
-export const hookSubscriptionSchema = z.strictObject({
-  target_url: z.string().check(z.maxLength(2048)),
-  event: z.enum(HOOK_EVENTS),
-});
-
-/** A target as the routes show it: its config with secrets redacted. */
-const targetViewSchema = z.looseObject({ id: z.string(), createdAt: z.string(), type: z.enum(TARGET_TYPES) });
-
-const idParam = (what: string) => ({ id: { schema: z.string(), description: what } });
-
 /** Adds the notification and uploads-feed routes (`createApiDocs` calls it). */
 export function documentNotifyRoutes(docs: ApiDocs): void {
+  // Built here, not at import: only the first GET /openapi.json needs them.
+  /** `POST /hooks/subscriptions`: what Zapier's REST hook subscribe sends (no other field is accepted). */
+  const hookSubscriptionSchema = z.strictObject({
+    target_url: z.string().check(z.maxLength(2048)),
+    event: z.enum(HOOK_EVENTS),
+  });
+
+  /** A target as the routes show it: its config with secrets redacted. */
+  const targetViewSchema = z.looseObject({
+    id: z.string(),
+    createdAt: z.string(),
+    type: z.enum(TARGET_TYPES),
+  });
+
+  const idParam = (what: string) => ({ id: { schema: z.string(), description: what } });
+
   docs.add(
     {
       method: 'get',

@@ -34,7 +34,14 @@ export function createApiDocs(): ApiDocs {
   return docs;
 }
 
-/** Serves the document. Public: it holds no secret, and integrations (Zapier, Make, n8n) read it first. */
-export function registerOpenApiRoute<E extends Env>(app: Hono<E>, docs: ApiDocs): void {
-  app.get('/openapi.json', (c) => c.json(docs.document()));
+/**
+ * Serves the document, built by the first request for it (an instance that never serves it never builds
+ * its schemas). Public: it holds no secret, and integrations (Zapier, Make, n8n) read it first.
+ */
+export function registerOpenApiRoute<E extends Env>(app: Hono<E>, makeDocs: () => ApiDocs): void {
+  let docs: ApiDocs | undefined;
+  app.get('/openapi.json', (c) => {
+    docs ??= makeDocs();
+    return c.json(docs.document());
+  });
 }

@@ -33,27 +33,26 @@ function parseNewToken(text: string): z.infer<typeof newTokenSchema> {
   );
 }
 
-const tokenViewFields = {
-  id: z.string(),
-  user: z.string(),
-  name: z.string(),
-  scope: z.enum(['admin', 'full', 'submit', 'read']),
-  signed: z.boolean(),
-  createdAt: z.string(),
-};
-
-/** A token as `GET /tokens` lists it (shared/tokens/model.ts `presentToken`): never a secret. */
-const tokenViewSchema = z.object({ ...tokenViewFields, lastUsedAt: z.nullable(z.string()) });
-
-/** The answer of `POST /tokens`: the token (and a signed token's signing secret), shown this once. */
-const issuedTokenSchema = z.object({
-  ...tokenViewFields,
-  token: z.string(),
-  signingSecret: z.optional(z.string()),
-});
-
 /** Adds the token routes to the OpenAPI document (`createApiDocs` calls it). */
 export function documentTokenRoutes(docs: ApiDocs): void {
+  // Built here, not at import: only the first GET /openapi.json needs them.
+  const tokenViewFields = {
+    id: z.string(),
+    user: z.string(),
+    name: z.string(),
+    scope: z.enum(['admin', 'full', 'submit', 'read']),
+    signed: z.boolean(),
+    createdAt: z.string(),
+  };
+  /** A token as `GET /tokens` lists it (shared/tokens/model.ts `presentToken`): never a secret. */
+  const tokenViewSchema = z.object({ ...tokenViewFields, lastUsedAt: z.nullable(z.string()) });
+  /** The answer of `POST /tokens`: the token (and a signed token's signing secret), shown this once. */
+  const issuedTokenSchema = z.object({
+    ...tokenViewFields,
+    token: z.string(),
+    signingSecret: z.optional(z.string()),
+  });
+
   docs.add(
     {
       method: 'post',

@@ -110,24 +110,27 @@ export const WEB_ROUTES = [
   },
 ] as const;
 
-/** The body of `GET /status` (shared/status/status.ts `StatusView`). */
-const statusSchema = z.looseObject({
-  now: z.string(),
-  window: z.object({ since: z.string(), jobs: z.number(), partial: z.boolean() }),
-  counts: z.record(z.string(), z.number()),
-  hours: z.array(z.object({ hour: z.string(), submitted: z.number(), done: z.number(), failed: z.number() })),
-  recent: z.array(z.looseObject({ id: z.string(), status: z.string() })),
-  pacer: z.nullable(
-    z.looseObject({
-      pausedUntil: z.nullable(z.string()),
-      floodCount: z.number(),
-      circuit: z.looseObject({ open: z.boolean() }),
-    }),
-  ),
-});
-
 /** Adds {@link WEB_ROUTES} to the OpenAPI document (`createApiDocs` calls it). */
 export function documentWebRoutes(docs: ApiDocs): void {
+  // Built here, not at import: only the first GET /openapi.json needs them.
+  /** The body of `GET /status` (shared/status/status.ts `StatusView`). */
+  const statusSchema = z.looseObject({
+    now: z.string(),
+    window: z.object({ since: z.string(), jobs: z.number(), partial: z.boolean() }),
+    counts: z.record(z.string(), z.number()),
+    hours: z.array(
+      z.object({ hour: z.string(), submitted: z.number(), done: z.number(), failed: z.number() }),
+    ),
+    recent: z.array(z.looseObject({ id: z.string(), status: z.string() })),
+    pacer: z.nullable(
+      z.looseObject({
+        pausedUntil: z.nullable(z.string()),
+        floodCount: z.number(),
+        circuit: z.looseObject({ open: z.boolean() }),
+      }),
+    ),
+  });
+
   const [page, assets, status] = WEB_ROUTES;
   docs.add(
     {

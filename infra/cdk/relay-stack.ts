@@ -33,6 +33,7 @@ import {
 } from './grants.js';
 import { RelayFunction, type RelayFunctionProps } from './lambda-defaults.js';
 import { acknowledge } from './nag.js';
+import { API_ON_DEMAND, onDemandCommands } from './on-demand.js';
 import { JobsQueue } from './queue.js';
 import { PollQueue, PollSchedule } from './schedules.js';
 import { FichierKeySecret } from './secret.js';
@@ -99,8 +100,12 @@ export class RelayStack extends Stack {
       return relayFn.fn;
     };
 
+    const apiOnDemand = onDemandCommands(API_ON_DEMAND);
     const api = makeFunction('api', 'HTTP API (create and read jobs, reports, health)', {
-      afterBundling: webAssetCommands,
+      afterBundling: (inputDir, outputDir) => [
+        ...webAssetCommands(inputDir, outputDir),
+        ...apiOnDemand(inputDir, outputDir),
+      ],
     });
     useTableItems(api, table, API_ITEM_ACCESS);
     useQueueForSend(api, queue);

@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 
 z.config(en());
 
-import { FeedFilterError } from '../feeds/errors.js';
+import { loadFeedTools } from '../feeds/load-feed-tools.js';
 import type { PickMode } from '../feeds/pick.js';
 import type { FeedSettings } from '../feeds/store.js';
 import { InvalidInputError, normaliseFolder, normaliseUrl } from '../jobs/normalise.js';
@@ -119,7 +119,7 @@ export function checkFeedUrl(raw: string, opts: FeedInputOptions, what = 'url'):
 async function checkFilters(include: string[] | undefined, exclude: string[] | undefined): Promise<void> {
   if (!include?.length && !exclude?.length) return;
   // Loaded on first use: the backtracking checker need not be in every cold start of the API.
-  const { compileFilters } = await import('../feeds/filters.js');
+  const { compileFilters, FeedFilterError } = await loadFeedTools();
   try {
     compileFilters({ include: include ?? [], exclude: exclude ?? [] });
   } catch (err) {

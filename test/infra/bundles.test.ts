@@ -5,7 +5,9 @@
  * no Hono.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ON_DEMAND } from '../../infra/cdk/on-demand.js';
 import { type BundleResult, bundleLikeCdk } from '../../infra/cdk/tools/bundle.js';
+import { FEED_TOOLS_FILE } from '../../shared/feeds/load-feed-tools.js';
 
 const FORBIDDEN = {
   undici: /(^|\/)node_modules\/undici\//,
@@ -27,11 +29,15 @@ const API_ZOD_BUDGET_KIB = 64;
 const matching = (bundle: BundleResult, pattern: RegExp) => bundle.imported.filter((f) => pattern.test(f));
 
 describe('Lambda bundles (esbuild metafile)', () => {
-  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds' | 'deliveries', BundleResult> = {} as never;
+  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds' | 'deliveries' | 'feedTools', BundleResult> =
+    {} as never;
   beforeAll(async () => {
     for (const name of ['api', 'worker', 'poller', 'feeds', 'deliveries'] as const) {
       bundles[name] = await bundleLikeCdk(`functions/${name}.ts`);
     }
+    // The API's on-demand module, bundled beside its index.mjs (infra/cdk/on-demand.ts).
+    const [feedTools] = API_ON_DEMAND;
+    bundles.feedTools = await bundleLikeCdk(feedTools!.entry);
   }, 30_000);
 
   it('the API and the feeds reader import neither the 1fichier client nor a pacer', () => {
@@ -52,13 +58,23 @@ describe('Lambda bundles (esbuild metafile)', () => {
   });
 
   it('the functions that fetch user-chosen URLs do not bundle the undici package: the SSRF-guarded client is on node:http', async () => {
-    for (const name of ['api', 'feeds', 'deliveries'] as const) {
+    // The API fetches feeds only in its on-demand feed tools.
+    for (const name of ['feedTools', 'feeds', 'deliveries'] as const) {
       expect(matching(bundles[name], FORBIDDEN.undici), name).toEqual([]);
       expect(bundles[name].imported, name).toContain('shared/net/guarded-fetch.ts');
     }
     // The same check sees the package when something does import it.
     const importing = await bundleLikeCdk({ contents: "export { request } from 'undici';" });
     expect(matching(importing, FORBIDDEN.undici).length).toBeGreaterThan(0);
+  });
+
+  it("the API's bundle holds neither the feed parser nor the backtracking checker: its on-demand feed tools do", () => {
+    const heavy = /(^|\/)node_modules\/(feedsmith|fast-xml-parser|redos-detector|entities)\//;
+    expect(matching(bundles.api, heavy)).toEqual([]);
+    expect(matching(bundles.api, /^shared\/net\/guarded-fetch\.ts$/)).toEqual([]);
+    expect(matching(bundles.feedTools, heavy).length).toBeGreaterThanOrEqual(4);
+    // The bundle names the file it loads them from.
+    expect(Buffer.from(bundles.api.code).toString('utf8')).toContain(FEED_TOOLS_FILE);
   });
 
   it("the API bundles the status page's routes but neither esbuild nor the page builder", () => {

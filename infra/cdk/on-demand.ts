@@ -1,0 +1,40 @@
+/**
+ * Modules a function loads only for the requests that need them, bundled as files of their own beside its
+ * `index.mjs` (the function's `afterBundling` step), so that its cold start does not parse them. The API's
+ * feed tools (preview, OPML import, filter check: the feed parser and the backtracking checker, ~290 KiB)
+ * are the one such module; `shared/feeds/load-feed-tools.ts` loads it.
+ */
+import { FEED_TOOLS_FILE } from '../../shared/feeds/load-feed-tools.js';
+
+/** One on-demand module: its entry (from the repository root) and its file name beside `index.mjs`. */
+export interface OnDemandModule {
+  entry: string;
+  file: string;
+}
+
+/** The API function's on-demand modules. */
+export const API_ON_DEMAND: readonly OnDemandModule[] = [
+  { entry: 'shared/feeds/feed-tools.ts', file: FEED_TOOLS_FILE },
+];
+
+const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * `afterBundling` commands that bundle each module like the function itself (`tools/bundle-module.ts`,
+ * the same esbuild settings, a source map beside it). Local bundling runs them from the project root.
+ */
+export function onDemandCommands(
+  modules: readonly OnDemandModule[],
+): (inputDir: string, outputDir: string) => string[] {
+  return (inputDir, outputDir) =>
+    modules.map((m) =>
+      [
+        quote(process.execPath),
+        '--import',
+        'tsx',
+        quote(`${inputDir}/infra/cdk/tools/bundle-module.ts`),
+        quote(`${inputDir}/${m.entry}`),
+        quote(`${outputDir}/${m.file}`),
+      ].join(' '),
+    );
+}
