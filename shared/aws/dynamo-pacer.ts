@@ -25,6 +25,9 @@ export const PRE_SLOT_CHECK_MS = 10;
  */
 export const LATE_TAKE_MS = 40;
 
+/** Longest a taker waits for the reservation of another taker of the same instance (`inTurn`). */
+export const TURN_WAIT_MS = 5_000;
+
 /**
  * `SET` clauses that give an item this write may create the attributes every reader expects (`:k` the key
  * id, `:zero`, `:false`), except the one the write sets itself.
@@ -47,6 +50,8 @@ export interface DynamoPacerOptions {
   clock?: Clock;
   /** Conditional-write races lost before giving up with `busy`. @default 50 */
   maxRaceRetries?: number;
+  /** Longest wait for another reservation of this instance (`TURN_WAIT_MS`). @default 5000 */
+  turnWaitMs?: number;
 }
 
 /** The DynamoDB-backed pacer. */
@@ -54,6 +59,7 @@ export class DynamoPacer implements Pacer {
   readonly policy: PacingPolicy;
   private readonly clock: Clock;
   private readonly maxRaceRetries: number;
+  private readonly turnWaitMs: number;
   private readonly item: PacerItem;
   /** Flood streak seen at the last read: lets `recordSuccess` skip a write in the common case. */
   private readonly floodSeen = new Map<string, number>();
@@ -68,6 +74,7 @@ export class DynamoPacer implements Pacer {
     this.policy = opts.policy ?? DEFAULT_PACING;
     this.clock = opts.clock ?? systemClock;
     this.maxRaceRetries = opts.maxRaceRetries ?? 50;
+    this.turnWaitMs = opts.turnWaitMs ?? TURN_WAIT_MS;
     this.item = new PacerItem(doc, tableName);
   }
 
@@ -85,7 +92,19 @@ export class DynamoPacer implements Pacer {
    * condition settles those.
    */
   private inTurn<T>(keyId: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.turns.get(keyId) ?? Promise.resolve();
+    const previous = this.turns.get(keyId);
+    // A reservation stuck on a request that never answers holds the others back at most `turnWaitMs`:
+    // then they race it, which the conditional write makes safe.
+    let timer: NodeJS.Timeout | undefined;
+    const before = previous
+      ? Promise.race([
+          previous,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, this.turnWaitMs);
+            timer.unref();
+          }),
+        ]).finally(() => clearTimeout(timer))
+      : Promise.resolve();
     const run = before.then(fn);
     const after = run.then(
       () => undefined,

@@ -115,6 +115,30 @@ describe('DynamoPacer', () => {
     expect(failedConditions).toEqual([]);
   });
 
+  it('does not let a reservation that never gets an answer hold the other takers of the instance back', async () => {
+    const clock = new ManualClock();
+    let hung = false;
+    // The first conditional write never answers (a request lost on its way); the others reach the table.
+    const doc = new Proxy(aws.doc, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'send' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+          if (!hung && command.constructor.name === 'UpdateCommand') {
+            hung = true;
+            return new Promise(() => undefined);
+          }
+          return v.apply(target, [command, ...rest]);
+        };
+      },
+    });
+    const pacer = new DynamoPacer(doc, tableName, { policy, clock, turnWaitMs: 50 });
+    void pacer.take('k-hung-turn');
+    const second = await pacer.take('k-hung-turn');
+    expect(hung).toBe(true);
+    expect(second).toMatchObject({ granted: true, slotAt: clock.now() });
+  });
+
   it('refuses with busy and the wait when the next slot is further than maxWaitMs', async () => {
     const clock = new ManualClock();
     const pacer = new DynamoPacer(aws.doc, tableName, { policy, clock });
