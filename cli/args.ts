@@ -57,15 +57,31 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', description: 'show help' },
 };
 
+/** A job id that begins with "-" (`jobIdFor`: 22 characters of base64url). */
+const JOB_ID_LIKE = /^-[A-Za-z0-9_-]{21}$/;
+/** Prefix that makes parseArgs take a token as a value; never typed (a NUL cannot be in argv). */
+const VALUE_MARK = '\u0000';
+
 /** Parses a command's arguments; unknown options and bad values are usage errors (exit 2). */
 export function parseCommandArgs(
   spec: CommandSpec,
   argv: string[],
 ): { values: CommandContext['values']; positionals: string[] } {
   const options = { ...GLOBAL_OPTIONS, ...spec.options };
+  // A job id is 22 base64url characters and 1 in 64 starts with "-": `relay status -Ab…` would otherwise be
+  // read as options. Such a token (never one of our options) is marked as a value, then unmarked.
+  const marked = argv.map((a) =>
+    JOB_ID_LIKE.test(a) && !(a.startsWith('--') && a.slice(2) in options) ? `${VALUE_MARK}${a}` : a,
+  );
+  const unmark = (v: unknown): unknown =>
+    typeof v === 'string' && v.startsWith(VALUE_MARK)
+      ? v.slice(VALUE_MARK.length)
+      : Array.isArray(v)
+        ? v.map(unmark)
+        : v;
   try {
     const parsed = parseArgs({
-      args: argv,
+      args: marked,
       options: Object.fromEntries(
         Object.entries(options).map(([k, o]) => [
           k,
@@ -75,7 +91,12 @@ export function parseCommandArgs(
       allowPositionals: true,
       strict: true,
     });
-    return { values: parsed.values as CommandContext['values'], positionals: parsed.positionals };
+    return {
+      values: Object.fromEntries(
+        Object.entries(parsed.values).map(([k, v]) => [k, unmark(v)]),
+      ) as CommandContext['values'],
+      positionals: parsed.positionals.map((p) => unmark(p) as string),
+    };
   } catch (err) {
     throw usageError((err as Error).message.split('\n')[0] ?? 'bad arguments', spec.name);
   }
