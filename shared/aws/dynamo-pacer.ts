@@ -32,11 +32,12 @@ export const TURN_WAIT_MS = 5_000;
  * `SET` clauses that give an item this write may create the attributes every reader expects (`:k` the key
  * id, `:zero`, `:false`), except the one the write sets itself.
  */
-function newItemDefaults(except?: 'pausedUntil'): string {
+function newItemDefaults(except?: 'lastCallAt' | 'pausedUntil' | 'floodCount' | 'circuitOpen'): string {
   const defaults = ['lastCallAt', 'pausedUntil', 'floodCount']
     .filter((a) => a !== except)
     .map((a) => `${a} = if_not_exists(${a}, :zero)`);
-  return ['keyId = :k', ...defaults, 'circuitOpen = if_not_exists(circuitOpen, :false)'].join(', ');
+  const circuit = except === 'circuitOpen' ? [] : ['circuitOpen = if_not_exists(circuitOpen, :false)'];
+  return ['keyId = :k', ...defaults, ...circuit].join(', ');
 }
 
 /** A granted slot also says when it starts (epoch ms), so tests can check the spacing without timing. */
@@ -136,9 +137,7 @@ export class DynamoPacer implements Pacer {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(keyId),
-          UpdateExpression:
-            'SET lastCallAt = :slot, keyId = :k, pausedUntil = if_not_exists(pausedUntil, :zero), ' +
-            'floodCount = if_not_exists(floodCount, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+          UpdateExpression: `SET lastCallAt = :slot, ${newItemDefaults('lastCallAt')}`,
           // Reserve only if nobody took a slot, paused or opened the circuit since our read.
           ConditionExpression:
             'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :circuit)',
@@ -203,9 +202,7 @@ export class DynamoPacer implements Pacer {
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(keyId),
-        UpdateExpression:
-          'ADD floodCount :one SET keyId = :k, lastCallAt = if_not_exists(lastCallAt, :zero), ' +
-          'pausedUntil = if_not_exists(pausedUntil, :zero), circuitOpen = if_not_exists(circuitOpen, :false)',
+        UpdateExpression: `ADD floodCount :one SET ${newItemDefaults('floodCount')}`,
         ExpressionAttributeValues: { ':one': 1, ':k': keyId, ':zero': 0, ':false': false },
         ReturnValues: 'ALL_NEW',
       }),
@@ -282,9 +279,7 @@ export class DynamoPacer implements Pacer {
         // A failed probe keeps the time the circuit first opened.
         UpdateExpression:
           'SET circuitOpen = :true, circuitReason = :reason, circuitManual = :manual, ' +
-          'circuitOpenedAt = if_not_exists(circuitOpenedAt, :now), keyId = :k, ' +
-          'lastCallAt = if_not_exists(lastCallAt, :zero), pausedUntil = if_not_exists(pausedUntil, :zero), ' +
-          'floodCount = if_not_exists(floodCount, :zero)',
+          `circuitOpenedAt = if_not_exists(circuitOpenedAt, :now), ${newItemDefaults('circuitOpen')}`,
         ExpressionAttributeValues: {
           ':true': true,
           ':reason': reason.slice(0, 300),
