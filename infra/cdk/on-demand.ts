@@ -5,6 +5,7 @@
  * are the one such module; `shared/feeds/load-feed-tools.ts` loads it.
  */
 import { FEED_TOOLS_FILE } from '../../shared/feeds/load-feed-tools.js';
+import { tsxCommand } from './tsx-command.js';
 
 /** One on-demand module: its entry (from the repository root) and its file name beside `index.mjs`. */
 export interface OnDemandModule {
@@ -17,8 +18,6 @@ export const API_ON_DEMAND: readonly OnDemandModule[] = [
   { entry: 'shared/feeds/feed-tools.ts', file: FEED_TOOLS_FILE },
 ];
 
-const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-
 /**
  * `afterBundling` commands that bundle each module like the function itself (`tools/bundle-module.ts`,
  * the same esbuild settings, a source map beside it). Local bundling runs them from the project root.
@@ -28,13 +27,10 @@ export function onDemandCommands(
 ): (inputDir: string, outputDir: string) => string[] {
   return (inputDir, outputDir) =>
     modules.map((m) =>
-      [
-        quote(process.execPath),
-        '--import',
-        'tsx',
-        quote(`${inputDir}/infra/cdk/tools/bundle-module.ts`),
-        quote(`${inputDir}/${m.entry}`),
-        quote(`${outputDir}/${m.file}`),
-      ].join(' '),
+      tsxCommand(
+        `${inputDir}/infra/cdk/tools/bundle-module.ts`,
+        `${inputDir}/${m.entry}`,
+        `${outputDir}/${m.file}`,
+      ),
     );
 }

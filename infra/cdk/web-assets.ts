@@ -3,11 +3,10 @@
  * `infra/web/build.ts` (through tsx, from the project's own node_modules, offline) to write the page's files
  * under `web-assets/` beside `index.mjs`. `functions/routes/web.ts` serves them from there in AWS.
  */
+import { tsxCommand } from './tsx-command.js';
 
 /** Directory of the page's files inside the API bundle (beside `index.mjs`). */
 export const WEB_ASSETS_DIR = 'web-assets';
-
-const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 /**
  * The `afterBundling` command hook of the API function (`commandHooks` of NodejsFunction): one shell command
@@ -15,13 +14,5 @@ const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
  * working directory, so `--import tsx` resolves the project's tsx.
  */
 export function webAssetCommands(inputDir: string, outputDir: string): string[] {
-  return [
-    [
-      quote(process.execPath),
-      '--import',
-      'tsx',
-      quote(`${inputDir}/infra/web/build.ts`),
-      quote(`${outputDir}/${WEB_ASSETS_DIR}`),
-    ].join(' '),
-  ];
+  return [tsxCommand(`${inputDir}/infra/web/build.ts`, `${outputDir}/${WEB_ASSETS_DIR}`)];
 }
