@@ -30,6 +30,7 @@ import {
   teeLogger,
   teeMetrics,
 } from './lib/log-meter.js';
+import { type LoadSample, startLoadSampler } from './lib/loop-load.js';
 
 /** Options the parent passes as JSON in argv[2]. */
 export interface PipelineChildOptions {
@@ -76,6 +77,8 @@ export interface ChildReport {
   doneAt: { remoteId: number; at: number }[];
   /** Handler lines per level (`levels[level]`) and EMF lines, counted per side and kind. */
   logs: { levels: Record<string, MeterTotals>; emf: MeterTotals };
+  /** Main-thread event-loop and process CPU samples from `ready` on (`lib/loop-load.ts`). */
+  load: LoadSample[];
 }
 
 function vmHwm(): number | null {
@@ -215,6 +218,7 @@ diagnosticsChannel.subscribe('http.server.request.start', (message) => {
 });
 const invocations = timeInvocations(rt.deps, () => apiScope.getStore() === true);
 counter.reset();
+const load = startLoadSampler();
 send({
   type: 'ready',
   baseUrl: rt.baseUrl,
@@ -244,6 +248,7 @@ process.on('message', async (m: { type: string }) => {
         allTerminalAt,
         metrics: metrics ? Object.fromEntries(metrics) : {},
         doneAt,
+        load: load.samples(),
         logs: {
           levels: Object.fromEntries([...logMeters].map(([level, meter]) => [level, meter.read()])),
           emf: emfMeter.read(),
@@ -253,6 +258,7 @@ process.on('message', async (m: { type: string }) => {
   }
   if (m.type === 'close') {
     clearInterval(sampler);
+    load.stop();
     if (tracer) clearInterval(tracer);
     await rt.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { createFichierClient } from '../shared/fichier/client.js';
 import { staticKeyProvider } from '../shared/fichier/key-providers.js';
 import { MemoryPacer } from '../shared/fichier/memory-pacer.js';
 import { isRemotePending } from '../shared/fichier/types.js';
+import { loadBetween } from './lib/loop-load.js';
 import type { Row } from './lib/report.js';
 import { startSourceServer } from './lib/source-server.js';
 import type { ChildMessage, ChildReport, PipelineChildOptions } from './pipeline-child.js';
@@ -227,6 +228,8 @@ export async function runPipeline(
     const spanMs = Math.max(0, waitEnd - first);
     const callsWhileWaiting = stats.requestTimes.filter((t) => t <= waitEnd).length;
     const allowance = spanMs > 0 ? callsWhileWaiting / (spanMs / params.minIntervalMs + 1) : Number.NaN;
+    // How busy the runtime's one thread was in that window: near 1, it (not the pacer) set the pace.
+    const windowLoad = loadBetween(c.load, first, waitEnd);
 
     log('  naive baseline: one URL per call at 400 ms');
     const naive = await runNaive({ rate: params.rate, naiveN: params.naiveN, deadlineMs: params.deadlineMs });
@@ -289,6 +292,16 @@ export async function runPipeline(
         baselineLabel: naiveLabel,
         better: 'higher',
         note: `${callsWhileWaiting} calls in ${(spanMs / 1000).toFixed(1)} s, from the first call until every job was submitted; goal >= 0.95`,
+      },
+      {
+        section: 'pipeline',
+        metric: 'runtime main thread busy in that window (event-loop utilisation)',
+        unit: 'ratio',
+        value: windowLoad?.utilisation ?? Number.NaN,
+        better: 'none',
+        note: windowLoad
+          ? `${(windowLoad.busyMs / 1000).toFixed(1)} s busy of ${(windowLoad.spanMs / 1000).toFixed(1)} s (${(windowLoad.busyMs / params.n).toFixed(1)} ms per URL); the process used ${windowLoad.cores.toFixed(2)} cores with GC and I/O threads. The API, both lanes, the poller and dynalite share this thread: near 1, the thread, not the pacer, sets the pace`
+          : 'too short a window to sample',
       },
       {
         section: 'pipeline',
@@ -370,6 +383,7 @@ export async function runPipeline(
         submittedMs,
         doneMs,
         idealSubmitS: idealS,
+        allowanceWindow: { fromMs: first, toMs: waitEnd, calls: callsWhileWaiting, load: windowLoad ?? null },
         maxSubmissionsPerUrl: perUrlMax,
         sandbox: {
           requests: stats.requests,
@@ -381,6 +395,7 @@ export async function runPipeline(
         runtime: {
           ...c,
           invocations: { workerCount: c.invocations.worker.length, pollerCount: c.invocations.poller.length },
+          load: undefined,
         },
         naive,
       },
