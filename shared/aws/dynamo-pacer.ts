@@ -130,8 +130,9 @@ export class DynamoPacer implements Pacer {
     const decision = decideSlot(s, now, now + maxWait, this.policy, opts);
     if ('refusal' in decision) return { refusal: decision.refusal };
     const { slot } = decision;
-    // Several slots at once: the last of them is what the next taker must wait after.
-    const last = slot + (n - 1) * this.policy.minIntervalMs;
+    // Several slots at once: the last of them is what the next taker must wait after. A cold call also
+    // holds the slot after its own, unused (`TakeOptions.coldCall`).
+    const last = slot + (n - 1 + (opts.coldCall ? 1 : 0)) * this.policy.minIntervalMs;
     try {
       await this.doc.send(
         new UpdateCommand({

@@ -68,6 +68,13 @@ export interface FichierLogger {
  */
 export const DEFAULT_FICHIER_TIMEOUT_MS = 60_000;
 
+/**
+ * After this long without an answer, and with no other call under way, the client's next call is taken
+ * as cold (`TakeOptions.coldCall`): the idle connections are closed by then (undici's default keep-alive
+ * timeout is 4 s), so the call opens a new one and reaches 1fichier later than its slot.
+ */
+export const COLD_CONNECTION_MS = 4_000;
+
 /** Options of {@link createFichierClient}. */
 export interface FichierClientOptions {
   keyProvider: KeyProvider;
@@ -143,6 +150,10 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_FICHIER_TIMEOUT_MS;
   const log = opts.logger ?? {};
 
+  /** When the client last got an answer: its connection is warm for `COLD_CONNECTION_MS` after. */
+  let lastAnsweredAt: number | undefined;
+  /** Calls between their pacer take and their answer: a call taken meanwhile finds their connection. */
+  let underWay = 0;
   let userInfoCache: { keyId: string; at: number; value: Promise<UserInfoResult> } | undefined;
 
   const loggedSkips = new Set<string>();
@@ -203,6 +214,42 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
     return new FichierApiError(init, err.message);
   }
 
+  /**
+   * Takes a slot and sends once: the answer, or what the send threw (a pacer refusal is thrown). A call
+   * counts as under way from its take to its answer, and is cold when nothing is under way and no answer
+   * came for `COLD_CONNECTION_MS`.
+   */
+  async function pacedSend(
+    keyId: string,
+    operation: string,
+    key: string,
+    body: unknown,
+    callOpts: CallOptions,
+  ): Promise<{ answer: RawAnswer } | { failed: unknown }> {
+    const cold =
+      underWay === 0 && (lastAnsweredAt === undefined || clock.now() - lastAnsweredAt > COLD_CONNECTION_MS);
+    underWay += 1;
+    try {
+      const slot = await pacer.take(keyId, {
+        ...(maxWait === undefined ? {} : { maxWaitMs: maxWait }),
+        ...(callOpts.probe ? { ignoreCircuit: true } : {}),
+        ...(cold ? { coldCall: true } : {}),
+      });
+      if (!slot.granted) throw new FichierPacedError(operation, slot.reason, slot.retryAfterMs, slot.detail);
+      try {
+        const answer = await send(operation, key, body);
+        lastAnsweredAt = clock.now();
+        return { answer };
+      } catch (cause) {
+        // No answer: its connection is gone, and the next call opens another.
+        lastAnsweredAt = undefined;
+        return { failed: cause };
+      }
+    } finally {
+      underWay -= 1;
+    }
+  }
+
   /** One paced, classified, retried call; `parse` turns a success body into the typed result. */
   async function call<T>(
     operation: string,
@@ -215,17 +262,9 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
     let refreshedKey = false;
     for (;;) {
       const keyId = keyIdOf(key);
-      const slot = await pacer.take(keyId, {
-        ...(maxWait === undefined ? {} : { maxWaitMs: maxWait }),
-        ...(callOpts.probe ? { ignoreCircuit: true } : {}),
-      });
-      if (!slot.granted) throw new FichierPacedError(operation, slot.reason, slot.retryAfterMs, slot.detail);
-
-      let answer: RawAnswer;
-      try {
-        answer = await send(operation, key, body);
-      } catch (cause) {
-        const err = classifyNetworkError(cause, operation, { submit: callOpts.submit });
+      const sent = await pacedSend(keyId, operation, key, body, callOpts);
+      if ('failed' in sent) {
+        const err = classifyNetworkError(sent.failed, operation, { submit: callOpts.submit });
         if (!err.retryable || retries >= policy.maxRetries) throw err;
         retries += 1;
         const delayMs = transientDelay(retries, policy, undefined, random);
@@ -241,6 +280,7 @@ export function createFichierClient(opts: FichierClientOptions): FichierClient {
         continue;
       }
 
+      const answer = sent.answer;
       const { httpStatus, json } = answer;
       const obj =
         json && typeof json === 'object' && !Array.isArray(json)

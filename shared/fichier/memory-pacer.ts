@@ -59,7 +59,8 @@ export class MemoryPacer implements Pacer {
       const decision = decideSlot(s, now, deadline, this.policy, opts);
       if ('refusal' in decision) return decision.refusal;
       const { slot } = decision;
-      s.lastCallAt = slot;
+      // A cold call also holds the slot after its own (`TakeOptions.coldCall`).
+      s.lastCallAt = slot + (opts.coldCall ? this.policy.minIntervalMs : 0);
       if (slot > now) await this.clock.sleep(slot - now);
       // A flood or auth failure recorded while we waited invalidates the reserved slot.
       if ((s.circuitOpen && !opts.ignoreCircuit) || s.pausedUntil > this.clock.now()) continue;

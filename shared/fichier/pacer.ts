@@ -66,6 +66,13 @@ export interface TakeOptions {
    * the others come back in `slots` for the caller's next calls (see `slot-bank.ts`). @default 1
    */
   slots?: number;
+  /**
+   * The call may reach 1fichier later than its slot: the client's first request, or its first since its
+   * connections went idle, opens a new connection (TCP and TLS; in a fresh process Node also loads its
+   * HTTP client, 20–40 ms). The slot after the last one granted is reserved too and left unused, so the
+   * late arrival cannot crowd the next caller's call into one rate-limit window with it. @default false
+   */
+  coldCall?: boolean;
 }
 
 export interface Pacer {

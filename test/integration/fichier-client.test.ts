@@ -3,10 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PacingPolicy } from '../../shared/fichier/backoff.js';
-import { createFichierClient, type FichierClientOptions } from '../../shared/fichier/client.js';
+import {
+  COLD_CONNECTION_MS,
+  createFichierClient,
+  type FichierClientOptions,
+} from '../../shared/fichier/client.js';
 import { FichierApiError, FichierPacedError } from '../../shared/fichier/errors.js';
 import { staticKeyProvider } from '../../shared/fichier/key-providers.js';
 import { keyIdOf, MemoryPacer } from '../../shared/fichier/memory-pacer.js';
+import type { SlotDecision, TakeOptions } from '../../shared/fichier/pacer.js';
 import type { KeyProvider } from '../../shared/fichier/types.js';
 
 /** A scripted fake 1fichier on loopback: default answers per path, one-shot answers queued per test. */
@@ -262,6 +267,47 @@ describe('endpoints, happy path', () => {
     now += 1;
     await c.userInfo();
     expect(calls('user/info.cgi')).toHaveLength(2);
+  });
+});
+
+describe('cold calls', () => {
+  /** A MemoryPacer that records the options of every take. */
+  class RecordingPacer extends MemoryPacer {
+    readonly takes: TakeOptions[] = [];
+    override take(keyId: string, opts: TakeOptions = {}): Promise<SlotDecision> {
+      this.takes.push(opts);
+      return super.take(keyId, opts);
+    }
+  }
+
+  it('takes its first call, and its first after the connection went idle, as cold; the others warm', async () => {
+    let now = 1_000_000;
+    const pacer = new RecordingPacer({ policy: fast });
+    const c = client({ pacer, clock: { now: () => now, sleep: async () => {} } });
+    await c.remoteList();
+    await c.remoteInfo(7);
+    now += COLD_CONNECTION_MS;
+    await c.remoteInfo(7);
+    now += COLD_CONNECTION_MS + 1;
+    await c.remoteList();
+    expect(pacer.takes.map((t) => t.coldCall === true)).toEqual([true, false, false, true]);
+    expect(calls('remote/ls.cgi')).toHaveLength(2);
+  });
+
+  it('takes only the first of concurrent calls as cold: the others are taken while it is under way', async () => {
+    const pacer = new RecordingPacer({ policy: fast });
+    const c = client({ pacer });
+    await Promise.all([c.remoteList(), c.remoteInfo(7), c.remoteInfo(8)]);
+    expect(pacer.takes.map((t) => t.coldCall === true)).toEqual([true, false, false]);
+  });
+
+  it('stays cold after a call that got no answer: the next one opens a connection too', async () => {
+    const pacer = new RecordingPacer({ policy: fast });
+    const c = client({ pacer, policy: { ...fast, maxRetries: 1 } });
+    queue('remote/ls.cgi', { destroy: true });
+    await c.remoteList();
+    // The dropped connection was retried once: both attempts were cold.
+    expect(pacer.takes.map((t) => t.coldCall === true)).toEqual([true, true]);
   });
 });
 

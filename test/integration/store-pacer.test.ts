@@ -139,6 +139,20 @@ describe('DynamoPacer', () => {
     expect(second).toMatchObject({ granted: true, slotAt: clock.now() });
   });
 
+  it('holds the slot after a cold call unused: the next taker, of any instance, comes two spacings later', async () => {
+    const clock = new ManualClock();
+    const first = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-cold', {
+      coldCall: true,
+    });
+    expect(first).toMatchObject({ granted: true, slotAt: clock.now() });
+    const t0 = first.slotAt ?? 0;
+    const next = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-cold');
+    expect(next.slotAt).toBe(t0 + 2000);
+    // A warm call holds only its own slot.
+    const after = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-cold');
+    expect(after.slotAt).toBe(t0 + 3000);
+  });
+
   it('refuses with busy and the wait when the next slot is further than maxWaitMs', async () => {
     const clock = new ManualClock();
     const pacer = new DynamoPacer(aws.doc, tableName, { policy, clock });

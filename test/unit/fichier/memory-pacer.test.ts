@@ -58,6 +58,20 @@ describe('MemoryPacer', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
+  it('leaves the slot after a cold call unused, and only after a cold one', async () => {
+    const { clock, pacer } = setup();
+    await pacer.take(KEY, { coldCall: true });
+    const second = pacer.take(KEY);
+    await clock.runAll();
+    expect(await second).toEqual({ granted: true });
+    // The cold call's own slot at 0, its unused neighbour at 1000: the next call waits 2000.
+    expect(clock.sleeps).toEqual([2000]);
+    const third = pacer.take(KEY);
+    await clock.runAll();
+    await third;
+    expect(clock.sleeps).toEqual([2000, 1000]);
+  });
+
   it('keeps separate state per key', async () => {
     const { clock, pacer } = setup();
     await pacer.take('a');
