@@ -12,18 +12,19 @@ import {
   type PacingPolicy,
 } from '../fichier/backoff.js';
 import { type Clock, systemClock } from '../fichier/clock.js';
-import type { Pacer, PacerState, SlotDecision, TakeOptions, WaitingNote } from '../fichier/pacer.js';
+import {
+  LATE_TAKE_MS,
+  type Pacer,
+  type PacerState,
+  PRE_SLOT_CHECK_MS,
+  type SlotDecision,
+  type TakeOptions,
+  type WaitingNote,
+} from '../fichier/pacer.js';
 import { QUEUE_AGE_NOTE_MS } from '../jobs/queue-age.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import { pacerItemKey as key, PacerItem } from './pacer-item.js';
 
-/** How long before its slot a waiting taker reads the item again (flood or auth failure meanwhile). */
-export const PRE_SLOT_CHECK_MS = 10;
-/**
- * Latest a granted slot may be used: later, the call would come closer to the next slots than the spacing
- * allows, so the taker takes a fresh slot instead (the slot bank uses a tighter bound for its banked slots).
- */
-export const LATE_TAKE_MS = 40;
 
 /** Longest a taker waits for the reservation of another taker of the same instance (`inTurn`). */
 export const TURN_WAIT_MS = 5_000;

@@ -6,6 +6,15 @@
  */
 import type { FloodHint } from './backoff.js';
 
+/** How long before its slot a waiting taker reads the shared state again (flood or auth failure meanwhile). */
+export const PRE_SLOT_CHECK_MS = 10;
+/**
+ * Latest a slot waited for may be used: later, the call would come closer to the next slots than the
+ * spacing allows, so the taker takes a fresh slot instead (a banked slot already passed when its taker
+ * comes for it is used only within `LATE_SLOT_MS`, `slot-bank.ts`).
+ */
+export const LATE_TAKE_MS = 40;
+
 /** Why a slot was refused. */
 export type PacerRefusal = 'paused' | 'circuitOpen' | 'busy';
 

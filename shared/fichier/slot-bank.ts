@@ -5,13 +5,22 @@
  * answered, so a cycle costs two pacer writes instead of one per call.
  *
  * A reserved slot is never used early, and never after a flood or an auth failure: those drop what is left,
- * and a slot that had to be waited for is checked against the shared state (a read) before it is used.
+ * and a slot that had to be waited for is checked against the shared state (a read, 10 ms before the slot)
+ * and given up when its taker woke up more than `LATE_TAKE_MS` after it.
  * A slot is used at its own time or not at all (never late, which would bunch two calls). Slots left
  * unused (a cycle cut short, a caller that fell behind) are simply lost: at most one cycle's worth.
  */
 import type { FloodHint } from './backoff.js';
 import type { Clock } from './clock.js';
-import type { Pacer, PacerState, SlotDecision, TakeOptions, WaitingNote } from './pacer.js';
+import {
+  LATE_TAKE_MS,
+  type Pacer,
+  type PacerState,
+  PRE_SLOT_CHECK_MS,
+  type SlotDecision,
+  type TakeOptions,
+  type WaitingNote,
+} from './pacer.js';
 
 /** How late a reserved slot may still be used (timer and event-loop jitter), in ms. */
 export const LATE_SLOT_MS = 2;
@@ -54,9 +63,16 @@ export class SlotBank implements Pacer {
         const wait = slot - this.clock.now();
         if (wait <= (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) {
           if (wait > 0) {
-            await this.clock.sleep(wait);
+            // As the shared pacer does: the state is read just before the slot, so the read's own time does
+            // not delay the call, and a slot woken up for too late is given up, not used.
+            const checkAt = slot - PRE_SLOT_CHECK_MS;
+            if (checkAt > this.clock.now()) await this.clock.sleep(checkAt - this.clock.now());
             const s = await this.inner.state(keyId);
-            if (!s.circuitOpen && s.pausedUntil <= this.clock.now()) return { granted: true };
+            if (!s.circuitOpen && s.pausedUntil <= slot) {
+              const rest = slot - this.clock.now();
+              if (rest > 0) await this.clock.sleep(rest);
+              if (this.clock.now() - slot <= LATE_TAKE_MS) return { granted: true };
+            }
           } else {
             return { granted: true };
           }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoPacer, LATE_TAKE_MS, PRE_SLOT_CHECK_MS } from '../../shared/aws/dynamo-pacer.js';
+import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
 import { DEFAULT_PACING, floodPauseFor } from '../../shared/fichier/backoff.js';
+import { LATE_TAKE_MS, PRE_SLOT_CHECK_MS } from '../../shared/fichier/pacer.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { ManualClock } from '../unit/jobs/fakes.js';
@@ -37,8 +38,14 @@ describe('SlotBank over the DynamoPacer', () => {
     const t0 = clock.now();
     for (let i = 0; i < 3; i++) expect((await bank.take('k-bank')).granted).toBe(true);
     expect(writes).toHaveLength(1);
-    // The manual clock does not move: each banked slot is waited for from t0, 1 s apart.
-    expect(clock.sleeps).toEqual([1000, 2000]);
+    // The manual clock does not move: each banked slot is waited for from t0, 1 s apart, first until 10 ms
+    // before it (the shared state's read), then until the slot itself.
+    expect(clock.sleeps).toEqual([
+      1000 - PRE_SLOT_CHECK_MS,
+      1000,
+      2000 - PRE_SLOT_CHECK_MS,
+      2000,
+    ]);
     // Another instance's take comes after the whole reservation.
     const other = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-bank');
     expect(other.slotAt).toBe(t0 + 3000);
@@ -56,6 +63,30 @@ describe('SlotBank over the DynamoPacer', () => {
     expect(fresh).toMatchObject({ granted: true });
     expect(bank.banks('k-bank-late')).toBe(0);
     expect((fresh as { slotAt?: number }).slotAt).toBe(clock.now() + 500);
+  });
+
+  it('gives up a banked slot it woke up too late for and takes a fresh, spaced slot', async () => {
+    // A busy process: the sleep before the second banked slot ends 60 ms past it.
+    const clock = new ManualClock();
+    let oversleepMs = 0;
+    const late: typeof clock = Object.assign(Object.create(clock) as typeof clock, {
+      sleep: async (ms: number) => {
+        clock.sleeps.push(ms);
+        clock.advance(ms + oversleepMs);
+        oversleepMs = 0;
+      },
+    });
+    const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock: late }), late);
+    bank.reserveNext('k-bank-woke-late', 3);
+    const t0 = clock.now();
+    expect((await bank.take('k-bank-woke-late')).granted).toBe(true);
+    oversleepMs = PRE_SLOT_CHECK_MS + LATE_TAKE_MS + 10;
+    const fresh = await bank.take('k-bank-woke-late');
+    expect(fresh).toMatchObject({ granted: true });
+    // Not the banked slot at t0 + 1 s (used 50 ms late it would crowd the next call): the reservation is
+    // dropped, and the shared pacer's next slot comes after all of it.
+    expect(bank.banks('k-bank-woke-late')).toBe(0);
+    expect((fresh as { slotAt?: number }).slotAt).toBe(t0 + 3000);
   });
 
   it('drops the rest of a reservation after a flood: the next take waits out the pause', async () => {
