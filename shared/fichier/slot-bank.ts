@@ -5,8 +5,8 @@
  * answered, so a cycle costs two pacer writes instead of one per call.
  *
  * A reserved slot is never used early, and never after a flood or an auth failure: those drop what is left,
- * and a slot that had to be waited for is checked against the shared state (a read, 10 ms before the slot)
- * and given up when its taker woke up more than `LATE_TAKE_MS` after it.
+ * and a slot that had to be waited for is checked against the shared state (a read, 10 ms before the slot);
+ * a slot its taker woke up more than `LATE_TAKE_MS` after is lost, and the taker waits for the next one.
  * A slot is used at its own time or not at all (never late, which would bunch two calls). Slots left
  * unused (a cycle cut short, a caller that fell behind) are simply lost: at most one cycle's worth.
  */
@@ -55,28 +55,25 @@ export class SlotBank implements Pacer {
   async take(keyId: string, opts: TakeOptions = {}): Promise<SlotDecision> {
     const bank = this.banked.get(keyId);
     if (bank?.length && !opts.ignoreCircuit) {
-      // A slot is used at its own time or not at all: a late caller using a passed slot at once would
-      // put two calls closer than the spacing (the next slot follows right after). Passed slots are lost.
-      while (bank.length && (bank[0] as number) < this.clock.now() - LATE_SLOT_MS) bank.shift();
-      const slot = bank.shift();
-      if (slot !== undefined) {
+      for (;;) {
+        // A slot is used at its own time or not at all: a late caller using a passed slot at once would
+        // put two calls closer than the spacing (the next slot follows right after). Passed slots are lost.
+        while (bank.length && (bank[0] as number) < this.clock.now() - LATE_SLOT_MS) bank.shift();
+        const slot = bank.shift();
+        if (slot === undefined) break;
         const wait = slot - this.clock.now();
-        if (wait <= (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) {
-          if (wait > 0) {
-            // As the shared pacer does: the state is read just before the slot, so the read's own time does
-            // not delay the call, and a slot woken up for too late is given up, not used.
-            const checkAt = slot - PRE_SLOT_CHECK_MS;
-            if (checkAt > this.clock.now()) await this.clock.sleep(checkAt - this.clock.now());
-            const s = await this.inner.state(keyId);
-            if (!s.circuitOpen && s.pausedUntil <= slot) {
-              const rest = slot - this.clock.now();
-              if (rest > 0) await this.clock.sleep(rest);
-              if (this.clock.now() - slot <= LATE_TAKE_MS) return { granted: true };
-            }
-          } else {
-            return { granted: true };
-          }
-        }
+        if (wait > (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) break;
+        if (wait <= 0) return { granted: true };
+        // As the shared pacer does: the state is read just before the slot, so the read's own time does not
+        // delay the call.
+        const checkAt = slot - PRE_SLOT_CHECK_MS;
+        if (checkAt > this.clock.now()) await this.clock.sleep(checkAt - this.clock.now());
+        const s = await this.inner.state(keyId);
+        if (s.circuitOpen || s.pausedUntil > slot) break;
+        const rest = slot - this.clock.now();
+        if (rest > 0) await this.clock.sleep(rest);
+        if (this.clock.now() - slot <= LATE_TAKE_MS) return { granted: true };
+        // Woken up too late for this slot (a busy process): it is lost, the next banked one is still ahead.
       }
       this.release(keyId);
     }

@@ -65,7 +65,7 @@ describe('SlotBank over the DynamoPacer', () => {
     expect((fresh as { slotAt?: number }).slotAt).toBe(clock.now() + 500);
   });
 
-  it('gives up a banked slot it woke up too late for and takes a fresh, spaced slot', async () => {
+  it('gives up a banked slot it woke up too late for and uses the next banked one, not the rest lost', async () => {
     // A busy process: the sleep before the second banked slot ends 60 ms past it.
     const clock = new ManualClock();
     let oversleepMs = 0;
@@ -81,12 +81,13 @@ describe('SlotBank over the DynamoPacer', () => {
     const t0 = clock.now();
     expect((await bank.take('k-bank-woke-late')).granted).toBe(true);
     oversleepMs = PRE_SLOT_CHECK_MS + LATE_TAKE_MS + 10;
-    const fresh = await bank.take('k-bank-woke-late');
-    expect(fresh).toMatchObject({ granted: true });
-    // Not the banked slot at t0 + 1 s (used 50 ms late it would crowd the next call): the reservation is
-    // dropped, and the shared pacer's next slot comes after all of it.
+    // Not the banked slot at t0 + 1 s (used 50 ms late it would crowd the next call): the one at t0 + 2 s.
+    expect(await bank.take('k-bank-woke-late')).toEqual({ granted: true });
+    expect(clock.now()).toBe(t0 + 2000);
     expect(bank.banks('k-bank-woke-late')).toBe(0);
-    expect((fresh as { slotAt?: number }).slotAt).toBe(t0 + 3000);
+    // The reservation is used up: the next take is the shared pacer's, after all of it.
+    const next = await bank.take('k-bank-woke-late');
+    expect((next as { slotAt?: number }).slotAt).toBe(t0 + 3000);
   });
 
   it('drops the rest of a reservation after a flood: the next take waits out the pause', async () => {
