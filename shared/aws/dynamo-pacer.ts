@@ -25,6 +25,11 @@ import { QUEUE_AGE_NOTE_MS } from '../jobs/queue-age.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import { pacerItemKey as key, PacerItem } from './pacer-item.js';
 
+/**
+ * Most a reservation is placed ahead of now, and a waiting taker reads the item before its slot, to
+ * cover the instance's own DynamoDB round trip (`roundTripMs`).
+ */
+export const MAX_LEAD_MS = 250;
 
 /** Longest a taker waits for the reservation of another taker of the same instance (`inTurn`). */
 export const TURN_WAIT_MS = 5_000;
@@ -67,6 +72,14 @@ export class DynamoPacer implements Pacer {
   private readonly floodSeen = new Map<string, number>();
   /** The last reservation of this instance per key id, which the next one waits for (`inTurn`). */
   private readonly turns = new Map<string, Promise<void>>();
+  /**
+   * This instance's recent round trip to the pacer item, ms: up at once with a slow answer, down slowly.
+   * A slot reserved at the time of the read would already have passed when the write's answer comes back
+   * on a busy process (the local runtime's one thread while the API creates jobs: 50–100 ms), and the
+   * taker would give it up as late, again and again; so a free slot is placed this far ahead, and a
+   * waiting taker reads the item this long before its slot. A few ms in AWS.
+   */
+  private roundTripMs = 0;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -80,8 +93,29 @@ export class DynamoPacer implements Pacer {
     this.item = new PacerItem(doc, tableName);
   }
 
+  /** Runs one request to the pacer item and folds its time into `roundTripMs`. */
+  private async timed<T>(request: () => Promise<T>): Promise<T> {
+    const started = this.clock.now();
+    try {
+      return await request();
+    } finally {
+      const took = this.clock.now() - started;
+      this.roundTripMs =
+        took > this.roundTripMs ? (this.roundTripMs + took) / 2 : this.roundTripMs * 0.9 + took * 0.1;
+    }
+  }
+
+  /** How far ahead of now a free slot is placed, and how long before its slot a taker reads the item. */
+  private leadMs(): number {
+    return Math.min(MAX_LEAD_MS, Math.ceil(this.roundTripMs));
+  }
+
+  readAheadMs(): number {
+    return Math.max(PRE_SLOT_CHECK_MS, this.leadMs());
+  }
+
   async state(keyId: string): Promise<PacerState> {
-    const s = await this.item.state(keyId);
+    const s = await this.timed(() => this.item.state(keyId));
     this.floodSeen.set(keyId, s.floodCount);
     return s;
   }
@@ -128,31 +162,34 @@ export class DynamoPacer implements Pacer {
   ): Promise<{ slot: number } | { refusal: SlotDecision } | 'race'> {
     const s = await this.state(keyId);
     const now = this.clock.now();
-    const decision = decideSlot(s, now, now + maxWait, this.policy, opts);
+    // A free slot is placed one round trip ahead, so the write's answer comes back before it.
+    const decision = decideSlot(s, now + this.leadMs(), now + maxWait, this.policy, opts);
     if ('refusal' in decision) return { refusal: decision.refusal };
     const { slot } = decision;
     // Several slots at once: the last of them is what the next taker must wait after. A cold call also
     // holds the slot after its own, unused (`TakeOptions.coldCall`).
     const last = slot + (n - 1 + (opts.coldCall ? 1 : 0)) * this.policy.minIntervalMs;
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key(keyId),
-          UpdateExpression: `SET lastCallAt = :slot, ${newItemDefaults('lastCallAt')}`,
-          // Reserve only if nobody took a slot, paused or opened the circuit since our read.
-          ConditionExpression:
-            'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :circuit)',
-          ExpressionAttributeValues: {
-            ':slot': last,
-            ':k': keyId,
-            ':zero': 0,
-            ':false': false,
-            ':circuit': s.circuitOpen,
-            ':old': s.lastCallAt,
-            ':oldPaused': s.pausedUntil,
-          },
-        }),
+      await this.timed(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key(keyId),
+            UpdateExpression: `SET lastCallAt = :slot, ${newItemDefaults('lastCallAt')}`,
+            // Reserve only if nobody took a slot, paused or opened the circuit since our read.
+            ConditionExpression:
+              'attribute_not_exists(pk) OR (lastCallAt = :old AND pausedUntil = :oldPaused AND circuitOpen = :circuit)',
+            ExpressionAttributeValues: {
+              ':slot': last,
+              ':k': keyId,
+              ':zero': 0,
+              ':false': false,
+              ':circuit': s.circuitOpen,
+              ':old': s.lastCallAt,
+              ':oldPaused': s.pausedUntil,
+            },
+          }),
+        ),
       );
     } catch (err) {
       if (isConditionFailure(err)) return 'race';
@@ -173,7 +210,7 @@ export class DynamoPacer implements Pacer {
       if (slot > now) {
         // A flood or auth failure recorded while we waited invalidates the reserved slot. The item is read
         // just before the slot, not after it, so the read's own time does not delay the call.
-        const checkAt = slot - PRE_SLOT_CHECK_MS;
+        const checkAt = slot - this.readAheadMs();
         if (checkAt > now) await this.clock.sleep(checkAt - now);
         const after = await this.state(keyId);
         if ((after.circuitOpen && !opts.ignoreCircuit) || after.pausedUntil > slot) continue;

@@ -112,4 +112,9 @@ export interface Pacer {
   /** Operator reset of the circuit and pause. */
   reset(keyId: string): Promise<void>;
   state(keyId: string): Promise<PacerState>;
+  /**
+   * How long before a slot a waiting taker should read the shared state, so that the read's answer is
+   * back by the slot: the pacer's own recent round trip, at least `PRE_SLOT_CHECK_MS`. Absent: that bound.
+   */
+  readAheadMs?(): number;
 }

@@ -66,7 +66,7 @@ export class SlotBank implements Pacer {
         if (wait <= 0) return { granted: true };
         // As the shared pacer does: the state is read just before the slot, so the read's own time does not
         // delay the call.
-        const checkAt = slot - PRE_SLOT_CHECK_MS;
+        const checkAt = slot - this.readAheadMs();
         if (checkAt > this.clock.now()) await this.clock.sleep(checkAt - this.clock.now());
         const s = await this.inner.state(keyId);
         if (s.circuitOpen || s.pausedUntil > slot) break;
@@ -120,5 +120,9 @@ export class SlotBank implements Pacer {
 
   state(keyId: string): Promise<PacerState> {
     return this.inner.state(keyId);
+  }
+
+  readAheadMs(): number {
+    return this.inner.readAheadMs?.() ?? PRE_SLOT_CHECK_MS;
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoPacer } from '../../shared/aws/dynamo-pacer.js';
+import { DynamoPacer, MAX_LEAD_MS } from '../../shared/aws/dynamo-pacer.js';
 import { DEFAULT_PACING, floodPauseFor } from '../../shared/fichier/backoff.js';
 import { LATE_TAKE_MS, PRE_SLOT_CHECK_MS } from '../../shared/fichier/pacer.js';
 import { SlotBank } from '../../shared/fichier/slot-bank.js';
@@ -40,12 +40,7 @@ describe('SlotBank over the DynamoPacer', () => {
     expect(writes).toHaveLength(1);
     // The manual clock does not move: each banked slot is waited for from t0, 1 s apart, first until 10 ms
     // before it (the shared state's read), then until the slot itself.
-    expect(clock.sleeps).toEqual([
-      1000 - PRE_SLOT_CHECK_MS,
-      1000,
-      2000 - PRE_SLOT_CHECK_MS,
-      2000,
-    ]);
+    expect(clock.sleeps).toEqual([1000 - PRE_SLOT_CHECK_MS, 1000, 2000 - PRE_SLOT_CHECK_MS, 2000]);
     // Another instance's take comes after the whole reservation.
     const other = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-bank');
     expect(other.slotAt).toBe(t0 + 3000);
@@ -183,6 +178,37 @@ describe('DynamoPacer', () => {
     // A warm call holds only its own slot.
     const after = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-cold');
     expect(after.slotAt).toBe(t0 + 3000);
+  });
+
+  it('places a free slot one round trip ahead on a slow store, so its taker is not late for it', async () => {
+    // A busy process: every request to the pacer item takes 80 ms, more than the 40 ms a slot may be late.
+    const clock = new ManualClock();
+    let sends = 0;
+    const slow = new Proxy(aws.doc, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'send' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          sends += 1;
+          clock.advance(80);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const pacer = new DynamoPacer(slow, tableName, { policy, clock, maxRaceRetries: 3 });
+    // The pacer learns its round trip from its requests.
+    for (let i = 0; i < 4; i++) await pacer.state('k-slow');
+    expect(pacer.readAheadMs()).toBeGreaterThanOrEqual(70);
+    const readAt = clock.now() + 80;
+    sends = 0;
+    const granted = await pacer.take('k-slow');
+    // Without the lead the slot would be the read's time, already 80 ms past when the write came back:
+    // given up as late, and a second reservation (two more requests) would take the slot a spacing later.
+    expect(granted).toMatchObject({ granted: true });
+    expect(sends).toBe(2);
+    expect(granted.slotAt).toBeGreaterThanOrEqual(readAt + 70);
+    expect((granted.slotAt ?? 0) - readAt).toBeLessThanOrEqual(MAX_LEAD_MS);
+    expect(clock.now() - (granted.slotAt ?? 0)).toBeLessThanOrEqual(LATE_TAKE_MS);
   });
 
   it('refuses with busy and the wait when the next slot is further than maxWaitMs', async () => {
