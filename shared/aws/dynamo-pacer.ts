@@ -13,13 +13,13 @@ import {
 } from '../fichier/backoff.js';
 import { type Clock, systemClock } from '../fichier/clock.js';
 import {
-  LATE_TAKE_MS,
   type Pacer,
   type PacerState,
   PRE_SLOT_CHECK_MS,
   type SlotDecision,
   type TakeOptions,
   type WaitingNote,
+  waitForSlot,
 } from '../fichier/pacer.js';
 import { QUEUE_AGE_NOTE_MS } from '../jobs/queue-age.js';
 import { isConditionFailure } from './dynamo-errors.js';
@@ -206,20 +206,11 @@ export class DynamoPacer implements Pacer {
       if (reserved === 'race') continue;
       if ('refusal' in reserved) return reserved.refusal;
       const { slot } = reserved;
-      const now = this.clock.now();
-      if (slot > now) {
-        // A flood or auth failure recorded while we waited invalidates the reserved slot. The item is read
-        // just before the slot, not after it, so the read's own time does not delay the call.
-        const checkAt = slot - this.readAheadMs();
-        if (checkAt > now) await this.clock.sleep(checkAt - now);
-        const after = await this.state(keyId);
-        if ((after.circuitOpen && !opts.ignoreCircuit) || after.pausedUntil > slot) continue;
-        const rest = slot - this.clock.now();
-        if (rest > 0) await this.clock.sleep(rest);
-      }
-      // A call that starts late runs closer to the calls after it than the spacing allows (a busy process
-      // woke us late): that slot is given up and a fresh one taken.
-      if (this.clock.now() - slot > LATE_TAKE_MS) continue;
+      // A flood or auth failure recorded while we waited invalidates the slot; a call that would start late
+      // runs closer to the calls after it than the spacing allows (a busy process woke us late). Either way
+      // the slot is given up and a fresh one taken.
+      const waited = await waitForSlot(slot, () => this.state(keyId), this.clock, this.readAheadMs(), opts);
+      if (waited !== 'go') continue;
       return {
         granted: true,
         slotAt: slot,

@@ -5,6 +5,7 @@
  * so a changed key gets a fresh (closed) circuit.
  */
 import type { FloodHint } from './backoff.js';
+import type { Clock } from './clock.js';
 
 /** How long before its slot a waiting taker reads the shared state again (flood or auth failure meanwhile). */
 export const PRE_SLOT_CHECK_MS = 10;
@@ -14,6 +15,33 @@ export const PRE_SLOT_CHECK_MS = 10;
  * comes for it is used only within `LATE_SLOT_MS`, `slot-bank.ts`).
  */
 export const LATE_TAKE_MS = 40;
+
+/** How a wait for a reserved slot ended (`waitForSlot`). */
+export type SlotWait = 'go' | 'stopped' | 'late';
+
+/**
+ * Waits for a reserved slot, as every pacer that reserves ahead does. The shared state is read
+ * `readAheadMs` before the slot, so the read's own time does not delay the call; a flood pause or an open
+ * circuit recorded meanwhile stops the wait (`stopped`). Then it sleeps to the slot; a taker woken more
+ * than `LATE_TAKE_MS` after it is `late` and must not use it.
+ */
+export async function waitForSlot(
+  slot: number,
+  readState: () => Promise<PacerState>,
+  clock: Pick<Clock, 'now' | 'sleep'>,
+  readAheadMs: number,
+  opts: Pick<TakeOptions, 'ignoreCircuit'> = {},
+): Promise<SlotWait> {
+  if (slot > clock.now()) {
+    const checkAt = slot - readAheadMs;
+    if (checkAt > clock.now()) await clock.sleep(checkAt - clock.now());
+    const s = await readState();
+    if ((s.circuitOpen && !opts.ignoreCircuit) || s.pausedUntil > slot) return 'stopped';
+    const rest = slot - clock.now();
+    if (rest > 0) await clock.sleep(rest);
+  }
+  return clock.now() - slot > LATE_TAKE_MS ? 'late' : 'go';
+}
 
 /** Why a slot was refused. */
 export type PacerRefusal = 'paused' | 'circuitOpen' | 'busy';

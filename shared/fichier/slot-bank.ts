@@ -13,13 +13,13 @@
 import type { FloodHint } from './backoff.js';
 import type { Clock } from './clock.js';
 import {
-  LATE_TAKE_MS,
   type Pacer,
   type PacerState,
   PRE_SLOT_CHECK_MS,
   type SlotDecision,
   type TakeOptions,
   type WaitingNote,
+  waitForSlot,
 } from './pacer.js';
 
 /** How late a reserved slot may still be used (timer and event-loop jitter), in ms. */
@@ -63,16 +63,9 @@ export class SlotBank implements Pacer {
         if (slot === undefined) break;
         const wait = slot - this.clock.now();
         if (wait > (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) break;
-        if (wait <= 0) return { granted: true };
-        // As the shared pacer does: the state is read just before the slot, so the read's own time does not
-        // delay the call.
-        const checkAt = slot - this.readAheadMs();
-        if (checkAt > this.clock.now()) await this.clock.sleep(checkAt - this.clock.now());
-        const s = await this.inner.state(keyId);
-        if (s.circuitOpen || s.pausedUntil > slot) break;
-        const rest = slot - this.clock.now();
-        if (rest > 0) await this.clock.sleep(rest);
-        if (this.clock.now() - slot <= LATE_TAKE_MS) return { granted: true };
+        const waited = await waitForSlot(slot, () => this.inner.state(keyId), this.clock, this.readAheadMs());
+        if (waited === 'go') return { granted: true };
+        if (waited === 'stopped') break;
         // Woken up too late for this slot (a busy process): it is lost, the next banked one is still ahead.
       }
       this.release(keyId);
