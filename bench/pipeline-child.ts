@@ -19,7 +19,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startRuntime } from '../infra/local/runtime.js';
 import { startAwsCounter } from './lib/aws-counter.js';
 import { meterCapacity } from './lib/dynamo-capacity.js';
-import { type InvocationTimes, timeInvocations } from './lib/invocations.js';
+import { type InvocationTimes, invocationTimer } from './lib/invocations.js';
 import {
   apiScope,
   LineMeter,
@@ -164,6 +164,7 @@ const progress = (force = false) => {
 };
 
 const startMs = Date.now();
+const invocations = invocationTimer();
 const rt = await startRuntime({
   port: 0,
   dataDir,
@@ -177,6 +178,7 @@ const rt = await startRuntime({
   // As the stack's worker event source (relay:workerMaxConcurrency, default 2): one lane alone spends
   // ~150 ms of DynamoDB work per request and cannot fill a 53 ms spacing.
   workerConcurrency: 2,
+  onInvocation: (fn) => invocations.onInvocation(fn),
   // Load, not a person: the per-token limit stays on (its counter writes count) but never refuses.
   config: { tokenRatePerMin: 100_000 },
   logger: teeLogger([
@@ -216,7 +218,7 @@ diagnosticsChannel.subscribe('http.server.request.start', (message) => {
   const { server } = message as { server: Server };
   if ((server.address() as AddressInfo | null)?.port === rt.port) apiScope.enterWith(true);
 });
-const invocations = timeInvocations(rt.deps, () => apiScope.getStore() === true);
+invocations.countApiFlushes(rt.deps, () => apiScope.getStore() === true);
 counter.reset();
 const load = startLoadSampler();
 send({

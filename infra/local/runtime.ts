@@ -140,6 +140,12 @@ export interface RuntimeOptions {
   onJobChange?: (change: JobChange) => void;
   /** Hears every poller report. */
   onReport?: (report: Report) => void;
+  /**
+   * Hears each invocation of the worker (one SQS batch) and of the poller (one cycle) as it starts; the
+   * function it returns hears its end. Lambda bills each function from its handler's start to its end,
+   * so this is what the bench's cost model times.
+   */
+  onInvocation?: (fn: 'worker' | 'poller') => () => void;
   /** Replaces parts of the notification services (tests: a sender with a test resolver). */
   notify?: Partial<NotifyServices>;
   /** Fault injection: ended jobs are not handed to the delivery path, as if the process died right after. */
@@ -378,8 +384,6 @@ async function start(
     onJobChange,
   );
   // The poll plan (shared/jobs/poll-plan.ts) on the local timer: soon after a submission, then what each
-  // cycle planned; the schedule's own period is only the safety net.
-  // The poll plan (shared/jobs/poll-plan.ts) on the local timer: soon after a submission, then what each
   // cycle planned; the schedule's own period is only the safety net. A nudge costs nothing here, so every
   // ask is a nudge; `pollTimerMessages` counts what AWS's coalesced SQS timer would have sent.
   let pollTimerMessages = 0;
@@ -453,7 +457,7 @@ async function start(
   ownSampleUrl = sampleUrl(baseUrl);
 
   // Worker: SQS → handler, like Lambda's event source mapping with ReportBatchItemFailures.
-  const worker = createWorkerHandler(deps);
+  const worker = timed('worker', createWorkerHandler(deps), opts.onInvocation);
   const loop: SqsLoop = await startSqsLoop({
     client: sqs,
     queueUrl: config.queueUrl,
@@ -474,9 +478,10 @@ async function start(
 
   // Poller: on a schedule, never overlapping itself.
   const poller = createPollerHandler(deps);
+  const pollCycle = timed('poller', () => poller(), opts.onInvocation);
   schedule = startSchedule<Report>({
     name: 'poller',
-    task: () => poller(),
+    task: pollCycle,
     intervalMs: Math.max(pollIntervalMs, POLL_SAFETY_NET_S * 1000),
     firstDelayMs: opts.firstPollDelayMs ?? Math.min(pollIntervalMs, 1000),
     logger: { error: (m, e) => logger.error(m, e ?? {}) },
@@ -548,6 +553,23 @@ async function start(
       closing ??= cleanup(true);
       return closing;
     },
+  };
+}
+
+/** `handler`, telling `onInvocation` when each call starts and ends (the handler itself when not given). */
+function timed<A extends unknown[], R>(
+  fn: 'worker' | 'poller',
+  handler: (...args: A) => Promise<R>,
+  onInvocation: RuntimeOptions['onInvocation'],
+): (...args: A) => Promise<R> {
+  if (!onInvocation) return handler;
+  return async (...args) => {
+    const ended = onInvocation(fn);
+    try {
+      return await handler(...args);
+    } finally {
+      ended();
+    }
   };
 }
 

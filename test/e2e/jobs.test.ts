@@ -23,12 +23,27 @@ let sandbox: SandboxHandle;
 let files: FileServer;
 let runtime: TestRuntime;
 let dataDir: string;
+/** Each worker batch and poller cycle the runtime told of, with its start and end (performance.now()). */
+const invocations: { fn: 'worker' | 'poller'; start: number; end?: number }[] = [];
+/** When each job change was heard (performance.now()). */
+const changedAt: { id: string; status: string; at: number }[] = [];
 
 beforeAll(async () => {
   dataDir = tempDir();
   sandbox = await startTestSandbox();
   files = await startFileServer();
-  runtime = await startTestRuntime({ dataDir, sandbox });
+  runtime = await startTestRuntime({
+    dataDir,
+    sandbox,
+    onInvocation: (fn) => {
+      const entry: (typeof invocations)[number] = { fn, start: performance.now() };
+      invocations.push(entry);
+      return () => {
+        entry.end = performance.now();
+      };
+    },
+    onJobChange: (c) => changedAt.push({ id: c.id, status: c.status, at: performance.now() }),
+  });
 });
 
 afterAll(async () => {
@@ -51,6 +66,24 @@ describe('local runtime end to end', () => {
     expect(job!.remoteId).toEqual(expect.any(Number));
     expect(statusesOf(runtime.changes, created!.id)).toEqual(['queued', 'submitting', 'submitted', 'done']);
     expect(await download(job!.fileUrl!)).toEqual(files.bytesOf('one.bin'));
+  });
+
+  it('tells onInvocation of each worker batch and poller cycle, from the handler start to its end', async () => {
+    const posted = await runtime.client.postJobs({ url: files.url('timed.bin') });
+    const id = posted.jobs[0]!.id;
+    await untilTerminal(runtime.client, [id]);
+    const at = (status: string) => changedAt.find((c) => c.id === id && c.status === status)?.at;
+    const within = (fn: 'worker' | 'poller', t: number | undefined) =>
+      t !== undefined &&
+      invocations.some((i) => i.fn === fn && i.start <= t && i.end !== undefined && t <= i.end);
+    // The claim and the request item are written by the worker's handler, the end by a poller cycle.
+    expect(within('worker', at('submitting'))).toBe(true);
+    expect(within('worker', at('submitted'))).toBe(true);
+    expect(within('poller', at('done'))).toBe(true);
+    // One worker invocation per batch the SQS loop handed over, as Lambda's event source invokes it.
+    const finished = invocations.filter((i) => i.fn === 'worker' && i.end !== undefined).length;
+    expect(finished).toBeGreaterThan(0);
+    expect(finished).toBeLessThanOrEqual(runtime.stats().worker.batches);
   });
 
   it('the sample URL of the start banner becomes a done job with the sample text', async () => {
