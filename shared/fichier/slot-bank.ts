@@ -9,6 +9,9 @@
  * a slot its taker woke up more than `LATE_TAKE_MS` after is lost, and the taker waits for the next one.
  * A slot is used at its own time or not at all (never late, which would bunch two calls). Slots left
  * unused (a cycle cut short, a caller that fell behind) are simply lost: at most one cycle's worth.
+ *
+ * Takers may come at once (the poller's info calls of a chunk each wait for their own slot): while the
+ * reserving write is on its way, the others wait for it and then take from the bank it fills, in turn.
  */
 import type { FloodHint } from './backoff.js';
 import type { Clock } from './clock.js';
@@ -29,6 +32,8 @@ export const LATE_SLOT_MS = 2;
 export class SlotBank implements Pacer {
   private readonly banked = new Map<string, number[]>();
   private readonly wanted = new Map<string, number>();
+  /** The reserving take on its way, per key: concurrent takers wait for the bank it fills. */
+  private readonly reserving = new Map<string, Promise<unknown>>();
 
   constructor(
     /** The pacer whose slots are reserved (the shared DynamoDB pacer in the functions). */
@@ -53,6 +58,8 @@ export class SlotBank implements Pacer {
   }
 
   async take(keyId: string, opts: TakeOptions = {}): Promise<SlotDecision> {
+    const filling = this.reserving.get(keyId);
+    if (filling) await filling;
     const bank = this.banked.get(keyId);
     if (bank?.length && !opts.ignoreCircuit) {
       for (;;) {
@@ -64,19 +71,34 @@ export class SlotBank implements Pacer {
         const wait = slot - this.clock.now();
         if (wait > (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) break;
         const waited = await waitForSlot(slot, () => this.inner.state(keyId), this.clock, this.readAheadMs());
+        // Dropped while this taker waited (a flood or a pause heard by another taker of the bank): the
+        // shared state read before the slot may predate it, so the slot is not used.
+        if (this.banked.get(keyId) !== bank) break;
         if (waited === 'go') return { granted: true };
         if (waited === 'stopped') break;
         // Woken up too late for this slot (a busy process): it is lost, the next banked one is still ahead.
       }
-      this.release(keyId);
+      if (this.banked.get(keyId) === bank) this.release(keyId);
     }
     const n = this.wanted.get(keyId);
     this.wanted.delete(keyId);
-    const decision = await this.inner.take(keyId, n ? { ...opts, slots: n } : opts);
-    if (decision.granted && decision.slots && decision.slots.length > 1) {
-      this.banked.set(keyId, decision.slots.slice(1));
+    if (!n) return this.inner.take(keyId, opts);
+    const reservation = this.inner.take(keyId, { ...opts, slots: n }).then((decision) => {
+      if (decision.granted && decision.slots && decision.slots.length > 1) {
+        this.banked.set(keyId, decision.slots.slice(1));
+      }
+      return decision;
+    });
+    const settled = reservation.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.reserving.set(keyId, settled);
+    try {
+      return await reservation;
+    } finally {
+      if (this.reserving.get(keyId) === settled) this.reserving.delete(keyId);
     }
-    return decision;
   }
 
   recordFlood(keyId: string, hint?: FloodHint): Promise<void> {

@@ -194,39 +194,48 @@ export async function pollRemoteRequests(deps: PollRemoteDeps): Promise<Report> 
         const list = await listOf(deps.fichier, view);
         const executed = new Set(list.filter((e) => !isRemotePending(e.execution_date)).map((e) => e.id));
         const toRead = remotes.filter((r) => executed.has(r.remoteId));
-        // The info calls run in chunks: each chunk's pacer slots are taken in one write and its calls run
-        // back to back, each at its reserved slot; its jobs are settled right after (also when a flood or a
-        // pause stops the reading), while no slot is reserved, so no DynamoDB work lets a reserved slot
-        // pass unused, and the first requests show done without waiting for the last one's answer.
+        // The info calls run in chunks: each chunk's pacer slots are taken in one write, and its calls start
+        // together, each waiting for a reserved slot of its own, so an answer slower than the spacing (or
+        // DynamoDB work between calls) does not let the next slot pass unused. Its jobs are settled right
+        // after (also when a flood or a pause stops the reading), while no slot is reserved, and the first
+        // requests show done without waiting for the last one's answer.
         let budgetSpent = false;
         for (let i = 0; i < toRead.length && !budgetSpent; i += POLL_INFO_CHUNK) {
+          if (clock.now() - now > POLL_INFO_BUDGET_MS) {
+            logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
+            budgetSpent = true;
+            break;
+          }
           const chunk = toRead.slice(i, i + POLL_INFO_CHUNK);
           if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, chunk.length);
           const read: { remote: RemoteRecord; info: RemoteInfoResult }[] = [];
           try {
-            for (const remote of chunk) {
-              if (clock.now() - now > POLL_INFO_BUDGET_MS) {
-                logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
-                budgetSpent = true;
-                break;
+            const answers = await Promise.allSettled(
+              chunk.map((remote) => infoOf(deps.fichier, view, remote.remoteId)),
+            );
+            let stopping: unknown;
+            answers.forEach((answer, k) => {
+              const remote = chunk[k] as RemoteRecord;
+              if (answer.status === 'fulfilled') {
+                read.push({ remote, info: answer.value });
+                return;
               }
-              try {
-                read.push({ remote, info: await infoOf(deps.fichier, view, remote.remoteId) });
-              } catch (err) {
-                // One odd answer about one request must not stop the cycle; a pause or a flood does.
-                if (
-                  !(err instanceof FichierApiError) ||
-                  err instanceof FichierPacedError ||
-                  err.kind === 'flood'
-                ) {
-                  throw err;
-                }
-                logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
-                  remoteId: remote.remoteId,
-                  error: err.message,
-                });
+              const err: unknown = answer.reason;
+              // One odd answer about one request must not stop the cycle; a pause or a flood does.
+              if (
+                !(err instanceof FichierApiError) ||
+                err instanceof FichierPacedError ||
+                err.kind === 'flood'
+              ) {
+                stopping ??= err;
+                return;
               }
-            }
+              logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
+                remoteId: remote.remoteId,
+                error: err.message,
+              });
+            });
+            if (stopping !== undefined) throw stopping;
           } finally {
             if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
             await Promise.all(

@@ -573,6 +573,32 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     expect((await shownJobs(t.deps, ids)).every((j) => j.status === 'done')).toBe(true);
   });
 
+  it('starts the remote/info.cgi calls of one chunk together, so a slow answer does not hold the next call', async () => {
+    const t = await setup({ batchMaxUrls: 1 });
+    await t.enqueue(urls('together', 4));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 4));
+    for (const r of t.fake.requests) t.fake.finish(r.id);
+    let inFlight = 0;
+    let most = 0;
+    const info = t.fake.remoteInfo.bind(t.fake);
+    t.fake.remoteInfo = async (id: number) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 50));
+        return await info(id);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+
+    const report = await t.poller();
+
+    expect(report.calls).toEqual({ ls: 1, info: 4 });
+    expect(most).toBe(4);
+    expect(report.counts.done).toBe(4);
+  });
+
   it('fails jobs 1fichier has not finished after stuckAfterS with a clear reason', async () => {
     const t = await setup({ stuckAfterS: 3600 });
     const jobs = await t.enqueue(urls('stuck', 1));

@@ -46,6 +46,54 @@ describe('SlotBank over the DynamoPacer', () => {
     expect(other.slotAt).toBe(t0 + 3000);
   });
 
+  it('lets takers that come at once share one reserving write, each waiting for a slot of its own', async () => {
+    const clock = new ManualClock();
+    const shared = new DynamoPacer(aws.doc, tableName, { policy, clock });
+    const slotsAsked: (number | undefined)[] = [];
+    const counting = new Proxy(shared, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'take' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return (...args: unknown[]) => {
+          slotsAsked.push((args[1] as { slots?: number } | undefined)?.slots);
+          return v.apply(target, args);
+        };
+      },
+    });
+    const bank = new SlotBank(counting, clock);
+    bank.reserveNext('k-bank-together', 3);
+    const t0 = clock.now();
+    const decisions = await Promise.all([0, 1, 2].map(() => bank.take('k-bank-together')));
+    expect(decisions.map((d) => d.granted)).toEqual([true, true, true]);
+    // One write reserved the three slots; the other two takers waited for it instead of writing their own.
+    expect(slotsAsked).toEqual([3]);
+    // Each banked slot was slept to by one taker: 1 s and 2 s after the first.
+    expect(clock.sleeps.filter((ms) => ms === 1000 || ms === 2000).sort()).toEqual([1000, 2000]);
+    const other = await new DynamoPacer(aws.doc, tableName, { policy, clock }).take('k-bank-together');
+    expect(other.slotAt).toBe(t0 + 3000);
+  });
+
+  it('does not use a banked slot dropped while its taker waited, though its read came before the flood', async () => {
+    const clock = new ManualClock();
+    let wake: (() => void) | undefined;
+    const gated: typeof clock = Object.assign(Object.create(clock) as typeof clock, {
+      // The sleep from the pre-slot read to the slot itself (1 s) ends only when the test says so.
+      sleep: async (ms: number) => {
+        clock.sleeps.push(ms);
+        if (ms === 1000) await new Promise<void>((r) => (wake = r));
+      },
+    });
+    const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock: gated }), gated);
+    bank.reserveNext('k-bank-dropped', 3);
+    expect((await bank.take('k-bank-dropped')).granted).toBe(true);
+    const second = bank.take('k-bank-dropped', { maxWaitMs: 1000 });
+    while (!wake) await new Promise((r) => setTimeout(r, 5));
+    // Another taker of the bank heard a flood after this one read the shared state.
+    await bank.recordFlood('k-bank-dropped');
+    wake();
+    expect(await second).toMatchObject({ granted: false, reason: 'paused' });
+  });
+
   it('never uses a reserved slot late: a caller that fell behind takes a fresh, spaced slot', async () => {
     const clock = new ManualClock();
     const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock }), clock);
