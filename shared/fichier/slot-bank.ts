@@ -34,6 +34,8 @@ export class SlotBank implements Pacer {
   private readonly wanted = new Map<string, number>();
   /** The reserving take on its way, per key: concurrent takers wait for the bank it fills. */
   private readonly reserving = new Map<string, Promise<unknown>>();
+  /** Floods, pauses, auth failures and resets heard per key: a taker that waited through one stops. */
+  private readonly stops = new Map<string, number>();
 
   constructor(
     /** The pacer whose slots are reserved (the shared DynamoDB pacer in the functions). */
@@ -50,6 +52,12 @@ export class SlotBank implements Pacer {
   release(keyId: string): void {
     this.banked.delete(keyId);
     this.wanted.delete(keyId);
+  }
+
+  /** Drops the reservation and stops the takers waiting for its slots. */
+  private stop(keyId: string): void {
+    this.stops.set(keyId, (this.stops.get(keyId) ?? 0) + 1);
+    this.release(keyId);
   }
 
   /** Reserved slots not used yet. */
@@ -70,10 +78,11 @@ export class SlotBank implements Pacer {
         if (slot === undefined) break;
         const wait = slot - this.clock.now();
         if (wait > (opts.maxWaitMs ?? Number.POSITIVE_INFINITY)) break;
+        const stopsBefore = this.stops.get(keyId) ?? 0;
         const waited = await waitForSlot(slot, () => this.inner.state(keyId), this.clock, this.readAheadMs());
-        // Dropped while this taker waited (a flood or a pause heard by another taker of the bank): the
-        // shared state read before the slot may predate it, so the slot is not used.
-        if (this.banked.get(keyId) !== bank) break;
+        // A flood or a pause heard meanwhile by another taker of this process: the shared state read
+        // before the slot may predate it, so the slot is not used.
+        if ((this.stops.get(keyId) ?? 0) !== stopsBefore) break;
         if (waited === 'go') return { granted: true };
         if (waited === 'stopped') break;
         // Woken up too late for this slot (a busy process): it is lost, the next banked one is still ahead.
@@ -102,12 +111,12 @@ export class SlotBank implements Pacer {
   }
 
   recordFlood(keyId: string, hint?: FloodHint): Promise<void> {
-    this.release(keyId);
+    this.stop(keyId);
     return this.inner.recordFlood(keyId, hint);
   }
 
   pauseUntil(keyId: string, untilMs: number): Promise<void> {
-    this.release(keyId);
+    this.stop(keyId);
     return this.inner.pauseUntil(keyId, untilMs);
   }
 
@@ -116,7 +125,7 @@ export class SlotBank implements Pacer {
   }
 
   recordAuthFailure(keyId: string, reason: string, opts?: { manual?: boolean }): Promise<void> {
-    this.release(keyId);
+    this.stop(keyId);
     return this.inner.recordAuthFailure(keyId, reason, opts);
   }
 
@@ -129,7 +138,7 @@ export class SlotBank implements Pacer {
   }
 
   reset(keyId: string): Promise<void> {
-    this.release(keyId);
+    this.stop(keyId);
     return this.inner.reset(keyId);
   }
 

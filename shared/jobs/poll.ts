@@ -195,57 +195,78 @@ export async function pollRemoteRequests(deps: PollRemoteDeps): Promise<Report> 
         const executed = new Set(list.filter((e) => !isRemotePending(e.execution_date)).map((e) => e.id));
         const toRead = remotes.filter((r) => executed.has(r.remoteId));
         // The info calls run in chunks: each chunk's pacer slots are taken in one write, and its calls start
-        // together, each waiting for a reserved slot of its own, so an answer slower than the spacing (or
-        // DynamoDB work between calls) does not let the next slot pass unused. Its jobs are settled right
-        // after (also when a flood or a pause stops the reading), while no slot is reserved, and the first
-        // requests show done without waiting for the last one's answer.
+        // together, each waiting for a reserved slot of its own, so an answer slower than the spacing does
+        // not let the next slot pass unused. A chunk's jobs are settled while the next chunk is read (also
+        // when a flood or a pause stops the reading), one request after another: the first requests show
+        // done without waiting for the last one's answer, and no burst of job writes holds the process (a
+        // worker waiting for its slot in the same process) up.
         let budgetSpent = false;
-        for (let i = 0; i < toRead.length && !budgetSpent; i += POLL_INFO_CHUNK) {
-          if (clock.now() - now > POLL_INFO_BUDGET_MS) {
-            logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
-            budgetSpent = true;
-            break;
-          }
-          const chunk = toRead.slice(i, i + POLL_INFO_CHUNK);
-          if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, chunk.length);
-          const read: { remote: RemoteRecord; info: RemoteInfoResult }[] = [];
-          try {
-            const answers = await Promise.allSettled(
-              chunk.map((remote) => infoOf(deps.fichier, view, remote.remoteId)),
-            );
-            let stopping: unknown;
-            answers.forEach((answer, k) => {
-              const remote = chunk[k] as RemoteRecord;
-              if (answer.status === 'fulfilled') {
-                read.push({ remote, info: answer.value });
-                return;
-              }
-              const err: unknown = answer.reason;
-              // One odd answer about one request must not stop the cycle; a pause or a flood does.
-              if (
-                !(err instanceof FichierApiError) ||
-                err instanceof FichierPacedError ||
-                err.kind === 'flood'
-              ) {
-                stopping ??= err;
-                return;
-              }
-              logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
-                remoteId: remote.remoteId,
-                error: err.message,
-              });
-            });
-            if (stopping !== undefined) throw stopping;
-          } finally {
-            if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
-            await Promise.all(
-              read.map(async ({ remote, info }) => {
+        let settling: Promise<void> = Promise.resolve();
+        let settleFailure: { err: unknown } | undefined;
+        let readFailure: { err: unknown } | undefined;
+        const settleInTurn = (read: { remote: RemoteRecord; info: RemoteInfoResult }[]) => {
+          settling = settling
+            .then(async () => {
+              for (const { remote, info } of read) {
                 await settle(remote, info);
                 settled.add(remote.remoteId);
-              }),
-            );
+              }
+            })
+            .catch((err: unknown) => {
+              settleFailure ??= { err };
+            });
+        };
+        try {
+          // A failed settle stops the reading too: the cycle fails once what is under way has ended.
+          for (let i = 0; i < toRead.length && !budgetSpent && !settleFailure; i += POLL_INFO_CHUNK) {
+            if (clock.now() - now > POLL_INFO_BUDGET_MS) {
+              logger.info('poll cycle time budget spent; the rest waits for the next cycle', {});
+              budgetSpent = true;
+              break;
+            }
+            const chunk = toRead.slice(i, i + POLL_INFO_CHUNK);
+            if (keyId && deps.pacer instanceof SlotBank) deps.pacer.reserveNext(keyId, chunk.length);
+            const read: { remote: RemoteRecord; info: RemoteInfoResult }[] = [];
+            try {
+              const answers = await Promise.allSettled(
+                chunk.map((remote) => infoOf(deps.fichier, view, remote.remoteId)),
+              );
+              let stopping: unknown;
+              answers.forEach((answer, k) => {
+                const remote = chunk[k] as RemoteRecord;
+                if (answer.status === 'fulfilled') {
+                  read.push({ remote, info: answer.value });
+                  return;
+                }
+                const err: unknown = answer.reason;
+                // One odd answer about one request must not stop the cycle; a pause or a flood does.
+                if (
+                  !(err instanceof FichierApiError) ||
+                  err instanceof FichierPacedError ||
+                  err.kind === 'flood'
+                ) {
+                  stopping ??= err;
+                  return;
+                }
+                logger.warn('remote/info.cgi unusable for one request; trying it next cycle', {
+                  remoteId: remote.remoteId,
+                  error: err.message,
+                });
+              });
+              if (stopping !== undefined) throw stopping;
+            } finally {
+              if (keyId && deps.pacer instanceof SlotBank) deps.pacer.release(keyId);
+              settleInTurn(read);
+            }
           }
+        } catch (err) {
+          readFailure = { err };
         }
+        await settling;
+        // A failed write fails the cycle, as it did before settling moved behind the reading; then what
+        // stopped the reading (a flood, a pause) is handled below.
+        if (settleFailure) throw settleFailure.err;
+        if (readFailure) throw readFailure.err;
       }
       if (leaseEnded.length > 0) {
         const outcome = await reconcileJobs(leaseEnded, deps, view);

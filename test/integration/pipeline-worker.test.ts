@@ -549,7 +549,7 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     expect(t.logger.lines.filter((l) => l.message === 'poll report')).toHaveLength(1);
   });
 
-  it('settles the first chunk of finished requests before it reads the next chunk’s remote/info.cgi', async () => {
+  it('shows the first chunk of finished requests done while the next chunk’s remote/info.cgi are still unanswered', async () => {
     const t = await setup({ batchMaxUrls: 1 });
     const jobs = await t.enqueue(urls('chunk', POLL_INFO_CHUNK + 2));
     await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 10));
@@ -558,19 +558,89 @@ describe('poller (pollRemoteRequests) with a fake 1fichier', () => {
     for (const r of t.fake.requests) t.fake.finish(r.id);
     const ids = jobs.map((j) => j.id);
     const doneWhenAsked: number[] = [];
+    const doneWhenAnswered: number[] = [];
     const info = t.fake.remoteInfo.bind(t.fake);
+    let asked = 0;
     t.fake.remoteInfo = async (id: number) => {
-      doneWhenAsked.push((await shownJobs(t.deps, ids)).filter((j) => j.status === 'done').length);
+      const done = async () => (await shownJobs(t.deps, ids)).filter((j) => j.status === 'done').length;
+      doneWhenAsked.push(await done());
+      asked += 1;
+      if (asked > POLL_INFO_CHUNK) {
+        // The next chunk answers only once the first chunk's jobs show done (or gives up after 5 s).
+        const until = Date.now() + 5_000;
+        while ((await done()) < POLL_INFO_CHUNK && Date.now() < until) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        doneWhenAnswered.push(await done());
+      }
       return info(id);
     };
 
     const report = await t.poller();
 
-    // One ls for the cycle; the chunk's jobs are done before the first call of the next chunk.
+    // One ls for the cycle; nothing was done before the first answers, and the first chunk's jobs were
+    // done before any answer of the next chunk came.
     expect(report.calls).toEqual({ ls: 1, info: POLL_INFO_CHUNK + 2 });
     expect(doneWhenAsked.slice(0, POLL_INFO_CHUNK)).toEqual(Array(POLL_INFO_CHUNK).fill(0));
-    expect(doneWhenAsked[POLL_INFO_CHUNK]).toBe(POLL_INFO_CHUNK);
+    expect(doneWhenAnswered).toEqual([POLL_INFO_CHUNK, POLL_INFO_CHUNK]);
     expect((await shownJobs(t.deps, ids)).every((j) => j.status === 'done')).toBe(true);
+  });
+
+  it('reads the next chunk’s remote/info.cgi while the first chunk’s jobs are settled, not after', async () => {
+    const t = await setup({ batchMaxUrls: 1 });
+    await t.enqueue(urls('overlap', POLL_INFO_CHUNK + 2));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 10));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, POLL_INFO_CHUNK + 2 - 10));
+    for (const r of t.fake.requests) t.fake.finish(r.id);
+    const events: string[] = [];
+    const info = t.fake.remoteInfo.bind(t.fake);
+    t.fake.remoteInfo = (id: number) => {
+      events.push('info');
+      return info(id);
+    };
+    const store = t.deps.store;
+    t.deps.store = Object.assign(Object.create(store) as typeof store, {
+      transition: (...args: Parameters<typeof store.transition>) => {
+        if (args[2].status === 'done') events.push('done');
+        return store.transition(...args);
+      },
+    });
+
+    const report = await t.poller();
+
+    expect(report.counts.done).toBe(POLL_INFO_CHUNK + 2);
+    // All the calls of both chunks came before the first job was ended: settling the first chunk did
+    // not hold the second chunk's calls (and their reserved slots) back.
+    expect(events.indexOf('done')).toBe(POLL_INFO_CHUNK + 2);
+    expect(events.filter((e) => e === 'done')).toHaveLength(POLL_INFO_CHUNK + 2);
+  });
+
+  it('settles the finished requests of a chunk one after another, never all their jobs at once', async () => {
+    const t = await setup({ batchMaxUrls: 2 });
+    await t.enqueue(urls('in-turn', 8));
+    await t.worker(await receiveEvent(aws.sqs, t.config.queueUrl, 8));
+    expect(t.fake.requests).toHaveLength(4);
+    for (const r of t.fake.requests) t.fake.finish(r.id);
+    let inFlight = 0;
+    let most = 0;
+    const store = t.deps.store;
+    t.deps.store = Object.assign(Object.create(store) as typeof store, {
+      transition: async (...args: Parameters<typeof store.transition>) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          return await store.transition(...args);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    });
+
+    const report = await t.poller();
+
+    expect(report.counts.done).toBe(8);
+    // The two jobs of one request at a time, not the eight of the chunk.
+    expect(most).toBe(2);
   });
 
   it('starts the remote/info.cgi calls of one chunk together, so a slow answer does not hold the next call', async () => {
