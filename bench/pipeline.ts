@@ -347,7 +347,7 @@ export async function runPipeline(
         baseline: 1000 / params.rate,
         baselineLabel: 'pacer spacing at R (time budget of one submit)',
         better: 'lower',
-        note: 'one worker lane sends one remote/request.cgi per invocation: above the spacing, the lane (DynamoDB transitions), not the rate limit, bounds throughput',
+        note: 'each batch from the handler start to its end, as Lambda bills it: its claims, its wait for a pacer slot (the lanes and the poller share the slots), the remote/request.cgi and the request item',
       },
       {
         section: 'pipeline',
