@@ -16,6 +16,7 @@ import {
   statusesOf,
   type TestRuntime,
   tempDir,
+  until,
   untilTerminal,
 } from '../support/runtime.js';
 
@@ -77,6 +78,8 @@ describe('local runtime end to end', () => {
       t !== undefined &&
       invocations.some((i) => i.fn === fn && i.start <= t && i.end !== undefined && t <= i.end);
     // The claim and the request item are written by the worker's handler, the end by a poller cycle.
+    // The API can show the job done before the cycle that ended it has heard its own write or ended.
+    await until(() => within('poller', at('done')), 'the poll cycle that ended the job to end', 10_000);
     expect(within('worker', at('submitting'))).toBe(true);
     expect(within('worker', at('submitted'))).toBe(true);
     expect(within('poller', at('done'))).toBe(true);
