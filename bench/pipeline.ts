@@ -345,7 +345,7 @@ export async function runPipeline(
         unit: 'ms',
         value: c.invocations.worker.reduce((a, b) => a + b, 0) / Math.max(1, c.invocations.worker.length),
         baseline: 1000 / params.rate,
-        baselineLabel: 'pacer spacing at R (time budget of one submit)',
+        baselineLabel: 'pacer spacing at R (for scale: the handler waits for its slot)',
         better: 'lower',
         note: 'each batch from the handler start to its end, as Lambda bills it: its claims, its wait for a pacer slot (the lanes and the poller share the slots), the remote/request.cgi and the request item',
       },
