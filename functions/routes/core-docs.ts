@@ -4,12 +4,7 @@
  * response schemas describe what shared/http/present.ts and the routes return.
  */
 import * as z from 'zod/mini';
-import {
-  jobFormBodySchema,
-  jobJsonBodySchema,
-  jobTextBodySchema,
-  listQuerySchemas,
-} from '../../shared/http/job-input.js';
+import { jobBodySchemas, listQuerySchemas } from '../../shared/http/job-input.js';
 import type { ApiBodyContent, ApiDocs } from '../../shared/http/openapi.js';
 import { JOB_STATUSES } from '../../shared/jobs/model.js';
 import { MAX_REPORTS_LISTED } from '../../shared/reports/store.js';
@@ -68,7 +63,7 @@ export function documentCoreRoutes(docs: ApiDocs): void {
   /** The bodies `POST /jobs` and `POST /hooks/{token}` accept, with examples a test sends to the app. */
   const jobBodies: Record<string, ApiBodyContent> = {
     'application/json': {
-      schema: jobJsonBodySchema,
+      schema: jobBodySchemas().json,
       examples: {
         oneUrl: { url: 'https://example.com/files/report.pdf' },
         withFolder: { url: 'https://example.com/files/video.mkv', folder: 'Videos/2026' },
@@ -77,11 +72,11 @@ export function documentCoreRoutes(docs: ApiDocs): void {
       },
     },
     'application/x-www-form-urlencoded': {
-      schema: jobFormBodySchema,
+      schema: jobBodySchemas().form,
       examples: { form: 'url=https%3A%2F%2Fexample.com%2Ffiles%2Fphoto.jpg&folder=Photos' },
     },
     'text/plain': {
-      schema: jobTextBodySchema,
+      schema: jobBodySchemas().text,
       examples: { lines: 'https://example.com/one.bin\nhttps://example.com/two.bin\n' },
     },
   };
@@ -148,10 +143,10 @@ export function documentCoreRoutes(docs: ApiDocs): void {
       tags: ['jobs'],
       auth: 'token',
       query: {
-        status: { schema: listQuerySchemas.status, description: 'only jobs in this status' },
-        limit: { schema: listQuerySchemas.limit, description: 'page size (default 50)' },
-        cursor: { schema: listQuerySchemas.cursor, description: 'the `next` of the previous page' },
-        format: { schema: listQuerySchemas.format, description: 'a bare array instead of `{jobs}`' },
+        status: { schema: listQuerySchemas().status, description: 'only jobs in this status' },
+        limit: { schema: listQuerySchemas().limit, description: 'page size (default 50)' },
+        cursor: { schema: listQuerySchemas().cursor, description: 'the `next` of the previous page' },
+        format: { schema: listQuerySchemas().format, description: 'a bare array instead of `{jobs}`' },
       },
       queryExamples: { zapierFinished: 'status=done&format=array', firstTen: 'limit=10' },
       responses: {

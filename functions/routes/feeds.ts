@@ -13,10 +13,7 @@ import { decodeUtf8Body, readBodyCapped } from '../../shared/http/body.js';
 import { HttpError } from '../../shared/http/errors.js';
 import {
   checkFeedUrl,
-  feedCreateSchema,
-  feedImportSchema,
-  feedPatchSchema,
-  feedPreviewSchema,
+  feedSchemas,
   isJsonType,
   MAX_BACKFILL,
   MAX_FEED_BODY_BYTES,
@@ -121,7 +118,7 @@ export function documentFeedRoutes(docs: ApiDocs): void {
       auth: 'token',
       body: {
         'application/json': {
-          schema: feedCreateSchema,
+          schema: feedSchemas().create,
           examples: {
             podcast: {
               url: 'https://example.com/podcast.xml',
@@ -172,7 +169,7 @@ export function documentFeedRoutes(docs: ApiDocs): void {
       tags: ['feeds'],
       auth: 'token',
       params: feedIdParam,
-      body: { 'application/json': { schema: feedPatchSchema } },
+      body: { 'application/json': { schema: feedSchemas().patch } },
       responses: { 200: { description: 'the feed', schema: feedViewSchema } },
     },
     {
@@ -191,7 +188,7 @@ export function documentFeedRoutes(docs: ApiDocs): void {
       summary: 'What a fetch of a feed would enqueue now, storing nothing',
       tags: ['feeds'],
       auth: 'token',
-      body: { 'application/json': { schema: feedPreviewSchema } },
+      body: { 'application/json': { schema: feedSchemas().preview } },
       responses: {
         200: {
           description: 'every item with its decision (`enqueue` with its URLs, or `skip` with the reason)',
@@ -216,7 +213,7 @@ export function documentFeedRoutes(docs: ApiDocs): void {
       auth: 'token',
       body: {
         'application/json': {
-          schema: feedImportSchema,
+          schema: feedSchemas().import,
           examples: { withFolder: { opml: OPML_EXAMPLE, folder: 'News' } },
         },
         'text/xml': { schema: z.string(), examples: { opml: OPML_EXAMPLE } },

@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import type { ApiDocs } from '../../shared/http/openapi.js';
 import { NOTIFY_EVENT_TYPES } from '../../shared/notify/events.js';
 import { HOOK_EVENTS } from '../../shared/notify/store.js';
-import { TARGET_TYPES, TargetConfigSchema } from '../../shared/notify/targets.js';
+import { TARGET_TYPES, targetConfigSchema } from '../../shared/notify/targets.js';
 
 /** Adds the notification and uploads-feed routes (`createApiDocs` calls it). */
 export function documentNotifyRoutes(docs: ApiDocs): void {
@@ -73,7 +73,7 @@ export function documentNotifyRoutes(docs: ApiDocs): void {
       auth: 'token',
       body: {
         'application/json': {
-          schema: TargetConfigSchema,
+          schema: targetConfigSchema(),
           examples: {
             webhook: {
               type: 'webhook',

@@ -7,6 +7,7 @@ import type { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { ApiDeps } from '../../shared/app/api-deps.js';
 import { decodeUtf8Body } from '../../shared/http/body.js';
+import { builtOnFirstUse } from '../../shared/http/built-on-first-use.js';
 import { HttpError } from '../../shared/http/errors.js';
 import { parseJsonBody } from '../../shared/http/json-body.js';
 import type { ApiDocs } from '../../shared/http/openapi.js';
@@ -17,17 +18,19 @@ import { type ApiEnv, type Guard, requestBytes } from './guard.js';
 /** A token-creation body is tiny. */
 const MAX_TOKEN_BODY_BYTES = 4096;
 
-/** The body of `POST /tokens` (exported for the OpenAPI document). */
-export const newTokenSchema = z.strictObject({
-  name: z.string(),
-  scope: z.optional(z.string()),
-  signed: z.optional(z.boolean()),
-  user: z.optional(z.string()),
-});
+/** The body of `POST /tokens` (also in the OpenAPI document), built by the first request that parses one. */
+export const newTokenSchema = builtOnFirstUse(() =>
+  z.strictObject({
+    name: z.string(),
+    scope: z.optional(z.string()),
+    signed: z.optional(z.boolean()),
+    user: z.optional(z.string()),
+  }),
+);
 
-function parseNewToken(text: string): z.infer<typeof newTokenSchema> {
+function parseNewToken(text: string): z.infer<ReturnType<typeof newTokenSchema>> {
   return parseJsonBody(
-    newTokenSchema,
+    newTokenSchema(),
     text,
     'expected {"name", "scope"?: "full" | "submit" | "read" | "admin", "signed"?: boolean, "user"?}',
   );
@@ -66,7 +69,7 @@ export function documentTokenRoutes(docs: ApiDocs): void {
       auth: 'token',
       body: {
         'application/json': {
-          schema: newTokenSchema,
+          schema: newTokenSchema(),
           examples: {
             readOnly: { name: 'zapier trigger', scope: 'read' },
             signedHook: { name: 'ifttt applet', scope: 'submit', signed: true },

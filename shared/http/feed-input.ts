@@ -6,6 +6,7 @@
  */
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { builtOnFirstUse } from './built-on-first-use.js';
 
 z.config(en());
 
@@ -28,46 +29,53 @@ export const MIN_INTERVAL_S = 300;
 /** Longest `intervalS` (one week). */
 export const MAX_INTERVAL_S = 7 * 86_400;
 
-const patterns = z.array(z.string());
-const pick = z.enum(['enclosure', 'link']);
-const backfill = z.int().check(z.gte(0), z.lte(MAX_BACKFILL));
-const intervalS = z.int().check(z.gte(MIN_INTERVAL_S), z.lte(MAX_INTERVAL_S));
+/**
+ * The bodies of `POST /feeds`, `PATCH /feeds/{id}`, `POST /feeds/preview` and `POST /feeds/import` (also in
+ * the OpenAPI document), built by the first request that parses one.
+ */
+export const feedSchemas = builtOnFirstUse(() => {
+  const patterns = z.array(z.string());
+  const pick = z.enum(['enclosure', 'link']);
+  const backfill = z.int().check(z.gte(0), z.lte(MAX_BACKFILL));
+  const intervalS = z.int().check(z.gte(MIN_INTERVAL_S), z.lte(MAX_INTERVAL_S));
 
-/** The body of `POST /feeds` (also in the OpenAPI document). */
-export const feedCreateSchema = z.strictObject({
-  url: z.string(),
-  include: z.optional(patterns),
-  exclude: z.optional(patterns),
-  pick: z.optional(pick),
-  folder: z.optional(z.nullable(z.string())),
-  backfill: z.optional(backfill),
-  intervalS: z.optional(z.nullable(intervalS)),
-});
+  /** The body of `POST /feeds` (also in the OpenAPI document). */
+  const create = z.strictObject({
+    url: z.string(),
+    include: z.optional(patterns),
+    exclude: z.optional(patterns),
+    pick: z.optional(pick),
+    folder: z.optional(z.nullable(z.string())),
+    backfill: z.optional(backfill),
+    intervalS: z.optional(z.nullable(intervalS)),
+  });
 
-/** The body of `PATCH /feeds/{id}` (also in the OpenAPI document). */
-export const feedPatchSchema = z.strictObject({
-  url: z.optional(z.string()),
-  include: z.optional(patterns),
-  exclude: z.optional(patterns),
-  pick: z.optional(pick),
-  folder: z.optional(z.nullable(z.string())),
-  intervalS: z.optional(z.nullable(intervalS)),
-  enabled: z.optional(z.boolean()),
-});
+  /** The body of `PATCH /feeds/{id}` (also in the OpenAPI document). */
+  const patch = z.strictObject({
+    url: z.optional(z.string()),
+    include: z.optional(patterns),
+    exclude: z.optional(patterns),
+    pick: z.optional(pick),
+    folder: z.optional(z.nullable(z.string())),
+    intervalS: z.optional(z.nullable(intervalS)),
+    enabled: z.optional(z.boolean()),
+  });
 
-/** The body of `POST /feeds/preview` (also in the OpenAPI document). */
-export const feedPreviewSchema = z.strictObject({
-  url: z.string(),
-  include: z.optional(patterns),
-  exclude: z.optional(patterns),
-  pick: z.optional(pick),
-  backfill: z.optional(backfill),
-});
+  /** The body of `POST /feeds/preview` (also in the OpenAPI document). */
+  const preview = z.strictObject({
+    url: z.string(),
+    include: z.optional(patterns),
+    exclude: z.optional(patterns),
+    pick: z.optional(pick),
+    backfill: z.optional(backfill),
+  });
 
-/** The JSON body of `POST /feeds/import` (also in the OpenAPI document). */
-export const feedImportSchema = z.strictObject({
-  opml: z.string(),
-  folder: z.optional(z.nullable(z.string())),
+  /** The JSON body of `POST /feeds/import` (also in the OpenAPI document). */
+  const opmlImport = z.strictObject({
+    opml: z.string(),
+    folder: z.optional(z.nullable(z.string())),
+  });
+  return { create, patch, preview, import: opmlImport };
 });
 
 /** A validated `POST /feeds`: the feed's settings. */
@@ -142,7 +150,7 @@ const EXPECTED_CREATE =
 
 /** Parses and validates `POST /feeds`. Throws a 400 {@link HttpError} naming the first problem. */
 export async function parseFeedCreate(text: string, opts: FeedInputOptions): Promise<FeedCreateInput> {
-  const body = parseJson(feedCreateSchema, text, EXPECTED_CREATE);
+  const body = parseJson(feedSchemas().create, text, EXPECTED_CREATE);
   const url = checkFeedUrl(body.url, opts);
   await checkFilters(body.include, body.exclude);
   const input: FeedCreateInput = {
@@ -160,7 +168,7 @@ export async function parseFeedCreate(text: string, opts: FeedInputOptions): Pro
 /** Parses and validates `PATCH /feeds/{id}`. */
 export async function parseFeedPatch(text: string, opts: FeedInputOptions): Promise<FeedPatchInput> {
   const body = parseJson(
-    feedPatchSchema,
+    feedSchemas().patch,
     text,
     'expected some of {"url", "include", "exclude", "pick", "folder", "intervalS", "enabled"}',
   );
@@ -180,7 +188,7 @@ export async function parseFeedPatch(text: string, opts: FeedInputOptions): Prom
 /** Parses and validates `POST /feeds/preview`. */
 export async function parseFeedPreview(text: string, opts: FeedInputOptions): Promise<FeedPreviewInput> {
   const body = parseJson(
-    feedPreviewSchema,
+    feedSchemas().preview,
     text,
     'expected {"url", "include"?, "exclude"?, "pick"?, "backfill"?}',
   );
@@ -215,7 +223,7 @@ export function parseImportBody(
 ): { opml: string; folder: string } {
   const type = mediaType(contentType);
   if (isJsonType(contentType)) {
-    const body = parseJson(feedImportSchema, text, 'expected {"opml", "folder"?}');
+    const body = parseJson(feedSchemas().import, text, 'expected {"opml", "folder"?}');
     if (Buffer.byteLength(body.opml, 'utf8') > MAX_OPML_BYTES) {
       throw new HttpError(413, 'bodyTooLarge', `opml is larger than ${MAX_OPML_BYTES} bytes`);
     }

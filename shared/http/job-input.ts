@@ -5,6 +5,7 @@
  */
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { builtOnFirstUse } from './built-on-first-use.js';
 
 // zod/mini ships no messages; English ones keep error texts and skip reasons readable (~3 KiB).
 z.config(en());
@@ -29,27 +30,29 @@ export interface JobBodyOptions {
   allowPrivateUrls?: boolean;
 }
 
-const itemSchema = z.looseObject({
-  url: z.optional(z.string()),
-  urls: z.optional(z.array(z.string())),
-  folder: z.nullish(z.string()),
-  callbackUrl: z.nullish(z.string()),
+/**
+ * The job bodies a request may send (also in the OpenAPI document), built by the first request that
+ * parses one: `json` is `{url}`, `{urls}`, or an array of those objects or of URL strings; `form` has
+ * `url` (repeatable, or several lines), `urls`, `folder`, `callbackUrl`; `text` is one URL per line.
+ */
+export const jobBodySchemas = builtOnFirstUse(() => {
+  const item = z.looseObject({
+    url: z.optional(z.string()),
+    urls: z.optional(z.array(z.string())),
+    folder: z.nullish(z.string()),
+    callbackUrl: z.nullish(z.string()),
+  });
+  return {
+    json: z.union([item, z.array(z.union([item, z.string()])).check(z.minLength(1))]),
+    form: z.looseObject({
+      url: z.optional(z.array(z.string())),
+      urls: z.optional(z.array(z.string())),
+      folder: z.optional(z.string()),
+      callbackUrl: z.optional(z.string()),
+    }),
+    text: z.string(),
+  };
 });
-/** A JSON job body: `{url}`, `{urls}`, or an array of those objects or of URL strings (also in the OpenAPI document). */
-export const jobJsonBodySchema = z.union([
-  itemSchema,
-  z.array(z.union([itemSchema, z.string()])).check(z.minLength(1)),
-]);
-/** A form job body: `url` (repeatable, or several lines), `urls`, `folder`, `callbackUrl`. */
-export const jobFormBodySchema = z.looseObject({
-  url: z.optional(z.array(z.string())),
-  urls: z.optional(z.array(z.string())),
-  folder: z.optional(z.string()),
-  callbackUrl: z.optional(z.string()),
-});
-/** A text job body: one URL per line. */
-export const jobTextBodySchema = z.string();
-const bodySchema = jobJsonBodySchema;
 
 interface RawRequest {
   url: string;
@@ -58,7 +61,11 @@ interface RawRequest {
 }
 
 function fromJson(text: string): RawRequest[] {
-  const data = parseJsonBody(bodySchema, text, 'expected {"url"}, {"urls":[...]} or an array of them');
+  const data = parseJsonBody(
+    jobBodySchemas().json,
+    text,
+    'expected {"url"}, {"urls":[...]} or an array of them',
+  );
   const items = Array.isArray(data) ? data : [data];
   const out: RawRequest[] = [];
   items.forEach((item, i) => {
@@ -76,7 +83,7 @@ function fromJson(text: string): RawRequest[] {
   return out;
 }
 
-/** The fields of a form body as {@link jobFormBodySchema} describes them (`url` and `urls` repeatable). */
+/** The fields of a form body as {@link jobBodySchemas}' `form` describes them (`url` and `urls` repeatable). */
 export function formBodyFields(text: string): Record<string, string | string[]> {
   const params = new URLSearchParams(text);
   const fields: Record<string, string | string[]> = {
@@ -92,7 +99,7 @@ export function formBodyFields(text: string): Record<string, string | string[]> 
 
 function fromForm(text: string): RawRequest[] {
   // Every form value is a string, so this cannot fail; it keeps the form's fields those of the document.
-  const form = jobFormBodySchema.parse(formBodyFields(text));
+  const form = jobBodySchemas().form.parse(formBodyFields(text));
   const folder = form.folder ?? null;
   const callbackUrl = form.callbackUrl ?? null;
   return [...(form.url ?? []), ...(form.urls ?? [])].flatMap((v) =>
@@ -205,14 +212,14 @@ const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
 const MAX_CURSOR_LENGTH = 2000;
 
-/** The `GET /jobs` query parameters, one schema each (they validate the query and describe it in the OpenAPI document). */
-export const listQuerySchemas = {
+/** The `GET /jobs` query parameters, one schema each (they validate the query and describe it in the OpenAPI document), built on first use. */
+export const listQuerySchemas = builtOnFirstUse(() => ({
   status: z.enum(JOB_STATUSES),
   limit: z.int().check(z.gte(1), z.lte(MAX_PAGE)),
   cursor: z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_LENGTH)),
   /** `array`: a bare JSON array, for Zapier polling. */
   format: z.literal('array'),
-} as const;
+}));
 
 /** `GET /jobs` query: `status` one of the job statuses, `limit` 1–100 (default 50), an opaque `cursor`. */
 export function parseListQuery(q: { status?: string; limit?: string; cursor?: string }): {
@@ -220,14 +227,14 @@ export function parseListQuery(q: { status?: string; limit?: string; cursor?: st
   status?: JobStatus;
   cursor?: string;
 } {
-  if (q.status !== undefined && !listQuerySchemas.status.safeParse(q.status).success) {
+  if (q.status !== undefined && !listQuerySchemas().status.safeParse(q.status).success) {
     throw new HttpError(400, 'invalidStatus', `status must be one of ${JOB_STATUSES.join(', ')}`);
   }
   const limit = q.limit === undefined ? DEFAULT_PAGE : Number(q.limit);
-  if (!listQuerySchemas.limit.safeParse(limit).success) {
+  if (!listQuerySchemas().limit.safeParse(limit).success) {
     throw new HttpError(400, 'invalidLimit', `limit must be an integer from 1 to ${MAX_PAGE}`);
   }
-  if (q.cursor !== undefined && !listQuerySchemas.cursor.safeParse(q.cursor).success) {
+  if (q.cursor !== undefined && !listQuerySchemas().cursor.safeParse(q.cursor).success) {
     throw new HttpError(400, 'invalidCursor', 'cursor is not valid');
   }
   return {
@@ -240,7 +247,7 @@ export function parseListQuery(q: { status?: string; limit?: string; cursor?: st
 /** `GET /jobs?format=`: absent, or `array` (a bare JSON array, which Zapier's polling trigger reads). */
 export function parseListFormat(value: string | undefined): 'array' | undefined {
   if (value === undefined) return undefined;
-  if (!listQuerySchemas.format.safeParse(value).success) {
+  if (!listQuerySchemas().format.safeParse(value).success) {
     throw new HttpError(
       400,
       'invalidFormat',

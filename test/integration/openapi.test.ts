@@ -10,7 +10,7 @@ import { createApiApp } from '../../functions/api.js';
 import { createApiDocs } from '../../functions/routes/openapi.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { createNotifyServices } from '../../shared/app/notify-deps.js';
-import { formBodyFields, jobJsonBodySchema } from '../../shared/http/job-input.js';
+import { formBodyFields, jobBodySchemas } from '../../shared/http/job-input.js';
 import { ApiDocs, openApiPath } from '../../shared/http/openapi.js';
 import { aesGcmCipher } from '../../shared/notify/cipher.js';
 import { registerToken } from '../../shared/tokens/manage.js';
@@ -100,7 +100,7 @@ describe('GET /openapi.json', () => {
     const body = doc.paths['/jobs']?.post?.requestBody?.content['application/json'] as unknown as {
       schema: unknown;
     };
-    const expected = z.toJSONSchema(jobJsonBodySchema, { target: 'draft-2020-12', io: 'input' }) as Record<
+    const expected = z.toJSONSchema(jobBodySchemas().json, { target: 'draft-2020-12', io: 'input' }) as Record<
       string,
       unknown
     >;
