@@ -43,6 +43,12 @@ export interface PipelineChildOptions {
   expected: number;
   /** Powertools log levels to count the handlers' lines at (each one a Logger of its own). */
   logLevels: string[];
+  /**
+   * Count what the runtime does: DynamoDB capacity, AWS requests, EMF lines, the API's share of each.
+   * Off, the runtime carries none of the bench's meters (only `logLevels`' Loggers, whose lines are
+   * counted, not printed), so its timing and memory are the product's.
+   */
+  metered: boolean;
 }
 
 /**
@@ -132,7 +138,7 @@ const logMeters = new Map(opts.logLevels.map((level) => [level, new LineMeter(lo
 const emfMeter = new LineMeter(metricsLineKind);
 const send = (m: ChildMessage) => process.send?.(m);
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-runtime-'));
-const counter = startAwsCounter();
+const counter = opts.metered ? startAwsCounter() : undefined;
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -209,17 +215,19 @@ const pacer = rt.deps.pacer as unknown as {
   inner?: { doc?: DynamoDBDocumentClient };
 };
 const doc = pacer.doc ?? pacer.inner?.doc;
-const capacity = doc?.middlewareStack ? meterCapacity(doc) : undefined;
+const capacity = opts.metered && doc?.middlewareStack ? meterCapacity(doc) : undefined;
 const memoryMetrics = rt.deps.metrics as unknown as { counts?: Map<string, number> };
-rt.deps.metrics = teeMetrics(rt.deps.metrics, emfMeter);
-// Everything an API request runs (its logs, its metrics flush) inherits this mark; requests to the
-// in-process engines (dynalite, fauxqs) are not the API and are not marked.
-diagnosticsChannel.subscribe('http.server.request.start', (message) => {
-  const { server } = message as { server: Server };
-  if ((server.address() as AddressInfo | null)?.port === rt.port) apiScope.enterWith(true);
-});
-invocations.countApiFlushes(rt.deps, () => apiScope.getStore() === true);
-counter.reset();
+if (opts.metered) {
+  rt.deps.metrics = teeMetrics(rt.deps.metrics, emfMeter);
+  // Everything an API request runs (its logs, its metrics flush) inherits this mark; requests to the
+  // in-process engines (dynalite, fauxqs) are not the API and are not marked.
+  diagnosticsChannel.subscribe('http.server.request.start', (message) => {
+    const { server } = message as { server: Server };
+    if ((server.address() as AddressInfo | null)?.port === rt.port) apiScope.enterWith(true);
+  });
+  invocations.countApiFlushes(rt.deps, () => apiScope.getStore() === true);
+}
+counter?.reset();
 const load = startLoadSampler();
 send({
   type: 'ready',
@@ -237,7 +245,7 @@ process.on('message', async (m: { type: string }) => {
     send({
       type: 'report',
       report: {
-        awsOps: counter.counts(),
+        awsOps: counter?.counts() ?? {},
         capacity: capacity?.totals() ?? null,
         invocations: invocations.times(),
         workerStats: stats.worker,

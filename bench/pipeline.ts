@@ -42,6 +42,10 @@ export interface PipelineParams {
   minIntervalMs: number;
   /** Powertools log levels at which the handlers' lines are counted (a Logger per level, same calls). */
   logLevels: string[];
+  /** Run the bench's meters in the runtime child (capacity, AWS requests, EMF; `PipelineChildOptions`). */
+  metered: boolean;
+  /** A naive baseline measured earlier in this run, reused instead of running it again. */
+  naive?: NaiveOutcome;
 }
 
 /** What the pipeline run measured, for the cost model. */
@@ -70,6 +74,41 @@ const here = dirname(fileURLToPath(import.meta.url));
 function runtimeFlags(): string[] {
   const given = process.env.BENCH_RUNTIME_FLAGS?.trim();
   return given === undefined ? [...RUNTIME_NODE_FLAGS] : given.split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Rows that time the runtime or weigh it (the allowance, the thread's load, time to `done`, floods,
+ * peak RSS...). The bench's meters run on the runtime's thread, so `run.ts` takes these from a run without
+ * them (`metered: false`) and the counts (write units, calls, log lines) from a metered one.
+ */
+const TIMING_METRICS = [
+  'wall time until all',
+  'submit efficiency',
+  '1fichier allowance used',
+  'runtime main thread busy',
+  'time from 1fichier finishing',
+  'flood locks',
+  'URLs submitted more than once',
+  'runtime peak RSS',
+];
+
+/** Whether a pipeline row is one of {@link TIMING_METRICS}. */
+export function isTimingRow(row: Row): boolean {
+  return TIMING_METRICS.some((prefix) => row.metric.startsWith(prefix));
+}
+
+/**
+ * The pipeline's rows: timing rows from the run without meters, each noting what the metered run read;
+ * every other row from the metered run.
+ */
+export function withMeteredNotes(metered: Row[], timed: Row[]): Row[] {
+  return metered.map((m) => {
+    if (!isTimingRow(m)) return m;
+    const t = timed.find((r) => r.metric === m.metric);
+    if (!t) return m;
+    const also = `with the bench's meters on (the run the counts come from): ${m.value.toFixed(3)}`;
+    return { ...t, note: t.note ? `${t.note}; ${also}` : also };
+  });
 }
 
 /** The naive strategy with the plain client: submit one URL per call, then poll each job's info. */
@@ -126,6 +165,7 @@ export async function runPipeline(
     pollIntervalMs: params.pollIntervalMs,
     expected: params.n,
     logLevels: params.logLevels,
+    metered: params.metered,
   };
   const child = fork(join(here, 'pipeline-child.ts'), [JSON.stringify(childOpts)], {
     // The flags `npm start` runs the runtime with (package.json), so the peak measured is the product's;
@@ -231,8 +271,10 @@ export async function runPipeline(
     // How busy the runtime's one thread was in that window: near 1, it (not the pacer) set the pace.
     const windowLoad = loadBetween(c.load, first, waitEnd);
 
-    log('  naive baseline: one URL per call at 400 ms');
-    const naive = await runNaive({ rate: params.rate, naiveN: params.naiveN, deadlineMs: params.deadlineMs });
+    if (!params.naive) log('  naive baseline: one URL per call at 400 ms');
+    const naive =
+      params.naive ??
+      (await runNaive({ rate: params.rate, naiveN: params.naiveN, deadlineMs: params.deadlineMs }));
     const scale = params.n / naive.n;
     const naiveCalls = Object.values(naive.calls).reduce((a, b) => a + b, 0);
     const naiveLabel = `naive: 1 URL/call at ${RCLONE_MIN_SLEEP_MS} ms (${naive.n} URLs, x${scale.toFixed(1)} linear)`;
@@ -378,7 +420,7 @@ export async function runPipeline(
       apiRequests,
       sandboxRequests: stats.requests,
       details: {
-        params,
+        params: { ...params, naive: undefined },
         ingestMs,
         submittedMs,
         doneMs,
