@@ -205,19 +205,18 @@ export class DynamoPacer implements Pacer {
       const reserved = await this.inTurn(keyId, () => this.reserve(keyId, opts, maxWait, n));
       if (reserved === 'race') continue;
       if ('refusal' in reserved) return reserved.refusal;
-      const { slot } = reserved;
-      // A flood or auth failure recorded while we waited invalidates the slot; a call that would start late
-      // runs closer to the calls after it than the spacing allows (a busy process woke us late). Either way
-      // the slot is given up and a fresh one taken.
-      const waited = await waitForSlot(slot, () => this.state(keyId), this.clock, this.readAheadMs(), opts);
-      if (waited !== 'go') continue;
-      return {
-        granted: true,
-        slotAt: slot,
-        ...(n > 1
-          ? { slots: Array.from({ length: n }, (_, i) => slot + i * this.policy.minIntervalMs) }
-          : {}),
-      };
+      const slots = Array.from({ length: n }, (_, i) => reserved.slot + i * this.policy.minIntervalMs);
+      // A flood or auth failure recorded while we waited invalidates the reservation: a fresh one is taken.
+      // A call that would start late runs closer to the calls after it than the spacing allows (a busy
+      // process woke us late): that slot is given up, and the next one of the reservation is waited for,
+      // since the item already holds them all (re-reserving would place the next call after the last).
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i] as number;
+        if (slot - this.clock.now() > maxWait) break;
+        const waited = await waitForSlot(slot, () => this.state(keyId), this.clock, this.readAheadMs(), opts);
+        if (waited === 'stopped') break;
+        if (waited === 'go') return { granted: true, slotAt: slot, ...(n > 1 ? { slots: slots.slice(i) } : {}) };
+      }
     }
     return {
       granted: false,

@@ -133,6 +133,39 @@ describe('SlotBank over the DynamoPacer', () => {
     expect((next as { slotAt?: number }).slotAt).toBe(t0 + 3000);
   });
 
+  it('loses only the first slot of a reservation its reserving taker woke up too late for', async () => {
+    // A busy process: the reserving take's wait for its first slot (a spacing away, after the previous
+    // call) ends 60 ms past it. Before, the whole reservation was given up and taken again after its last
+    // slot: one late wake-up cost all ten of a poll chunk's slots.
+    const clock = new ManualClock();
+    let oversleepMs = 0;
+    const late: typeof clock = Object.assign(Object.create(clock) as typeof clock, {
+      sleep: async (ms: number) => {
+        clock.sleeps.push(ms);
+        clock.advance(ms + oversleepMs);
+        oversleepMs = 0;
+      },
+    });
+    const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock: late }), late);
+    expect((await bank.take('k-bank-first-late')).granted).toBe(true);
+    const t0 = clock.now();
+    bank.reserveNext('k-bank-first-late', 4);
+    oversleepMs = PRE_SLOT_CHECK_MS + LATE_TAKE_MS + 10;
+    const first = await bank.take('k-bank-first-late');
+    expect(first.granted).toBe(true);
+    // The second slot of the reservation, not one after its fourth (t0 + 5 s).
+    expect(clock.now()).toBe(t0 + 2000);
+    expect((first as { slotAt?: number }).slotAt).toBe(t0 + 2000);
+    expect(bank.banks('k-bank-first-late')).toBe(2);
+    expect(await bank.take('k-bank-first-late')).toEqual({ granted: true });
+    expect(clock.now()).toBe(t0 + 3000);
+    expect(await bank.take('k-bank-first-late')).toEqual({ granted: true });
+    expect(clock.now()).toBe(t0 + 4000);
+    // Then the shared pacer's next slot, right after the reservation.
+    const next = await bank.take('k-bank-first-late');
+    expect((next as { slotAt?: number }).slotAt).toBe(t0 + 5000);
+  });
+
   it('drops the rest of a reservation after a flood: the next take waits out the pause', async () => {
     const clock = new ManualClock();
     const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock }), clock);
