@@ -215,7 +215,8 @@ export class DynamoPacer implements Pacer {
         if (slot - this.clock.now() > maxWait) break;
         const waited = await waitForSlot(slot, () => this.state(keyId), this.clock, this.readAheadMs(), opts);
         if (waited === 'stopped') break;
-        if (waited === 'go') return { granted: true, slotAt: slot, ...(n > 1 ? { slots: slots.slice(i) } : {}) };
+        if (waited === 'go')
+          return { granted: true, slotAt: slot, ...(n > 1 ? { slots: slots.slice(i) } : {}) };
       }
     }
     return {

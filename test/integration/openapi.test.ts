@@ -100,10 +100,10 @@ describe('GET /openapi.json', () => {
     const body = doc.paths['/jobs']?.post?.requestBody?.content['application/json'] as unknown as {
       schema: unknown;
     };
-    const expected = z.toJSONSchema(jobBodySchemas().json, { target: 'draft-2020-12', io: 'input' }) as Record<
-      string,
-      unknown
-    >;
+    const expected = z.toJSONSchema(jobBodySchemas().json, {
+      target: 'draft-2020-12',
+      io: 'input',
+    }) as Record<string, unknown>;
     delete expected.$schema;
     expect(body.schema).toEqual(expected);
   });
