@@ -18,6 +18,21 @@ afterAll(async () => {
   await aws?.close();
 });
 
+/** A SlotBank over the DynamoPacer on a manual clock whose next sleep can be made to end late (a busy process). */
+function bankOnOversleepingClock() {
+  const clock = new ManualClock();
+  let oversleepMs = 0;
+  const late: typeof clock = Object.assign(Object.create(clock) as typeof clock, {
+    sleep: async (ms: number) => {
+      clock.sleeps.push(ms);
+      clock.advance(ms + oversleepMs);
+      oversleepMs = 0;
+    },
+  });
+  const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock: late }), late);
+  return { clock, bank, oversleepOnce: (ms: number) => (oversleepMs = ms) };
+}
+
 describe('SlotBank over the DynamoPacer', () => {
   it('takes a cycle of slots in one write, spaced like single takes, and other takers wait after them', async () => {
     const clock = new ManualClock();
@@ -110,20 +125,11 @@ describe('SlotBank over the DynamoPacer', () => {
 
   it('gives up a banked slot it woke up too late for and uses the next banked one, not the rest lost', async () => {
     // A busy process: the sleep before the second banked slot ends 60 ms past it.
-    const clock = new ManualClock();
-    let oversleepMs = 0;
-    const late: typeof clock = Object.assign(Object.create(clock) as typeof clock, {
-      sleep: async (ms: number) => {
-        clock.sleeps.push(ms);
-        clock.advance(ms + oversleepMs);
-        oversleepMs = 0;
-      },
-    });
-    const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock: late }), late);
+    const { clock, bank, oversleepOnce } = bankOnOversleepingClock();
     bank.reserveNext('k-bank-woke-late', 3);
     const t0 = clock.now();
     expect((await bank.take('k-bank-woke-late')).granted).toBe(true);
-    oversleepMs = PRE_SLOT_CHECK_MS + LATE_TAKE_MS + 10;
+    oversleepOnce(PRE_SLOT_CHECK_MS + LATE_TAKE_MS + 10);
     // Not the banked slot at t0 + 1 s (used 50 ms late it would crowd the next call): the one at t0 + 2 s.
     expect(await bank.take('k-bank-woke-late')).toEqual({ granted: true });
     expect(clock.now()).toBe(t0 + 2000);
@@ -137,20 +143,11 @@ describe('SlotBank over the DynamoPacer', () => {
     // A busy process: the reserving take's wait for its first slot (a spacing away, after the previous
     // call) ends 60 ms past it. Before, the whole reservation was given up and taken again after its last
     // slot: one late wake-up cost all ten of a poll chunk's slots.
-    const clock = new ManualClock();
-    let oversleepMs = 0;
-    const late: typeof clock = Object.assign(Object.create(clock) as typeof clock, {
-      sleep: async (ms: number) => {
-        clock.sleeps.push(ms);
-        clock.advance(ms + oversleepMs);
-        oversleepMs = 0;
-      },
-    });
-    const bank = new SlotBank(new DynamoPacer(aws.doc, tableName, { policy, clock: late }), late);
+    const { clock, bank, oversleepOnce } = bankOnOversleepingClock();
     expect((await bank.take('k-bank-first-late')).granted).toBe(true);
     const t0 = clock.now();
     bank.reserveNext('k-bank-first-late', 4);
-    oversleepMs = PRE_SLOT_CHECK_MS + LATE_TAKE_MS + 10;
+    oversleepOnce(PRE_SLOT_CHECK_MS + LATE_TAKE_MS + 10);
     const first = await bank.take('k-bank-first-late');
     expect(first.granted).toBe(true);
     // The second slot of the reservation, not one after its fourth (t0 + 5 s).
