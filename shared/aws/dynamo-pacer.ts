@@ -210,8 +210,7 @@ export class DynamoPacer implements Pacer {
       // A call that would start late runs closer to the calls after it than the spacing allows (a busy
       // process woke us late): that slot is given up, and the next one of the reservation is waited for,
       // since the item already holds them all (re-reserving would place the next call after the last).
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i] as number;
+      for (const [i, slot] of slots.entries()) {
         if (slot - this.clock.now() > maxWait) break;
         const waited = await waitForSlot(slot, () => this.state(keyId), this.clock, this.readAheadMs(), opts);
         if (waited === 'stopped') break;
