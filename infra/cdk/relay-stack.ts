@@ -33,7 +33,7 @@ import {
 } from './grants.js';
 import { RelayFunction, type RelayFunctionProps } from './lambda-defaults.js';
 import { acknowledge } from './nag.js';
-import { API_ON_DEMAND, onDemandCommands } from './on-demand.js';
+import { API_ON_DEMAND, FEEDS_ON_DEMAND, onDemandCommands } from './on-demand.js';
 import { JobsQueue } from './queue.js';
 import { PollQueue, PollSchedule } from './schedules.js';
 import { FichierKeySecret } from './secret.js';
@@ -145,7 +145,9 @@ export class RelayStack extends Stack {
       fn.addEnvironment(ENV.pollQueueUrl, pollQueue.queueUrl);
     }
 
-    const feeds = makeFunction('feeds', 'fetches due RSS/Atom/JSON feeds and enqueues their new items');
+    const feeds = makeFunction('feeds', 'fetches due RSS/Atom/JSON feeds and enqueues their new items', {
+      afterBundling: onDemandCommands(FEEDS_ON_DEMAND),
+    });
     new FeedsReader(this, 'FeedsReader', { reader: feeds, table, queue });
 
     const { secret: notifyKey } = new NotifyKeySecret(this, 'NotifyKey');

@@ -6,10 +6,12 @@ import { type PacerControl, PacerItem } from '../aws/pacer-item.js';
 import { type CommonDeps, createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import type { Deps } from './deps.js';
+import { createKeyDeps, type KeyDeps } from './key-deps.js';
 import { createNotifyServices } from './notify-deps.js';
 
 /** What the API's routes and use-cases (`enqueueJobs`, `resetCircuit`, the token resolver) use. */
-export type ApiDeps = CommonDeps & {
+export type ApiDeps = CommonDeps &
+  KeyDeps & {
   /** Read and reset only: the API never takes a slot. */
   pacer: PacerControl;
 } & Pick<Deps, 'notify'>;
@@ -24,6 +26,7 @@ export function createApiDeps(config: RelayConfig, overrides: Partial<ApiDeps> =
   const common = createCommonDeps(config, overrides, docClient);
   return {
     ...common,
+    ...createKeyDeps(config, overrides),
     pacer: overrides.pacer ?? new PacerItem(docClient(), config.tableName),
     notify: overrides.notify ?? createNotifyServices(config, docClient(), common.clock),
   };

@@ -1,7 +1,9 @@
 /**
  * The builders every composition root shares: logger, metrics, the DynamoDB document client, the job
- * stores (jobs, remote requests, reports), the queue and the 1fichier key provider. Nothing here reaches 1fichier or the pacer, so the API
- * can use it all (`api-deps.ts`); the worker and the poller add the 1fichier side (`fichier-deps.ts`).
+ * stores (jobs, remote requests, reports), the queue. Nothing here reaches 1fichier or the pacer, so the API
+ * can use it all (`api-deps.ts`); the worker and the poller add the 1fichier side (`fichier-deps.ts`). The
+ * 1fichier key provider (Secrets Manager in AWS) is `key-deps.ts`: the feeds reader and the deliveries never
+ * read the key, so they do not bundle its SDK client.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,10 +15,7 @@ import { DynamoReportStore } from '../aws/dynamo-report-store.js';
 import { DynamoTokenStore } from '../aws/dynamo-token-store.js';
 import { SqsPollTimer } from '../aws/poll-timer.js';
 import { createSqsClient, SqsJobQueue } from '../aws/queue.js';
-import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
-import { ENV } from '../config/env-names.js';
 import { systemClock } from '../fichier/clock.js';
-import type { KeyProvider } from '../fichier/types.js';
 import { coalesceSoonPolls, noPollTimer, pollPlanPolicy } from '../jobs/poll-plan.js';
 import type { RelayConfig } from './config.js';
 import type { Deps, RelayLogger } from './deps.js';
@@ -34,7 +33,6 @@ export type CommonDeps = Pick<
   | 'reports'
   | 'queue'
   | 'pollTimer'
-  | 'keyProvider'
   | 'clock'
   | 'logger'
   | 'metrics'
@@ -62,15 +60,6 @@ export function createLogger(): RelayLogger {
 /** EMF through Powertools in Lambda; in memory elsewhere (tests read it, the local runtime ignores it). */
 export function createMetrics(env: NodeJS.ProcessEnv = process.env): RelayMetrics {
   return env.AWS_LAMBDA_FUNCTION_NAME ? new PowertoolsMetrics(METRICS_SERVICE) : new MemoryMetrics();
-}
-
-/** The key from Secrets Manager (AWS), from the config (local mode), or one that fails naming both. */
-export function createKeyProvider(config: RelayConfig): KeyProvider {
-  if (config.fichierSecretId) {
-    return new SecretsKeyProvider({ secretId: config.fichierSecretId, maxAgeS: config.secretMaxAgeS });
-  }
-  if (config.fichierApiKey) return envKeyProvider(config.fichierApiKey);
-  return missingKeyProvider(`${ENV.fichierSecretId} (AWS) or ${ENV.fichierApiKey} (local)`);
 }
 
 /**
@@ -113,6 +102,5 @@ export function createCommonDeps(
             pollPlanPolicy(config.pollIntervalS).firstDelayMs / 2,
           )
         : noPollTimer),
-    keyProvider: overrides.keyProvider ?? createKeyProvider(config),
   };
 }

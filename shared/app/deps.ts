@@ -21,6 +21,7 @@ import type { TokenStore } from '../tokens/store.js';
 import { createCommonDeps, lazyDocClient } from './common-deps.js';
 import type { RelayConfig } from './config.js';
 import { createFichierDeps } from './fichier-deps.js';
+import { createKeyDeps } from './key-deps.js';
 import type { RelayMetrics } from './metrics.js';
 import { createNotifyServices } from './notify-deps.js';
 
@@ -72,7 +73,7 @@ export interface Deps {
  */
 export function createDeps(config: RelayConfig, overrides: Partial<Deps> = {}): Deps {
   const docClient = lazyDocClient();
-  const common = createCommonDeps(config, overrides, docClient);
+  const common = { ...createCommonDeps(config, overrides, docClient), ...createKeyDeps(config, overrides) };
   return {
     ...common,
     ...createFichierDeps(common, overrides, docClient),

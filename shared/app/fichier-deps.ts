@@ -7,6 +7,7 @@ import { createFichierClient } from '../fichier/client.js';
 import { SlotBank } from '../fichier/slot-bank.js';
 import type { CommonDeps, DocClient } from './common-deps.js';
 import type { Deps } from './deps.js';
+import type { KeyDeps } from './key-deps.js';
 
 /** What a function that calls 1fichier adds to {@link CommonDeps}. */
 export type FichierDeps = Pick<Deps, 'pacer' | 'fichier'>;
@@ -16,7 +17,7 @@ export type FichierDeps = Pick<Deps, 'pacer' | 'fichier'>;
  * overridden) key provider, pacer and clock.
  */
 export function createFichierDeps(
-  common: Pick<CommonDeps, 'config' | 'keyProvider' | 'clock' | 'logger'>,
+  common: Pick<CommonDeps, 'config' | 'clock' | 'logger'> & KeyDeps,
   overrides: Partial<FichierDeps>,
   docClient: DocClient,
 ): FichierDeps {

@@ -4,10 +4,11 @@ import { type CommonDeps, createCommonDeps, lazyDocClient } from './common-deps.
 import type { RelayConfig } from './config.js';
 import type { Deps } from './deps.js';
 import { createFichierDeps, type FichierDeps } from './fichier-deps.js';
+import { createKeyDeps, type KeyDeps } from './key-deps.js';
 import { createNotifyServices } from './notify-deps.js';
 
 /** What `pollRemoteRequests` (reconciliation and the circuit probe included) uses. */
-export type PollerDeps = CommonDeps & FichierDeps & Partial<Pick<Deps, 'notify'>>;
+export type PollerDeps = CommonDeps & KeyDeps & FichierDeps & Partial<Pick<Deps, 'notify'>>;
 
 /**
  * Builds the poller's deps once; only what is not overridden is built.
@@ -16,7 +17,7 @@ export type PollerDeps = CommonDeps & FichierDeps & Partial<Pick<Deps, 'notify'>
  */
 export function createPollerDeps(config: RelayConfig, overrides: Partial<PollerDeps> = {}): PollerDeps {
   const docClient = lazyDocClient();
-  const common = createCommonDeps(config, overrides, docClient);
+  const common = { ...createCommonDeps(config, overrides, docClient), ...createKeyDeps(config, overrides) };
   return {
     ...common,
     ...createFichierDeps(common, overrides, docClient),

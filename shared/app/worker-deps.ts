@@ -4,9 +4,10 @@ import { type CommonDeps, createCommonDeps, lazyDocClient } from './common-deps.
 import type { RelayConfig } from './config.js';
 import type { Deps } from './deps.js';
 import { createFichierDeps, type FichierDeps } from './fichier-deps.js';
+import { createKeyDeps, type KeyDeps } from './key-deps.js';
 
 /** What `submitJobs` and the worker handler use. */
-export type WorkerDeps = CommonDeps & FichierDeps & Pick<Deps, 'hooks'>;
+export type WorkerDeps = CommonDeps & KeyDeps & FichierDeps & Pick<Deps, 'hooks'>;
 
 /**
  * Builds the worker's deps once; only what is not overridden is built.
@@ -15,6 +16,6 @@ export type WorkerDeps = CommonDeps & FichierDeps & Pick<Deps, 'hooks'>;
  */
 export function createWorkerDeps(config: RelayConfig, overrides: Partial<WorkerDeps> = {}): WorkerDeps {
   const docClient = lazyDocClient();
-  const common = createCommonDeps(config, overrides, docClient);
+  const common = { ...createCommonDeps(config, overrides, docClient), ...createKeyDeps(config, overrides) };
   return { ...common, ...createFichierDeps(common, overrides, docClient), hooks: overrides.hooks ?? {} };
 }

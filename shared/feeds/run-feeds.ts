@@ -8,8 +8,9 @@ import type { Deps } from '../app/deps.js';
 import { enqueueJobs } from '../jobs/enqueue.js';
 import { decideItems, type ItemsDecision } from './decide-items.js';
 import { itemKey } from './dedupe.js';
-import { type FeedFetchResult, type FeedHttpClient, fetchFeedDocument } from './fetch-feed.js';
+import type { FeedFetchResult, FeedHttpClient } from './fetch-feed.js';
 import { compileFilters } from './filters.js';
+import { loadFeedFetcher } from './load-feed-fetcher.js';
 import { nextFetch } from './schedule.js';
 import {
   type FeedPatch,
@@ -70,6 +71,8 @@ export async function refreshFeed(
   opts: { totalTimeoutMs?: number } = {},
 ): Promise<RefreshResult> {
   const { config, clock, feeds, logger } = deps;
+  // Loaded on the first fetch: a tick with nothing due never parses the HTTP client or the feed parser.
+  const { fetchFeedDocument } = await loadFeedFetcher();
   const result = await fetchFeedDocument(feed, {
     maxBytes: config.feedsMaxBytes,
     allowPrivate: config.allowPrivateUrls,
