@@ -12,9 +12,9 @@ import { createNotifyServices } from './notify-deps.js';
 /** What the API's routes and use-cases (`enqueueJobs`, `resetCircuit`, the token resolver) use. */
 export type ApiDeps = CommonDeps &
   KeyDeps & {
-  /** Read and reset only: the API never takes a slot. */
-  pacer: PacerControl;
-} & Pick<Deps, 'notify'>;
+    /** Read and reset only: the API never takes a slot. */
+    pacer: PacerControl;
+  } & Pick<Deps, 'notify'>;
 
 /**
  * Builds the API's deps once; only what is not overridden is built.

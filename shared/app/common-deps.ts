@@ -3,7 +3,7 @@
  * stores (jobs, remote requests, reports), the queue. Nothing here reaches 1fichier or the pacer, so the API
  * can use it all (`api-deps.ts`); the worker and the poller add the 1fichier side (`fichier-deps.ts`). The
  * 1fichier key provider (Secrets Manager in AWS) is `key-deps.ts`: the feeds reader and the deliveries never
- * read the key, so they do not bundle its SDK client.
+ * read the key (the feeds reader then bundles no Secrets Manager client at all).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

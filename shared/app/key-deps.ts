@@ -1,7 +1,7 @@
 /**
  * The 1fichier key provider of the functions that read the key (the API's status page, the worker, the
  * poller). It lives apart from `common-deps.ts` so that the functions that never read it (the feeds reader,
- * the deliveries) do not bundle the Secrets Manager client.
+ * the deliveries) do not build it; the feeds reader then bundles no Secrets Manager client.
  */
 import { envKeyProvider, missingKeyProvider, SecretsKeyProvider } from '../aws/secrets-key-provider.js';
 import { ENV } from '../config/env-names.js';

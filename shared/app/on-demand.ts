@@ -25,7 +25,9 @@ export async function importOnDemand<T>(where: OnDemandSource, besideUrl: string
   const bundled = new URL(`./${where.file}`, besideUrl);
   if (existsSync(fileURLToPath(bundled))) return (await import(bundled.href)) as T;
   if (process.env.LAMBDA_TASK_ROOT) {
-    throw new Error(`${where.file} is missing beside the bundle (the ${where.asset} asset was built without it)`);
+    throw new Error(
+      `${where.file} is missing beside the bundle (the ${where.asset} asset was built without it)`,
+    );
   }
   return (await import(where.sourceUrl)) as T;
 }

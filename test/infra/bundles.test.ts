@@ -5,8 +5,9 @@
  * no Hono.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_ON_DEMAND } from '../../infra/cdk/on-demand.js';
+import { API_ON_DEMAND, FEEDS_ON_DEMAND } from '../../infra/cdk/on-demand.js';
 import { type BundleResult, bundleLikeCdk } from '../../infra/cdk/tools/bundle.js';
+import { FEED_FETCHER_FILE } from '../../shared/feeds/load-feed-fetcher.js';
 import { FEED_TOOLS_FILE } from '../../shared/feeds/load-feed-tools.js';
 
 const FORBIDDEN = {
@@ -29,8 +30,10 @@ const API_ZOD_BUDGET_KIB = 64;
 const matching = (bundle: BundleResult, pattern: RegExp) => bundle.imported.filter((f) => pattern.test(f));
 
 describe('Lambda bundles (esbuild metafile)', () => {
-  const bundles: Record<'api' | 'worker' | 'poller' | 'feeds' | 'deliveries' | 'feedTools', BundleResult> =
-    {} as never;
+  const bundles: Record<
+    'api' | 'worker' | 'poller' | 'feeds' | 'deliveries' | 'feedTools' | 'feedFetcher',
+    BundleResult
+  > = {} as never;
   beforeAll(async () => {
     for (const name of ['api', 'worker', 'poller', 'feeds', 'deliveries'] as const) {
       bundles[name] = await bundleLikeCdk(`functions/${name}.ts`);
@@ -38,6 +41,9 @@ describe('Lambda bundles (esbuild metafile)', () => {
     // The API's on-demand module, bundled beside its index.mjs (infra/cdk/on-demand.ts).
     const [feedTools] = API_ON_DEMAND;
     bundles.feedTools = await bundleLikeCdk(feedTools!.entry);
+    // The feeds reader's, loaded on the first feed a run fetches.
+    const [feedFetcher] = FEEDS_ON_DEMAND;
+    bundles.feedFetcher = await bundleLikeCdk(feedFetcher!.entry);
   }, 30_000);
 
   it('the API and the feeds reader import neither the 1fichier client nor a pacer', () => {
@@ -58,8 +64,8 @@ describe('Lambda bundles (esbuild metafile)', () => {
   });
 
   it('the functions that fetch user-chosen URLs do not bundle the undici package: the SSRF-guarded client is on node:http', async () => {
-    // The API fetches feeds only in its on-demand feed tools.
-    for (const name of ['feedTools', 'feeds', 'deliveries'] as const) {
+    // The API and the feeds reader fetch feeds only in their on-demand modules.
+    for (const name of ['feedTools', 'feedFetcher', 'deliveries'] as const) {
       expect(matching(bundles[name], FORBIDDEN.undici), name).toEqual([]);
       expect(bundles[name].imported, name).toContain('shared/net/guarded-fetch.ts');
     }
@@ -75,6 +81,23 @@ describe('Lambda bundles (esbuild metafile)', () => {
     expect(matching(bundles.feedTools, heavy).length).toBeGreaterThanOrEqual(4);
     // The bundle names the file it loads them from.
     expect(Buffer.from(bundles.api.code).toString('utf8')).toContain(FEED_TOOLS_FILE);
+  });
+
+  it("the feeds reader's bundle holds neither the feed parser nor the HTTP client: its on-demand fetcher does", () => {
+    const parser = /(^|\/)node_modules\/(feedsmith|fast-xml-parser|entities)\//;
+    expect(matching(bundles.feeds, parser)).toEqual([]);
+    expect(matching(bundles.feeds, /^shared\/net\/guarded-fetch\.ts$/)).toEqual([]);
+    expect(matching(bundles.feedFetcher, parser).length).toBeGreaterThanOrEqual(3);
+    expect(Buffer.from(bundles.feeds.code).toString('utf8')).toContain(FEED_FETCHER_FILE);
+  });
+
+  it('the feeds reader, which reads no secret, does not bundle the Secrets Manager client', () => {
+    const secrets = /(^|\/)node_modules\/@aws-sdk\/client-secrets-manager\//;
+    expect(matching(bundles.feeds, secrets)).toEqual([]);
+    // The same check sees the client where the key is read.
+    for (const name of ['api', 'worker', 'poller'] as const) {
+      expect(matching(bundles[name], secrets).length, name).toBeGreaterThan(0);
+    }
   });
 
   it("the API bundles the status page's routes but neither esbuild nor the page builder", () => {

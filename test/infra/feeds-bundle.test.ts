@@ -5,11 +5,12 @@
  * fetcher (the guarded HTTP client and the feed parser) is `feed-fetcher.mjs` beside `index.mjs`, loaded on
  * the first feed a run fetches; nothing of the repository is on that path.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEEDS_ON_DEMAND, onDemandCommands } from '../../infra/cdk/on-demand.js';
 import { bundleLikeCdk, repoRoot } from '../../infra/cdk/tools/bundle.js';
@@ -17,10 +18,10 @@ import { awsEnvFor } from '../../infra/local/engines.js';
 import type { RelayConfig } from '../../shared/app/config.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { ENV } from '../../shared/config/env-names.js';
-import { systemClock } from '../../shared/fichier/clock.js';
 import { FEED_FETCHER_FILE, importFeedFetcher } from '../../shared/feeds/load-feed-fetcher.js';
 import { createFeed } from '../../shared/feeds/manage-feeds.js';
 import type { RunDueSummary } from '../../shared/feeds/run-feeds.js';
+import { systemClock } from '../../shared/fichier/clock.js';
 import { startTestAws, type TestAws } from '../support/engines.js';
 import { harness } from '../support/engines-pipeline.js';
 import { type FeedServer, rssFeed, startFeedServer } from '../support/feed-server.js';
@@ -55,8 +56,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Runs the bundled handler at `at` once, as the EventBridge tick does; returns its summary and log. */
-function tick(at: string): { summary: RunDueSummary; log: string } {
+/** Runs the bundled handler at `at` once, as the EventBridge tick does; returns its summary and its log lines. */
+async function tick(at: string): Promise<{ summary: RunDueSummary; log: string }> {
   const out = join(at, 'summary.json');
   const script = join(at, 'tick.mjs');
   writeFileSync(
@@ -64,11 +65,15 @@ function tick(at: string): { summary: RunDueSummary; log: string } {
     `import { writeFileSync } from 'node:fs';
 import { handler } from './index.mjs';
 const summary = await handler({}, { getRemainingTimeInMillis: () => 60_000 });
-writeFileSync(process.argv[2], JSON.stringify(summary));`,
+writeFileSync(process.argv[2], JSON.stringify(summary));
+// The SDK's keep-alive sockets would hold the process open, as Lambda freezes it instead.
+process.exit(0);`,
   );
-  const log = execFileSync(process.execPath, [script, out], {
+  // Not execFileSync: the engines answer from this process, whose event loop must keep running.
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [script, out], {
     cwd: at,
     encoding: 'utf8',
+    timeout: 30_000,
     env: {
       PATH: process.env.PATH ?? '',
       ...awsEnvFor(aws.engines),
@@ -80,7 +85,7 @@ writeFileSync(process.argv[2], JSON.stringify(summary));`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
-  return { summary: JSON.parse(readFileSync(out, 'utf8')) as RunDueSummary, log };
+  return { summary: JSON.parse(readFileSync(out, 'utf8')) as RunDueSummary, log: stdout + stderr };
 }
 
 let n = 0;
@@ -88,7 +93,14 @@ async function subscribe(path: string) {
   n += 1;
   return createFeed(
     USER,
-    { url: server.url(path), include: [], exclude: [], pick: 'enclosure', folder: `Bundle/${n}`, backfill: 10 },
+    {
+      url: server.url(path),
+      include: [],
+      exclude: [],
+      pick: 'enclosure',
+      folder: `Bundle/${n}`,
+      backfill: 10,
+    },
     deps,
   );
 }
@@ -109,19 +121,19 @@ describe('the feeds reader Lambda bundle', () => {
       ]),
     });
     const feed = await subscribe('/bundle.xml');
-    const { summary } = tick(dir);
+    const { summary } = await tick(dir);
     expect(summary).toMatchObject({ fetched: 1, failed: 0, errors: 0, jobs: 2 });
     expect(await feedJobs(feed.id)).toEqual([server.url('/files/one.bin'), server.url('/files/two.bin')]);
     expect((await deps.feeds.getFeed(USER, feed.id))?.lastStatus).toBe(200);
   });
 
-  it("holds neither the feed parser nor the HTTP client in index.mjs: without the afterBundling step a run fails that feed and leaves it due", async () => {
+  it('holds neither the feed parser nor the HTTP client in index.mjs: without the afterBundling step a run fails that feed and leaves it due', async () => {
     const code = readFileSync(join(bare, 'index.mjs'), 'utf8');
     expect(code).toContain(FEED_FETCHER_FILE);
     server.route('/bare.xml', { body: rssFeed([{ title: 'x', guid: 'x1', files: [server.url('/x.bin')] }]) });
     const feed = await subscribe('/bare.xml');
     const requestsBefore = server.requests.length;
-    const { summary, log } = tick(bare);
+    const { summary, log } = await tick(bare);
     expect(summary).toMatchObject({ fetched: 0, errors: 1, jobs: 0 });
     expect(log).toContain(`${FEED_FETCHER_FILE} is missing beside the bundle`);
     // Nothing was fetched or written: the feed comes back once its lease ends.
