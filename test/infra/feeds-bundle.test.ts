@@ -127,7 +127,7 @@ describe('the feeds reader Lambda bundle', () => {
     expect((await deps.feeds.getFeed(USER, feed.id))?.lastStatus).toBe(200);
   });
 
-  it('holds neither the feed parser nor the HTTP client in index.mjs: without the afterBundling step a run fails that feed and leaves it due', async () => {
+  it('without the afterBundling step, a run fails that feed naming feed-fetcher.mjs and leaves it due', async () => {
     const code = readFileSync(join(bare, 'index.mjs'), 'utf8');
     expect(code).toContain(FEED_FETCHER_FILE);
     server.route('/bare.xml', { body: rssFeed([{ title: 'x', guid: 'x1', files: [server.url('/x.bin')] }]) });
