@@ -7,7 +7,6 @@ import type { Node } from 'constructs';
 export interface RelayConfig {
   /** Stage name; part of the stack name (`FichierRelay-<stage>`) and of the API stage. */
   readonly stage: string;
-  /** How often the poller/reporter runs, minutes. */
   /** The slow safety-net schedule of the poller (the poll plan runs it seconds after submissions). */
   readonly pollRateMinutes: number;
   /** `POLL_INTERVAL_S`: the longest wait of the poll plan while a young request is open. */
